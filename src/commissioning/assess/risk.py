@@ -1,0 +1,150 @@
+"""Risk scoring as Ibis expressions: derived ages, offence group, OGRS3, band and risk tier.
+
+The scorer adds columns to an ``assessments`` table expression, so it runs inside the engine
+(DuckDB by default) over millions of rows. Coefficients and their source are in
+:mod:`commissioning.assess.ogrs3`; the tier rule, band cut-offs and offence-group mapping are
+dated policy parameters (``risk.*``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from commissioning.assess import ogrs3
+from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.schema.contract import OFFENCE_GROUPS, OFFENCES, ROSH_LEVELS
+
+#: Columns that :func:`score` adds, in order (the ``commission risk`` interface).
+RISK_COLUMNS: tuple[str, ...] = (
+    "age_at_assessment",
+    "offence_group",
+    "ogrs3_1y",
+    "ogrs3_2y",
+    "ogrs3_band",
+    "risk_tier",
+)
+
+
+@dataclass(frozen=True)
+class RiskRules:
+    """The policy parameters that scoring depends on, read for one date."""
+
+    offence_groups: Mapping[str, Sequence[str]]
+    band_medium: int
+    band_high: int
+    band_very_high: int
+    very_high_harm_levels: tuple[str, ...]
+    tier_medium_from_pct: int
+    tier_high_from_pct: int
+
+    @classmethod
+    def from_parameters(cls, params: ParameterSet, when: dt.date = DEFAULT_DATE) -> RiskRules:
+        groups: Mapping[str, Sequence[str]] = params.value("risk.offence_groups", when)
+        bands: Mapping[str, Any] = params.value("risk.ogrs3_bands", when)
+        tier: Mapping[str, Any] = params.value("risk.tier_rule", when)
+        rules = cls(
+            offence_groups={str(g): tuple(c) for g, c in groups.items()},
+            band_medium=int(bands["medium"]),
+            band_high=int(bands["high"]),
+            band_very_high=int(bands["very_high"]),
+            very_high_harm_levels=tuple(tier["very_high_harm_levels"]),
+            tier_medium_from_pct=int(tier["medium_from_pct"]),
+            tier_high_from_pct=int(tier["high_from_pct"]),
+        )
+        rules.check()
+        return rules
+
+    def check(self) -> None:
+        """Fail early on a mapping that misses or repeats a category, or unknown levels."""
+        seen: dict[str, str] = {}
+        for group, cats in self.offence_groups.items():
+            if group not in OFFENCE_GROUPS:
+                raise ValueError(f"risk.offence_groups: unknown offence group {group!r}")
+            for c in cats:
+                if c not in OFFENCES:
+                    raise ValueError(f"risk.offence_groups: unknown offence category {c!r}")
+                if c in seen:
+                    raise ValueError(
+                        f"risk.offence_groups: {c!r} is in both {seen[c]!r} and {group!r}"
+                    )
+                seen[c] = group
+        missing = [c for c in OFFENCES if c not in seen]
+        if missing:
+            raise ValueError(f"risk.offence_groups: categories not mapped: {', '.join(missing)}")
+        bad = [lvl for lvl in self.very_high_harm_levels if lvl not in ROSH_LEVELS]
+        if bad:
+            raise ValueError(f"risk.tier_rule: unknown harm levels {bad}")
+
+    def group_of(self) -> dict[str, str]:
+        return {c: g for g, cats in self.offence_groups.items() for c in cats}
+
+
+def whole_years(born: ir.DateValue, on: ir.DateValue) -> ir.IntegerValue:
+    """Age in whole years on a date by birthday arithmetic (29 February births age on 1 March)."""
+    born_md = born.month() * 100 + born.day()
+    on_md = on.month() * 100 + on.day()
+    before_birthday = (on_md < born_md).cast("int64")
+    return (on.year() - born.year() - before_birthday).cast("int64")
+
+
+def _age_sex(age: ir.IntegerValue, female: ir.BooleanValue) -> ir.FloatingValue:
+    branches = []
+    for lower, male_coef, female_coef in reversed(
+        list(zip(ogrs3.AGE_BAND_LOWER, ogrs3.AGE_SEX_MALE, ogrs3.AGE_SEX_FEMALE, strict=True))
+    ):
+        branches.append((age >= lower, ibis.ifelse(female, female_coef, male_coef)))
+    first_male, first_female = ogrs3.AGE_SEX_MALE[0], ogrs3.AGE_SEX_FEMALE[0]
+    return ibis.cases(*branches, else_=ibis.ifelse(female, first_female, first_male))  # type: ignore[no-any-return]
+
+
+def _percent(p: ir.FloatingValue) -> ir.IntegerValue:
+    """Whole-percent score, rounded half-up and clamped to 1-99."""
+    pct = (p * 100.0 + 0.5).floor()
+    return ibis.greatest(1, ibis.least(99, pct)).cast("int64")  # type: ignore[no-any-return]
+
+
+def score(t: ir.Table, rules: RiskRules) -> ir.Table:
+    """Add :data:`RISK_COLUMNS` to an assessments table expression.
+
+    Ages: ``age_at_assessment`` on the assessment (risk) date for the age-sex factor; the
+    copas term uses ages at conviction and at first sanction (REFERENCES.md, "OGRS3").
+    """
+    age_at_assessment = whole_years(t.date_of_birth, t.assessment_date)
+    age_at_conviction = whole_years(t.date_of_birth, t.conviction_date)
+    age_at_first = whole_years(t.date_of_birth, t.first_sanction_date)
+    female = t.sex == "female"
+    previous = ibis.least(t.previous_sanctions.cast("int64"), ogrs3.PREVIOUS_SANCTIONS_CAP)
+    status = ibis.ifelse(previous > 0, ogrs3.STATUS_PREVIOUS, ogrs3.STATUS_NO_PREVIOUS)
+    career = (10 + age_at_conviction - age_at_first).cast("float64")
+    copas = ogrs3.COPAS_COEFFICIENT * ((previous + 1).cast("float64") / career).ln()
+    offence = t.offence.substitute(ogrs3.OFFENCE_COEFFICIENTS, else_=ibis.null("float64"))
+    y = _age_sex(age_at_assessment, female) + status + copas + offence
+    p1 = 1.0 / (1.0 + (-(ogrs3.INTERCEPT_1Y + y)).exp())
+    p2 = 1.0 / (1.0 + (-(ogrs3.INTERCEPT_2Y + y)).exp())
+
+    scored = t.mutate(
+        age_at_assessment=age_at_assessment,
+        offence_group=t.offence.substitute(rules.group_of(), else_=ibis.null("string")),
+        ogrs3_1y=p1,
+        ogrs3_2y=p2,
+    )
+    pct = _percent(scored.ogrs3_2y)
+    band = ibis.cases(
+        (pct >= rules.band_very_high, "very_high"),
+        (pct >= rules.band_high, "high"),
+        (pct >= rules.band_medium, "medium"),
+        else_="low",
+    )
+    tier = ibis.cases(
+        (scored.rosh.isin(list(rules.very_high_harm_levels)), "very_high"),
+        (pct >= rules.tier_high_from_pct, "high"),
+        (pct >= rules.tier_medium_from_pct, "medium"),
+        else_="low",
+    )
+    return scored.mutate(ogrs3_band=band, risk_tier=tier)

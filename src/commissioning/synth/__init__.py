@@ -1,0 +1,1 @@
+"""synth layer of commissioning."""
