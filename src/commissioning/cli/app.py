@@ -1,0 +1,67 @@
+"""The Typer application and the error handling shared by every command."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from commissioning import __version__
+
+app = typer.Typer(
+    name="commission",
+    help="Evidence-based commissioning of offender services: assess need, weigh evidence, "
+    "plan, secure, review and publish a commissioning round.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+console = Console(stderr=True)
+out = Console()
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+
+class BadInput(Exception):
+    """Input the user can fix (a file, a value, an option): exit code 2."""
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"commissioning {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Evidence-based commissioning of offender services."""
+
+
+def _register() -> None:
+    # Importing a command module registers its commands on `app`.
+    import importlib
+    import pkgutil
+
+    import commissioning.cli as pkg
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("cmd_"):
+            importlib.import_module(f"commissioning.cli.{info.name}")
+
+
+def main() -> None:
+    """Entry point of the `commission` script."""
+    _register()
+    try:
+        app(standalone_mode=True)
+    except BadInput as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        sys.exit(EXIT_BAD_INPUT)
