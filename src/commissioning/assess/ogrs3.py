@@ -3,7 +3,8 @@
 Source: Howard, Francis, Soothill & Humphreys (2009), *OGRS 3: the revised Offender Group
 Reconviction Scale*, Ministry of Justice Research Summary 7/09 (REFERENCES.md, "OGRS3")::
 
-    y      = AgeSex + Status + 1.251124464 * ln(TotalSanctions / (10 + AgeAtConviction - AgeAtFirstSanction)) + Offence
+    copas  = ln(TotalSanctions / (10 + AgeAtConviction - AgeAtFirstSanction))
+    y      = AgeSex + Status + 1.251124464 * copas + Offence
     P(1yr) = logistic(1.402562384 + y)
     P(2yr) = logistic(2.121705678 + y)
 

@@ -100,13 +100,13 @@ def _age_sex(age: ir.IntegerValue, female: ir.BooleanValue) -> ir.FloatingValue:
     ):
         branches.append((age >= lower, ibis.ifelse(female, female_coef, male_coef)))
     first_male, first_female = ogrs3.AGE_SEX_MALE[0], ogrs3.AGE_SEX_FEMALE[0]
-    return ibis.cases(*branches, else_=ibis.ifelse(female, first_female, first_male))  # type: ignore[no-any-return]
+    return ibis.cases(*branches, else_=ibis.ifelse(female, first_female, first_male))
 
 
 def _percent(p: ir.FloatingValue) -> ir.IntegerValue:
     """Whole-percent score, rounded half-up and clamped to 1-99."""
     pct = (p * 100.0 + 0.5).floor()
-    return ibis.greatest(1, ibis.least(99, pct)).cast("int64")  # type: ignore[no-any-return]
+    return ibis.greatest(1, ibis.least(99, pct)).cast("int64")
 
 
 def score(t: ir.Table, rules: RiskRules) -> ir.Table:

@@ -30,12 +30,12 @@ def connect(database: Path | None = None, threads: int | None = None) -> BaseBac
 
 def read_parquet(con: BaseBackend, path: Path | str, table_name: str | None = None) -> ibis.Table:
     """A lazy table over one Parquet file (or a glob of them)."""
-    return con.read_parquet(str(path), table_name=table_name)  # type: ignore[attr-defined,no-any-return]
+    return con.read_parquet(str(path), table_name=table_name)
 
 
 def read_csv(con: BaseBackend, path: Path | str, table_name: str | None = None) -> ibis.Table:
     """A lazy table over a CSV file, every column read as text (validation types them)."""
-    return con.read_csv(  # type: ignore[attr-defined,no-any-return]
+    return con.read_csv(
         str(path), table_name=table_name, all_varchar=True
     )
 

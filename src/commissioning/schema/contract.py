@@ -194,7 +194,9 @@ _S, _D, _E, _I, _B = (
 )
 
 _NEED_COLS = tuple(
-    Column(n.column, _B, False, f"OASys section {n.oasys_section} ({n.label}): need linked to offending")
+    Column(
+        n.column, _B, False, f"OASys section {n.oasys_section} ({n.label}): need linked to offending"
+    )
     for n in NEEDS
 )
 
@@ -287,7 +289,7 @@ PROVIDERS = TableSpec(
     name="providers",
     description="Providers: probation trusts, prisons, voluntary sector and partners.",
     columns=(
-        Column("provider_id", _S, True, "provider code (nDelius trust code, NOMIS prison code, ...)"),
+        Column("provider_id", _S, True, "provider code (nDelius trust or NOMIS prison code)"),
         Column("name", _S, True, "provider name"),
         Column("kind", _E, True, "kind of provider", PROVIDER_KINDS),
         Column("region", _S, False, "commissioning region"),
