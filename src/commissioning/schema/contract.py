@@ -195,7 +195,7 @@ _S, _D, _E, _I, _B = (
 
 _NEED_COLS = tuple(
     Column(
-        n.column, _B, False, f"OASys section {n.oasys_section} ({n.label}): need linked to offending"
+        n.column, _B, False, f"OASys section {n.oasys_section} ({n.label}): linked to offending"
     )
     for n in NEEDS
 )
