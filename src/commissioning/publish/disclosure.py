@@ -64,9 +64,7 @@ def _secondary(
     return withheld
 
 
-def suppress_risk_profile(
-    risk: pd.DataFrame, by: Sequence[str], threshold: int
-) -> pd.DataFrame:
+def suppress_risk_profile(risk: pd.DataFrame, by: Sequence[str], threshold: int) -> pd.DataFrame:
     """Withhold small cells of a risk profile (see the module docstring).
 
     Expects the raw columns ``offenders``, ``under_25``, ``female`` beside the percentages.
@@ -87,9 +85,7 @@ def suppress_risk_profile(
     return out
 
 
-def suppress_need_profile(
-    need: pd.DataFrame, by: Sequence[str], threshold: int
-) -> pd.DataFrame:
+def suppress_need_profile(need: pd.DataFrame, by: Sequence[str], threshold: int) -> pd.DataFrame:
     """Withhold small cells of a need profile: counts with or without the need, and lines."""
     out = need.copy()
     with_need = need["offenders_with_need"]

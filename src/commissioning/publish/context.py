@@ -1,0 +1,101 @@
+"""What a report is built from: the round's profiles, parameters and input files.
+
+`RoundContext` crosses the boundary between the commands that compute a round (risk, profile)
+and the report builder, so every figure in the report can be traced to its data, parameters
+and software version (STYLE.md, "Every figure in a report can be traced back").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from commissioning import __version__
+from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet, load_parameters
+
+#: Columns every risk profile carries after any ``--by`` columns (issue 2, "Interface").
+RISK_PROFILE_COLUMNS: tuple[str, ...] = (
+    "setting",
+    "offence_group",
+    "risk_tier",
+    "offenders",
+    "share_pct",
+    "under_25_pct",
+    "female_pct",
+)
+#: Columns every need profile carries after any ``--by`` columns.
+NEED_PROFILE_COLUMNS: tuple[str, ...] = (
+    "setting",
+    "offence_group",
+    "need",
+    "offenders_with_need",
+    "prevalence_pct",
+)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One file the round read, for the provenance footer."""
+
+    name: str
+    rows: int | None
+    sha256: str
+    description: str = ""
+
+
+def _count_rows(path: Path) -> int | None:
+    """Data rows in a CSV/TSV (lines after the header) or Parquet file; None when unknown."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    if suffix in {".csv", ".tsv", ".txt"}:
+        with path.open("rb") as fh:
+            lines = sum(1 for line in fh if line.strip())
+        return max(lines - 1, 0)
+    return None
+
+
+def describe_input(path: Path, description: str = "", name: str | None = None) -> InputFile:
+    """Hash and count one input file so the report can name exactly what it was built from."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return InputFile(
+        name=name or path.name,
+        rows=_count_rows(path),
+        sha256=digest.hexdigest(),
+        description=description,
+    )
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+@dataclass
+class RoundContext:
+    """Everything one commissioning-round report is built from.
+
+    ``risk_profile`` and ``need_profile`` are national profiles in the layout of
+    ``commission profile`` (suppressed cells are missing values). ``extras`` is where later
+    capabilities (evidence, demand, plans) put what their own report sections need.
+    """
+
+    risk_profile: pd.DataFrame
+    need_profile: pd.DataFrame
+    title: str = "Commissioning round 2012-13: need for services"
+    workspace: Path | None = None
+    parameters: ParameterSet = field(default_factory=load_parameters)
+    when: dt.date = DEFAULT_DATE
+    inputs: list[InputFile] = field(default_factory=list)
+    software_version: str = __version__
+    generated_at: dt.datetime = field(default_factory=_now)
+    extras: dict[str, Any] = field(default_factory=dict)

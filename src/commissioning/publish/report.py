@@ -1,0 +1,100 @@
+"""Build the commissioning-round report: one self-contained, offline HTML file.
+
+The page is assembled from the registered sections (`commissioning.publish.sections`), in
+order, inside a Jinja2 template with the stylesheet inlined; charts are inline SVG. Nothing is
+fetched when the file is opened: no external scripts, styles, fonts or images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+# Importing the built-in section modules registers them (the same hook extensions use).
+from commissioning.publish import charts as _charts  # noqa: F401
+from commissioning.publish import provenance as _provenance  # noqa: F401
+from commissioning.publish import summary as _summary  # noqa: F401
+from commissioning.publish import tables as _tables  # noqa: F401
+from commissioning.publish.context import RoundContext
+from commissioning.publish.sections import ReportError, ReportSection, registered_sections
+
+
+@dataclass(frozen=True)
+class RenderedSection:
+    """A section's heading, anchor, contents summary and HTML body."""
+
+    id: str
+    title: str
+    summary: str | None
+    html: Markup
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("commissioning.publish", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def _stylesheet() -> str:
+    return (
+        resources.files("commissioning.publish")
+        .joinpath("templates", "report.css")
+        .read_text(encoding="utf-8")
+    )
+
+
+def render_sections(
+    context: RoundContext, sections: Sequence[ReportSection] | None = None
+) -> list[RenderedSection]:
+    """Render each section, naming the section that failed if one does."""
+    chosen = (
+        registered_sections()
+        if sections is None
+        else sorted(sections, key=lambda s: (s.order, s.id))
+    )
+    out = []
+    for sec in chosen:
+        try:
+            body = sec.render(context)
+        except ReportError:
+            raise
+        except Exception as exc:
+            raise ReportError(
+                f"report section {sec.id!r} ({sec.title}) failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        out.append(RenderedSection(sec.id, sec.title, sec.summary, Markup(body)))
+    return out
+
+
+def render_report(context: RoundContext, sections: Sequence[ReportSection] | None = None) -> str:
+    """The report as one HTML document (a string)."""
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        context=context,
+        sections=render_sections(context, sections),
+        stylesheet=Markup(_stylesheet()),
+    )
+
+
+def build_report(
+    context: RoundContext,
+    out: Path,
+    sections: Sequence[ReportSection] | None = None,
+) -> Path:
+    """Write the report to ``out`` (parent folders created) and return the path.
+
+    ``sections`` defaults to every registered section; pass a list to build a partial report.
+    """
+    html = render_report(context, sections)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    return out

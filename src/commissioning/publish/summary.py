@@ -1,0 +1,165 @@
+"""The summary at the top of the report: coverage, headline numbers, largest differences."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from commissioning.publish.context import RoundContext
+from commissioning.publish.html import (
+    GROUP_LABELS,
+    SETTING_LABELS,
+    Cell,
+    diff_cell,
+    esc,
+    fmt_count,
+    fmt_pct,
+    published_cell,
+    table,
+    tier_label,
+)
+from commissioning.publish.sections import section
+from commissioning.publish.tables import need_comparison, risk_comparison, tolerance_pp
+from commissioning.schema.contract import SETTINGS
+
+LARGEST = 5
+_MEASURE_LABELS = {
+    "share": "share of group",
+    "under_25": "share under 25",
+    "female": "share female",
+}
+
+
+def headline(risk_profile: pd.DataFrame) -> pd.DataFrame:
+    """Per setting: assessments, % medium or high risk of reoffending, % very high risk of harm.
+
+    "Medium or high risk of reoffending" is the medium and high tiers (OGRS3 two-year score of
+    50% or more, harm not high); "very high risk of harm" is the very high tier (footnote iii of
+    Tables 1-2). Suppressed cells are left out of both numerator and denominator.
+    """
+    frame = risk_profile.copy()
+    frame["offenders"] = pd.to_numeric(frame["offenders"], errors="coerce").astype("float64")
+    rows = []
+    for setting in [s for s in SETTINGS if s in set(frame["setting"])]:
+        part = frame[frame["setting"] == setting]
+        total = float(part["offenders"].sum(skipna=True))
+        med_high = float(part.loc[part["risk_tier"].isin(["medium", "high"]), "offenders"].sum())
+        very_high = float(part.loc[part["risk_tier"] == "very_high", "offenders"].sum())
+        rows.append(
+            {
+                "setting": setting,
+                "assessments": round(total),
+                "medium_high_reoffending_pct": 100 * med_high / total if total else float("nan"),
+                "very_high_harm_pct": 100 * very_high / total if total else float("nan"),
+                "suppressed_cells": int(part["offenders"].isna().sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def largest_differences(context: RoundContext, n: int = LARGEST) -> pd.DataFrame:
+    """The ``n`` largest absolute differences from the published tables, any measure."""
+    risk = risk_comparison(context)
+    rows = []
+    for name, label in _MEASURE_LABELS.items():
+        col = {"share": "share_pct", "under_25": "under_25_pct", "female": "female_pct"}[name]
+        for r in risk.to_dict("records"):
+            rows.append(
+                {
+                    "setting": r["setting"],
+                    "offence_group": r["offence_group"],
+                    "item": f"{tier_label(r['risk_tier'])} risk: {label}",
+                    "recomputed": r[col],
+                    "published": r[f"{col}_published"],
+                    "diff_pp": r[f"{name}_diff_pp"],
+                }
+            )
+    for r in need_comparison(context).to_dict("records"):
+        rows.append(
+            {
+                "setting": r["setting"],
+                "offence_group": r["offence_group"],
+                "item": f"{r['need_label']}: prevalence",
+                "recomputed": r["prevalence_pct"],
+                "published": r["prevalence_pct_published"],
+                "diff_pp": r["diff_pp"],
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["diff_pp"] = pd.to_numeric(frame["diff_pp"], errors="coerce").astype("float64")
+    frame = frame[frame["diff_pp"].notna()]
+    order = frame["diff_pp"].abs().sort_values(ascending=False, kind="stable").index
+    return frame.loc[order].head(n).reset_index(drop=True)
+
+
+@section("summary", "Summary", 10, "What the round covers and the headline numbers")
+def render_summary(context: RoundContext) -> str:
+    """Coverage, key figures per setting, and the largest differences from Tables 1-2."""
+    tol = tolerance_pp(context)
+    heads = headline(context.risk_profile)
+    total = int(heads["assessments"].sum()) if not heads.empty else 0
+    risk = risk_comparison(context)
+    needs = need_comparison(context)
+    compared = int(
+        risk[["share_diff_pp", "under_25_diff_pp", "female_diff_pp"]].notna().sum().sum()
+        + needs["diff_pp"].notna().sum()
+    )
+    over = int(
+        (risk[["share_diff_pp", "under_25_diff_pp", "female_diff_pp"]].abs() > tol).sum().sum()
+        + (needs["diff_pp"].abs() > tol).sum()
+    )
+    parts = [
+        f'<p class="lead">This report profiles {fmt_count(total)} offender assessments by '
+        "setting, offence group and risk tier, and sets the results beside Tables 1 and 2 of "
+        "<cite>NOMS Commissioning Intentions 2012-13</cite> (“Need for services”). Policy "
+        f"parameters are those in force on {context.when.isoformat()}.</p>",
+        '<div class="key-figures">',
+    ]
+    for h in heads.to_dict("records"):
+        label = SETTING_LABELS.get(h["setting"], h["setting"])
+        parts.append(
+            f'<div class="key-figure"><h3>{esc(label)}</h3><dl>'
+            f"<div><dt>Assessments</dt><dd>{fmt_count(h['assessments'])}</dd></div>"
+            "<div><dt>Medium or high risk of reoffending</dt>"
+            f"<dd>{fmt_pct(h['medium_high_reoffending_pct'])}%</dd></div>"
+            "<div><dt>Very high risk of serious harm</dt>"
+            f"<dd>{fmt_pct(h['very_high_harm_pct'])}%</dd></div></dl></div>"
+        )
+    parts.append("</div>")
+    parts.append(
+        f"<p>Of {compared} published figures compared, <strong>{over}</strong> differ from the "
+        f"recomputed figure by more than {tol:g} percentage points. The largest differences:</p>"
+    )
+    body = []
+    for r in largest_differences(context).to_dict("records"):
+        body.append(
+            [
+                Cell(
+                    f"{SETTING_LABELS.get(r['setting'], r['setting'])}, "
+                    f"{GROUP_LABELS.get(r['offence_group'], r['offence_group']).lower()}",
+                    header=True,
+                ),
+                Cell(str(r["item"])),
+                Cell(fmt_pct(r["recomputed"]), numeric=True),
+                published_cell(r["published"]),
+                diff_cell(r["diff_pp"], r["recomputed"], r["published"], tol),
+            ]
+        )
+    parts.append(
+        table(
+            [
+                "Segment",
+                "Figure",
+                ("Recomputed (%)", True),
+                ("Published (%)", True),
+                ("Diff (pp)", True),
+            ],
+            body,
+            caption="Largest differences from the published tables",
+        )
+    )
+    parts.append(
+        '<p class="note">Medium or high risk of reoffending: the medium and high tiers (OGRS3 '
+        "two-year score of 50% or more, risk of serious harm not high). Very high risk of "
+        "serious harm: the very high tier.</p>"
+    )
+    return "\n".join(parts)
