@@ -1,0 +1,164 @@
+"""Round commands: `synth` (the synthetic national dataset), `report`, and `demo`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from commissioning.assess.profiles import compute_profiles
+from commissioning.cli.app import BadInput, app, console, out
+from commissioning.cli.common import DateOption, PolicyOption, WorkspaceOption, parse_date, step
+from commissioning.engine import backend
+from commissioning.io.pseudonymise import KeyProblem, resolve_key
+from commissioning.io.validation import ValidationFailed
+from commissioning.io.workspace import Workspace
+from commissioning.policy.parameters import ParameterError
+from commissioning.round import (
+    RoundError,
+    build_round_report,
+    publishable,
+    round_context,
+    score_workspace,
+    small_cell_threshold,
+    workspace_parameters,
+    write_profiles,
+)
+from commissioning.schema.contract import TABLES
+
+DEFAULT_SEED = 2012
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A Rich progress display fed by a (label, done, total) callback."""
+    columns = (
+        TextColumn("{task.description:<16}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=total)
+            bar.update(tasks[label], completed=done, total=total)
+
+        yield update
+
+
+def _synthesise(out_dir: Path, n: int | None, seed: int) -> dict[str, int]:
+    from commissioning.synth.national import write_national_dataset
+
+    with _progress() as update:
+        result = write_national_dataset(out_dir, n=n, seed=seed, progress=update)
+    return dict(result.rows)
+
+
+@app.command()
+def synth(
+    out_dir: Path = typer.Option(..., "--out", help="Folder for one Parquet file per table."),
+    assessments: int | None = typer.Option(
+        None, "--assessments", help="Assessments to generate (default 217,496, as the document)."
+    ),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Random seed (deterministic)."),
+) -> None:
+    """Generate the calibrated synthetic national dataset (every table of the data contract)."""
+    if assessments is not None and assessments < 1:
+        raise BadInput("--assessments must be at least 1")
+    start = time.perf_counter()
+    rows = _synthesise(out_dir, assessments, seed)
+    grid = Table(title=f"Synthetic national dataset in {out_dir}")
+    grid.add_column("table")
+    grid.add_column("rows", justify="right")
+    for table, count in rows.items():
+        grid.add_row(table, f"{count:,}")
+    out.print(grid)
+    out.print(f"Done in {time.perf_counter() - start:.1f} s (seed {seed}).")
+
+
+@app.command()
+def report(
+    workspace: Path = WorkspaceOption,
+    date: str | None = DateOption,
+    policy: list[Path] = PolicyOption,
+) -> None:
+    """Build the HTML commissioning-round report from the workspace's data."""
+    ws = Workspace(workspace)
+    path = _report(ws, parse_date(date), policy)
+    out.print(f"[green]Report:[/] {path}")
+
+
+def _report(ws: Workspace, when: dt.date, policy: list[Path]) -> Path:
+    try:
+        params = workspace_parameters(ws, policy)
+    except (ParameterError, OSError) as exc:
+        raise BadInput(str(exc)) from None
+    try:
+        with step("Scoring, segmenting and profiling"):
+            context = round_context(ws, params, when)
+    except RoundError as exc:
+        raise BadInput(str(exc)) from None
+    with step("Writing the report"):
+        return build_round_report(context, ws)
+
+
+@app.command()
+def demo(
+    workspace: Path = WorkspaceOption,
+    assessments: int | None = typer.Option(
+        None, "--assessments", help="Assessments to generate (default 217,496, as the document)."
+    ),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Random seed (deterministic)."),
+) -> None:
+    """Run a whole round on synthetic national data: synth → import → risk → profile → report."""
+    start = time.perf_counter()
+    ws = Workspace(workspace)
+    ws.init()
+    synthetic_dir = ws.path / "synthetic"
+    out.rule("[bold]1. Synthetic national dataset")
+    _synthesise(synthetic_dir, assessments, seed)
+
+    out.rule("[bold]2. Import (validate and pseudonymise)")
+    for table in TABLES:
+        source = synthetic_dir / f"{table}.parquet"
+        if not source.exists():
+            continue
+        try:
+            key = resolve_key(ws.path, source)
+            with step(f"Importing {table}"):
+                result = ws.import_table(table, source, key)
+        except (ValidationFailed, KeyProblem) as exc:
+            raise BadInput(str(exc)) from None
+        out.print(f"  {table}: {result.rows:,} rows")
+
+    out.rule("[bold]3. Risk and segments")
+    params = workspace_parameters(ws)
+    when = parse_date(None)
+    con = backend.connect(ws.database_path)
+    try:
+        with step("Scoring OGRS3 and risk tiers"):
+            scored = score_workspace(con, ws, params, when)
+        out.rule("[bold]4. Need profiles")
+        with step("Profiling national, by region and by provider"):
+            for by, folder in (((), "national"), (("region",), "by-region"),
+                               (("provider_id",), "by-provider")):
+                profiles = compute_profiles(con, scored, by)
+                published = publishable(profiles, small_cell_threshold(params, when))
+                write_profiles(published, ws.exports_dir / "profiles" / folder)
+        out.print(f"  profiles in {ws.exports_dir / 'profiles'}")
+    finally:
+        con.disconnect()
+
+    out.rule("[bold]5. Report")
+    path = _report(ws, when, [])
+    out.print(f"[green]Report:[/] {path}")
+    out.print(f"Round complete in {time.perf_counter() - start:.1f} s.")

@@ -1,0 +1,62 @@
+"""Options and helpers shared by the commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+
+from commissioning.cli.app import BadInput, console
+from commissioning.io.readers import read_table
+from commissioning.io.validation import ValidationFailed, ValidTable
+from commissioning.policy.parameters import DEFAULT_DATE
+
+DateOption = typer.Option(
+    None,
+    "--date",
+    help=f"Date whose parameters are in force (YYYY-MM-DD; default {DEFAULT_DATE.isoformat()}).",
+)
+PolicyOption = typer.Option(
+    [],
+    "--policy",
+    help="A YAML file of parameter overrides {name: {date: value}} (repeatable).",
+)
+WorkspaceOption = typer.Option(
+    Path("workspace"), "--workspace", "-w", help="The workspace folder."
+)
+
+
+def parse_date(text: str | None) -> dt.date:
+    if text is None:
+        return DEFAULT_DATE
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"--date {text!r}: use an ISO date, YYYY-MM-DD") from None
+
+
+def read_assessments(path: Path) -> ValidTable:
+    """Read and validate an assessments file; bad input becomes exit code 2."""
+    try:
+        valid = read_table(path, "assessments")
+    except ValidationFailed as exc:
+        raise BadInput(str(exc)) from None
+    if valid.dropped_columns:
+        console.print(
+            f"[yellow]notice:[/] {len(valid.dropped_columns)} column(s) outside the data contract "
+            f"were dropped (minimum data set): {', '.join(valid.dropped_columns)}"
+        )
+    return valid
+
+
+@contextmanager
+def step(label: str) -> Iterator[None]:
+    """Show a spinner while a step runs, then how long it took."""
+    start = time.perf_counter()
+    with console.status(f"{label}…"):
+        yield
+    console.print(f"[dim]{label}: {time.perf_counter() - start:.1f} s[/]")

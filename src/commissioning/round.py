@@ -1,0 +1,164 @@
+"""One commissioning round over a workspace: score, segment, profile and report.
+
+The CLI and (later) the web workspace call these steps; each step reads the workspace's inputs
+and the parameters in force, and writes only inside the workspace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis.expr.types as ir
+import pandas as pd
+from ibis.backends import BaseBackend
+
+from commissioning.assess.profiles import (
+    NEED_PROFILE_COLUMNS,
+    RISK_PROFILE_COLUMNS,
+    Profiles,
+    compute_profiles,
+)
+from commissioning.assess.risk import RiskRules, score
+from commissioning.engine import backend
+from commissioning.io.workspace import Workspace
+from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet, load_parameters
+from commissioning.publish.context import InputFile, RoundContext
+from commissioning.publish.disclosure import (
+    suppress_need_profile,
+    suppress_risk_profile,
+    to_published_csv,
+)
+
+#: Name of the scored assessments in the workspace database.
+SCORED_TABLE = "assessments_scored"
+REPORT_NAME = "commissioning-round.html"
+
+
+class RoundError(RuntimeError):
+    """A round step cannot run on this workspace (e.g. no assessments imported)."""
+
+
+def workspace_parameters(ws: Workspace, extra: Sequence[Path] = ()) -> ParameterSet:
+    """The built-in parameters with the workspace's policy overrides, then ``extra`` files."""
+    return load_parameters([*ws.policy_override_files(), *extra])
+
+
+def small_cell_threshold(params: ParameterSet, when: dt.date = DEFAULT_DATE) -> int:
+    return int(params.value("disclosure.small_cell_threshold", when))
+
+
+def open_assessments(con: BaseBackend, ws: Workspace) -> ir.Table:
+    """The workspace's imported (validated, pseudonymised) assessments as a table expression."""
+    if not ws.has("assessments"):
+        raise RoundError(
+            f"the workspace {ws.path} has no assessments: run `commission import assessments "
+            "FILE` (or `commission demo`) first"
+        )
+    return backend.read_parquet(con, ws.input_path("assessments"), table_name="assessments")
+
+
+def score_workspace(
+    con: BaseBackend, ws: Workspace, params: ParameterSet, when: dt.date = DEFAULT_DATE
+) -> ir.Table:
+    """Score the workspace's assessments and keep the result as a derived table."""
+    scored = score(open_assessments(con, ws), RiskRules.from_parameters(params, when))
+    return backend.persist(con, scored, SCORED_TABLE)
+
+
+@dataclass(frozen=True)
+class PublishedProfiles:
+    """Profiles after small-cell suppression, ready to write or show."""
+
+    by: tuple[str, ...]
+    risk: pd.DataFrame
+    need: pd.DataFrame
+    threshold: int
+
+
+def publishable(profiles: Profiles, threshold: int) -> PublishedProfiles:
+    """Apply disclosure control to raw profiles."""
+    return PublishedProfiles(
+        by=profiles.by,
+        risk=suppress_risk_profile(profiles.risk, profiles.by, threshold),
+        need=suppress_need_profile(profiles.need, profiles.by, threshold),
+        threshold=threshold,
+    )
+
+
+def write_profiles(published: PublishedProfiles, out_dir: Path, xlsx: bool = False) -> list[Path]:
+    """Write ``risk_profile.csv`` and ``need_profile.csv`` (and optionally an Excel workbook)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    risk_cols = [*published.by, *RISK_PROFILE_COLUMNS]
+    need_cols = [*published.by, *NEED_PROFILE_COLUMNS]
+    written = []
+    risk_path = out_dir / "risk_profile.csv"
+    risk_path.write_text(to_published_csv(published.risk, risk_cols), encoding="utf-8")
+    need_path = out_dir / "need_profile.csv"
+    need_path.write_text(to_published_csv(published.need, need_cols), encoding="utf-8")
+    written += [risk_path, need_path]
+    if xlsx:
+        book = out_dir / "profiles.xlsx"
+        with pd.ExcelWriter(book, engine="openpyxl") as writer:
+            for name, frame, cols in (
+                ("risk_profile", published.risk, risk_cols),
+                ("need_profile", published.need, need_cols),
+            ):
+                view = frame[cols].astype(object).where(frame[cols].notna(), "*")
+                view.to_excel(writer, sheet_name=name, index=False)
+        written.append(book)
+    return written
+
+
+def workspace_inputs(ws: Workspace) -> list[InputFile]:
+    """The workspace's imported tables, for provenance: source file, rows and hash."""
+    inputs = []
+    for table in ws.tables():
+        manifest = ws.manifest(table)
+        inputs.append(
+            InputFile(
+                name=f"{table} (from {manifest.get('source_file', '?')})",
+                rows=manifest.get("rows"),
+                sha256=str(manifest.get("source_sha256", "")),
+                description=(
+                    "pseudonymised with the synthetic demo key"
+                    if manifest.get("demo_key")
+                    else "imported and validated"
+                ),
+            )
+        )
+    return inputs
+
+
+def round_context(
+    ws: Workspace,
+    params: ParameterSet,
+    when: dt.date = DEFAULT_DATE,
+    con: BaseBackend | None = None,
+) -> RoundContext:
+    """Compute everything the report needs from the workspace."""
+    own = con is None
+    con = con or backend.connect(ws.database_path)
+    try:
+        scored = score_workspace(con, ws, params, when)
+        published = publishable(compute_profiles(con, scored), small_cell_threshold(params, when))
+    finally:
+        if own:
+            con.disconnect()
+    return RoundContext(
+        risk_profile=published.risk,
+        need_profile=published.need,
+        workspace=ws.path,
+        parameters=params,
+        when=when,
+        inputs=workspace_inputs(ws),
+    )
+
+
+def build_round_report(context: RoundContext, ws: Workspace) -> Path:
+    """Write the HTML report into the workspace's reports folder."""
+    from commissioning.publish.report import build_report
+
+    return build_report(context, ws.reports_dir / REPORT_NAME)
