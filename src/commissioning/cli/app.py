@@ -45,8 +45,14 @@ def _root(
     """Evidence-based commissioning of offender services."""
 
 
+#: The order commands are listed in `--help` and the reference: the order of a round.
+COMMAND_ORDER = (
+    "demo", "init", "keygen", "validate", "import", "synth", "risk", "profile", "report", "params",
+)
+
+
 def _register() -> None:
-    # Importing a command module registers its commands on `app`.
+    """Import every `cmd_*` module (each registers its commands on `app`), then order them."""
     import importlib
     import pkgutil
 
@@ -55,6 +61,13 @@ def _register() -> None:
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
         if info.name.startswith("cmd_"):
             importlib.import_module(f"commissioning.cli.{info.name}")
+
+    def rank(name: str) -> int:
+        return COMMAND_ORDER.index(name) if name in COMMAND_ORDER else len(COMMAND_ORDER)
+
+    app.registered_commands.sort(
+        key=lambda c: rank(c.name or (c.callback.__name__ if c.callback else ""))
+    )
 
 
 def main() -> None:
