@@ -9,11 +9,9 @@ vl-convert bundles Vega, and the SVG is inlined, so the page needs no script or 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import altair as alt
 import pandas as pd
-import vl_convert
 
 from commissioning.publish.context import RoundContext
 from commissioning.publish.html import (
@@ -30,6 +28,9 @@ from commissioning.publish.sections import section
 from commissioning.publish.tables import need_comparison, risk_comparison, tolerance_pp
 from commissioning.schema.contract import NEEDS, OFFENCE_GROUPS, RISK_TIERS, SETTINGS
 
+if TYPE_CHECKING:
+    import altair as alt
+
 FONT = "Helvetica, Arial, sans-serif"
 TEXT = "#0b0c0c"
 #: Light-to-dark blue ramp for the ordered risk tiers (safe for every colour-vision type).
@@ -43,6 +44,7 @@ _ID_ATTR = re.compile(r'\bid="([^"]+)"')
 
 
 def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+
     configured: alt.TopLevelMixin = (
         chart.configure(font=FONT, background="white")
         .configure_axis(labelColor=TEXT, titleColor=TEXT, labelFontSize=12, titleFontSize=12)
@@ -55,6 +57,8 @@ def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 
 def to_svg(chart: alt.TopLevelMixin, chart_id: str) -> str:
     """Render a chart to SVG for inlining: no XML prolog or namespaces, ids made unique."""
+    import vl_convert
+
     spec: dict[str, Any] = _config(chart).to_dict()
     svg = str(vl_convert.vegalite_to_svg(spec))
     svg = re.sub(r"<\?xml[^>]*>", "", svg)
@@ -73,6 +77,8 @@ def _segment(setting: str, group: str) -> str:
 
 def tier_mix_chart(risk_profile: pd.DataFrame) -> alt.TopLevelMixin:
     """Stacked bars: the share of each offence group in each risk tier, per setting."""
+    import altair as alt
+
     data = risk_profile[["setting", "offence_group", "risk_tier", "share_pct"]].copy()
     data["share_pct"] = pd.to_numeric(data["share_pct"], errors="coerce").astype("float64")
     data = data.dropna(subset=["share_pct"])
@@ -114,6 +120,8 @@ def tier_mix_chart(risk_profile: pd.DataFrame) -> alt.TopLevelMixin:
 
 def need_heatmap(needs: pd.DataFrame) -> alt.TopLevelMixin:
     """Heatmap: prevalence of each OASys need by offence group, per setting."""
+    import altair as alt
+
     data = needs[["setting", "offence_group", "need_label", "prevalence_pct"]].copy()
     data["prevalence_pct"] = pd.to_numeric(data["prevalence_pct"], errors="coerce")
     data = data.dropna(subset=["prevalence_pct"]).astype({"prevalence_pct": "float64"})
@@ -154,6 +162,8 @@ def need_heatmap(needs: pd.DataFrame) -> alt.TopLevelMixin:
 
 def differences_chart(risk: pd.DataFrame, needs: pd.DataFrame, tol: float) -> alt.TopLevelMixin:
     """Dot plot: every recomputed − published difference in pp, by segment and measure."""
+    import altair as alt
+
     rows = []
     for r in risk.to_dict("records"):
         for measure, col in zip(MEASURES[:3], ("share", "under_25", "female"), strict=True):
@@ -167,7 +177,8 @@ def differences_chart(risk: pd.DataFrame, needs: pd.DataFrame, tol: float) -> al
         _segment(s, g) for s, g in zip(data["setting"], data["offence_group"], strict=True)
     ]
     segments = [_segment(s, g) for s in SETTINGS for g in OFFENCE_GROUPS]
-    extent = max(float(data["diff_pp"].abs().max()) if not data.empty else 0.0, tol * 2, 3.0)
+    largest = float(data["diff_pp"].abs().max()) if not data.empty else 0.0
+    extent = max(largest * 1.1 + 0.2, tol * 2, 3.0)
     band = (
         alt.Chart(pd.DataFrame({"lo": [-tol], "hi": [tol]}))
         .mark_rect(color="#f3f2f1")

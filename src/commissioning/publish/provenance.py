@@ -29,11 +29,23 @@ def published_inputs() -> list[InputFile]:
 
 
 def format_value(value: Any) -> str:
-    """A parameter value as compact text: scalars as they are, structures as JSON."""
-    if isinstance(value, str | int | float | bool):
+    """A parameter value as compact text: scalars as they are, a mapping one key per line."""
+    if isinstance(value, bool | int | float | str):
         return str(value)
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ", ".join(format_value(v) for v in value)
+    if isinstance(value, dict):
+        lines = []
+        for key, item in value.items():
+            text = (
+                json.dumps(item, ensure_ascii=False, default=str)
+                if isinstance(item, dict)
+                else format_value(item)
+            )
+            lines.append(f"{key}: {text}")
+        return "\n".join(lines)
     return json.dumps(value, ensure_ascii=False, default=str)
 
 

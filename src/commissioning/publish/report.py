@@ -22,6 +22,7 @@ from commissioning.publish import summary as _summary  # noqa: F401
 from commissioning.publish import tables as _tables  # noqa: F401
 from commissioning.publish.context import RoundContext
 from commissioning.publish.sections import ReportError, ReportSection, registered_sections
+from commissioning.publish.tables import clear_comparisons
 
 
 @dataclass(frozen=True)
@@ -61,16 +62,20 @@ def render_sections(
         else sorted(sections, key=lambda s: (s.order, s.id))
     )
     out = []
-    for sec in chosen:
-        try:
-            body = sec.render(context)
-        except ReportError:
-            raise
-        except Exception as exc:
-            raise ReportError(
-                f"report section {sec.id!r} ({sec.title}) failed: {type(exc).__name__}: {exc}"
-            ) from exc
-        out.append(RenderedSection(sec.id, sec.title, sec.summary, Markup(body)))
+    clear_comparisons()
+    try:
+        for sec in chosen:
+            try:
+                body = sec.render(context)
+            except ReportError:
+                raise
+            except Exception as exc:
+                raise ReportError(
+                    f"report section {sec.id!r} ({sec.title}) failed: {type(exc).__name__}: {exc}"
+                ) from exc
+            out.append(RenderedSection(sec.id, sec.title, sec.summary, Markup(body)))
+    finally:
+        clear_comparisons()
     return out
 
 

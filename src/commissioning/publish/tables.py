@@ -62,16 +62,33 @@ def national(frame: pd.DataFrame, standard: tuple[str, ...], what: str) -> pd.Da
     return frame
 
 
+#: Comparisons computed during one build, shared by the sections (cleared by the builder).
+_COMPARISONS: dict[tuple[str, int, float], pd.DataFrame] = {}
+
+
+def clear_comparisons() -> None:
+    """Forget the comparisons cached during a build."""
+    _COMPARISONS.clear()
+
+
 def risk_comparison(context: RoundContext) -> pd.DataFrame:
     """`compare_risk_profile` for the context's national risk profile."""
-    profile = national(context.risk_profile, RISK_PROFILE_COLUMNS, "risk profile")
-    return compare_risk_profile(profile, tolerance_pp=tolerance_pp(context))
+    tol = tolerance_pp(context)
+    key = ("risk", id(context.risk_profile), tol)
+    if key not in _COMPARISONS:
+        profile = national(context.risk_profile, RISK_PROFILE_COLUMNS, "risk profile")
+        _COMPARISONS[key] = compare_risk_profile(profile, tolerance_pp=tol)
+    return _COMPARISONS[key].copy()
 
 
 def need_comparison(context: RoundContext) -> pd.DataFrame:
     """`compare_need_prevalence` for the context's national need profile."""
-    profile = national(context.need_profile, NEED_PROFILE_COLUMNS, "need profile")
-    return compare_need_prevalence(profile, tolerance_pp=tolerance_pp(context))
+    tol = tolerance_pp(context)
+    key = ("need", id(context.need_profile), tol)
+    if key not in _COMPARISONS:
+        profile = national(context.need_profile, NEED_PROFILE_COLUMNS, "need profile")
+        _COMPARISONS[key] = compare_need_prevalence(profile, tolerance_pp=tol)
+    return _COMPARISONS[key].copy()
 
 
 def _tier_table(rows: pd.DataFrame, tol: float) -> str:
