@@ -210,3 +210,13 @@ def test_write_assessments_streams_parquet_with_progress(tmp_path: Path) -> None
     back = pq.read_table(out)
     assert back.num_rows == 12_345
     assert tuple(back.column_names) == ASSESSMENTS.column_names
+
+
+def test_parallel_blocks_give_the_same_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    from commissioning.synth import assessments
+
+    monkeypatch.setattr(assessments, "BLOCK_ROWS", 8_000)
+    serial = pa.concat_tables(list(generate_assessments(n=20_000, seed=8, workers=1)))
+    parallel = pa.concat_tables(list(generate_assessments(n=20_000, seed=8, workers=2)))
+    assert serial.num_rows == 20_000
+    assert parallel.equals(serial)
