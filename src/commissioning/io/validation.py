@@ -34,7 +34,6 @@ FIRST_RECORD_ROW = 2
 TRUE_WORDS: tuple[str, ...] = ("true", "1", "yes")
 FALSE_WORDS: tuple[str, ...] = ("false", "0", "no")
 
-_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 # Whole numbers, allowing a zero fraction ("3.0") that spreadsheets and pandas often write.
 _INTEGER = r"^[+-]?\d{1,18}(\.0*)?$"
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
@@ -134,6 +133,9 @@ class _Collector:
     def add(self, mask: npt.NDArray[np.bool_], column: str | None, rule: str, message: str,
             **kwargs: object) -> None:
         rows = np.flatnonzero(mask).astype(np.int64)
+        notes = kwargs.get("notes")
+        if isinstance(notes, np.ndarray):
+            kwargs["notes"] = notes[rows]  # notes come per record; keep those of flagged rows
         if rows.size:
             self.findings.append(_Finding(rows, column, rule, message, **kwargs))  # type: ignore[arg-type]
 
@@ -169,13 +171,13 @@ def _parse_date(raw: pa.Array, text: pa.Array) -> tuple[pa.Array, pa.Array]:
         midnight = pc.equal(pc.cast(pc.floor_temporal(raw, unit="day"), raw.type), raw)
         dates = pc.cast(raw, pa.date32())
         return pc.if_else(midnight, dates, None), pc.invert(pc.fill_null(midnight, True))
-    shaped = pc.match_substring_regex(text, _ISO_DATE)
     stamps = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
-    # strptime rolls 2012-02-30 over to 2012-03-01: a real date formats back to the same text.
-    real = pc.equal(pc.strftime(stamps, format="%Y-%m-%d"), text)
-    ok = pc.and_(pc.fill_null(shaped, False), pc.fill_null(real, False))
+    parsed = pc.cast(stamps, pa.date32())
+    # strptime rolls 2012-02-30 over to 2012-03-01 and accepts 2012-4-1: only a value that
+    # formats back to exactly the same ISO text is a real date written in the contract's form.
+    ok = pc.fill_null(pc.equal(pc.cast(parsed, pa.string()), text), False)
     present = pc.is_valid(text)
-    dates = pc.if_else(ok, pc.cast(stamps, pa.date32()), None)
+    dates = pc.if_else(ok, parsed, None)
     return dates, pc.and_(present, pc.invert(ok))
 
 
