@@ -10,11 +10,11 @@ import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from test_io_support import records, write
 
 from commissioning.io.readers import read_table
 from commissioning.io.validation import ValidationFailed
 from commissioning.schema.contract import ASSESSMENTS, TABLES
+from test_io_support import records, write
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from test_io_support import records, write
 
 from commissioning.io.pseudonymise import KeyProblem, PseudonymKey
 from commissioning.io.validation import ValidationFailed
 from commissioning.io.workspace import Workspace
+from test_io_support import records, write
 
 KEY = PseudonymKey(b"k" * 32, "test")
 
