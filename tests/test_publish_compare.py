@@ -178,3 +178,10 @@ def test_need_comparison_ranks_all_ten_needs_and_compares_the_published_six() ->
     # The suppressed need ranks last and is never compared.
     assert by_need.loc["emotional", "rank"] == 10
     assert by_need.loc["relationships", "need_label"] == "Relationships"
+
+
+def test_columns_after_the_standard_ones_are_not_groupings() -> None:
+    frame = recomputed().assign(under_25=[40, 18, 42, 40], group_offenders=1000)
+    out = compare_risk_profile(frame, PUBLISHED)
+    assert list(out.columns[:3]) == ["setting", "offence_group", "risk_tier"]
+    assert len(out) == 3

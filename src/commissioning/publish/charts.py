@@ -131,13 +131,18 @@ def need_heatmap(needs: pd.DataFrame) -> alt.TopLevelMixin:
     data["label"] = data["prevalence_pct"].map(lambda v: f"{v:.0f}")
     segments = [_segment(s, g) for s in SETTINGS for g in OFFENCE_GROUPS]
     base = alt.Chart(data).encode(
-        x=alt.X(
+        y=alt.Y(
             "need_label:N",
             sort=[n.label for n in NEEDS],
             title="OASys need linked to offending",
-            axis=alt.Axis(labelAngle=-35, labelLimit=220),
+            axis=alt.Axis(labelLimit=260),
         ),
-        y=alt.Y("Segment:N", sort=segments, title=None),
+        x=alt.X(
+            "Segment:N",
+            sort=segments,
+            title=None,
+            axis=alt.Axis(labelAngle=-40, labelLimit=200, orient="top"),
+        ),
     )
     rect = base.mark_rect(stroke="white").encode(
         color=alt.Color(
@@ -152,8 +157,8 @@ def need_heatmap(needs: pd.DataFrame) -> alt.TopLevelMixin:
         color=alt.condition(alt.datum.prevalence_pct > 55, alt.value("white"), alt.value(TEXT)),
     )
     heatmap: alt.TopLevelMixin = (rect + text).properties(
-        width=560,
-        height=300,
+        width=480,
+        height=320,
         title="Prevalence of each need by offence group and setting (%)",
         description="Heatmap of the share of each offence group with each of the ten OASys needs.",
     )

@@ -56,8 +56,16 @@ def load_published_need_prevalence() -> pd.DataFrame:
 
 
 def by_columns(frame: pd.DataFrame, standard: tuple[str, ...]) -> list[str]:
-    """The extra grouping columns (``--by``) of a profile, in their order."""
-    return [c for c in frame.columns if c not in standard]
+    """The extra grouping columns (``--by``) of a profile: those before ``setting``.
+
+    Columns after the standard ones (e.g. raw counts kept beside the percentages) are not
+    groupings and are ignored.
+    """
+    columns = [str(c) for c in frame.columns]
+    first = standard[0]
+    if first not in columns:
+        return []
+    return [c for c in columns[: columns.index(first)] if c not in standard]
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:

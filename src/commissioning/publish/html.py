@@ -153,6 +153,6 @@ def table(
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     cls = f' class="{esc(css)}"' if css else ""
     return (
-        f"<table{cls}>{cap}<thead>{header_rows}<tr>{''.join(head)}</tr></thead>"
-        f"<tbody>\n{body}\n</tbody></table>"
+        f'<div class="table-wrap"><table{cls}>{cap}<thead>{header_rows}<tr>{"".join(head)}</tr>'
+        f"</thead><tbody>\n{body}\n</tbody></table></div>"
     )
