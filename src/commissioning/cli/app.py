@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -58,9 +61,9 @@ def _register() -> None:
 
     import commissioning.cli as pkg
 
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if info.name.startswith("cmd_"):
-            importlib.import_module(f"commissioning.cli.{info.name}")
+    for module in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if module.name.startswith("cmd_"):
+            importlib.import_module(f"commissioning.cli.{module.name}")
 
     def rank(name: str) -> int:
         return COMMAND_ORDER.index(name) if name in COMMAND_ORDER else len(COMMAND_ORDER)
@@ -68,6 +71,24 @@ def _register() -> None:
     app.registered_commands.sort(
         key=lambda c: rank(c.name or (c.callback.__name__ if c.callback else ""))
     )
+    for command in app.registered_commands:
+        if command.callback is not None and not getattr(command.callback, "_guarded", False):
+            command.callback = _guard(command.callback)
+
+
+def _guard(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn BadInput raised by a command into its message and exit code 2."""
+
+    @functools.wraps(callback)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except BadInput as exc:
+            console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+
+    guarded._guarded = True  # type: ignore[attr-defined]
+    return guarded
 
 
 def main() -> None:
