@@ -250,7 +250,7 @@ def test_a_failing_section_is_named_in_the_error(tmp_path: Path) -> None:
 
 def test_a_profile_split_by_provider_is_refused_with_advice(tmp_path: Path) -> None:
     context = sample_context(tmp_path)
-    context.risk_profile = context.risk_profile.assign(provider_id="N01")
+    context.risk_profile.insert(0, "provider_id", "N01")
     community = next(s for s in registered_sections() if s.id == "community")
     with pytest.raises(ReportError, match=r"split by provider_id.*without --by"):
         render_report(context, [community])
