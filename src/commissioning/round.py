@@ -7,7 +7,7 @@ and the parameters in force, and writes only inside the workspace.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from commissioning.publish.disclosure import (
     suppress_risk_profile,
     to_published_csv,
 )
+from commissioning.steps import StepContext, run_steps
 
 #: Name of the scored assessments in the workspace database.
 SCORED_TABLE = "assessments_scored"
@@ -137,13 +138,23 @@ def round_context(
     params: ParameterSet,
     when: dt.date = DEFAULT_DATE,
     con: BaseBackend | None = None,
+    seed: int = 2012,
+    log: Callable[[str], None] = print,
 ) -> RoundContext:
-    """Compute everything the report needs from the workspace."""
+    """Compute everything the report needs from the workspace.
+
+    The foundation (risk, segments, profiles) first, then every registered round step
+    (:mod:`commissioning.steps`), whose results reach the report as ``extras``.
+    """
     own = con is None
     con = con or backend.connect(ws.database_path)
     try:
         scored = score_workspace(con, ws, params, when)
         published = publishable(compute_profiles(con, scored), small_cell_threshold(params, when))
+        step_context = StepContext(
+            workspace=ws, parameters=params, when=when, con=con, seed=seed, log=log
+        )
+        results = run_steps(step_context)
     finally:
         if own:
             con.disconnect()
@@ -154,6 +165,7 @@ def round_context(
         parameters=params,
         when=when,
         inputs=workspace_inputs(ws),
+        extras=results,
     )
 
 

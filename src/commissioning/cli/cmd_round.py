@@ -104,14 +104,16 @@ def report(
     out.print(f"[green]Report:[/] {path}")
 
 
-def _report(ws: Workspace, when: dt.date, policy: list[Path]) -> Path:
+def _report(ws: Workspace, when: dt.date, policy: list[Path], seed: int = DEFAULT_SEED) -> Path:
     try:
         params = workspace_parameters(ws, policy)
     except (ParameterError, OSError) as exc:
         raise BadInput(str(exc)) from None
     try:
-        with step("Scoring, segmenting and profiling"):
-            context = round_context(ws, params, when)
+        with step("Scoring, segmenting, profiling and the round's steps"):
+            context = round_context(
+                ws, params, when, seed=seed, log=lambda msg: console.print(f"  {msg}")
+            )
     except RoundError as exc:
         raise BadInput(str(exc)) from None
     with step("Writing the report"):
@@ -166,6 +168,6 @@ def demo(
         con.disconnect()
 
     out.rule("[bold]5. Report")
-    path = _report(ws, when, [])
+    path = _report(ws, when, [], seed)
     out.print(f"[green]Report:[/] {path}")
     out.print(f"Round complete in {time.perf_counter() - start:.1f} s.")
