@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from commissioning.publish.compare import (
     ComparisonError,
@@ -185,3 +187,26 @@ def test_columns_after_the_standard_ones_are_not_groupings() -> None:
     out = compare_risk_profile(frame, PUBLISHED)
     assert list(out.columns[:3]) == ["setting", "offence_group", "risk_tier"]
     assert len(out) == 3
+
+
+@given(
+    offenders=st.lists(st.integers(min_value=0, max_value=10_000), min_size=4, max_size=4),
+    under_25=st.lists(st.floats(min_value=0, max_value=100), min_size=4, max_size=4),
+)
+def test_merging_keeps_the_total_and_the_weighted_mean(
+    offenders: list[int], under_25: list[float]
+) -> None:
+    total = sum(offenders)
+    shares = [100 * n / total if total else 0.0 for n in offenders]
+    frame = recomputed(offenders=offenders, share_pct=shares, under_25_pct=under_25)
+    out = compare_risk_profile(frame, PUBLISHED)
+    assert int(out["offenders"].sum()) == total
+    assert out["share_pct"].sum() == pytest.approx(sum(shares))
+    merged = row(out, "high+very_high")
+    high_n, very_high_n = offenders[2], offenders[3]
+    if high_n + very_high_n:
+        expected = (under_25[2] * high_n + under_25[3] * very_high_n) / (high_n + very_high_n)
+        assert merged["under_25_pct"] == pytest.approx(expected)
+        assert min(under_25[2:]) - 1e-9 <= merged["under_25_pct"] <= max(under_25[2:]) + 1e-9
+    else:
+        assert math.isnan(merged["under_25_pct"])

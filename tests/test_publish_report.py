@@ -9,7 +9,6 @@ from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -75,10 +74,16 @@ def rows_in(html: str, element_id: str) -> list[list[str]]:
 
 def sample_context(tmp_path: Path) -> RoundContext:
     risk, needs = sample_profiles(seed=7)
-    # Suppress one cell the way `commission profile` does: its count is 1-4 people.
+    # Nullable dtypes with pd.NA, as disclosure control returns them.
+    risk["offenders"] = risk["offenders"].astype("Int64")
+    for col in ("share_pct", "under_25_pct", "female_pct"):
+        risk[col] = risk[col].astype("Float64")
+    # Suppress cells the way `commission profile` does: their counts are 1-4 people.
     at = (risk["setting"] == "custody") & (risk["offence_group"] == "sex")
-    risk.loc[at & (risk["risk_tier"] == "very_high"), "female_pct"] = np.nan
-    risk.loc[at & (risk["risk_tier"] == "medium"), ["offenders", "share_pct"]] = np.nan
+    risk.loc[at & (risk["risk_tier"] == "very_high"), "female_pct"] = pd.NA
+    risk.loc[at & (risk["risk_tier"] == "medium"), ["offenders", "share_pct"]] = pd.NA
+    # Extra raw columns after the contract ones are ignored, not taken for --by columns.
+    risk["group_offenders"] = 0
     assessments = tmp_path / "assessments.csv"
     assessments.write_text("offender_id,setting\na,community\nb,custody\nc,custody\n")
     return RoundContext(
