@@ -244,7 +244,7 @@ def main() -> None:
         case, impl, path, out = args.worker
         # import the libraries each implementation uses before the clock starts
         import duckdb  # noqa: F401
-        import pandas  # noqa: F401
+        import pandas
 
         if impl == "commissioning":
             import commissioning.assess.profiles
@@ -256,7 +256,8 @@ def main() -> None:
 
     print(f"# machine: {platform.platform()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}")
-    print("| rows | case | implementation | best s | peak RSS MiB | vs DuckDB SQL | pandas ÷ this |")
+    print("| rows | case | implementation | best s | peak RSS MiB | vs DuckDB SQL "
+          "| pandas ÷ this |")
     print("|---:|---|---|---:|---:|---:|---:|")
     for rows in args.rows:
         path = ensure_data(rows)
