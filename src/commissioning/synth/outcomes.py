@@ -145,8 +145,11 @@ class OutcomeRules:
                 "synth_outcomes.follow_up: data_cutoff must be at least follow_up_days + "
                 "disposal_days after cohort_end so every cohort member has a full window"
             )
-        if self.horizon_days < self.follow_up_days:
-            raise ValueError("synth_outcomes.follow_up: horizon_days must be >= follow_up_days")
+        if not self.follow_up_days <= self.horizon_days < 4096:
+            raise ValueError(
+                "synth_outcomes.follow_up: horizon_days must be at least follow_up_days and "
+                "below 4096 (offsets are packed into 12 bits when sorting)"
+            )
 
 
 @dataclass(frozen=True)
@@ -297,7 +300,9 @@ def reoffences_table(
         np.ones(further_people.size, np.int8),
         np.full(late_people.size, 2, np.int8),
     ])
-    order = np.lexsort((kind, offset, person))
+    # One stable sort on a packed key (person, offset < 2**12, kind < 4) beats np.lexsort.
+    key = (person.astype(np.int64) << 14) | (offset.astype(np.int64) << 2) | kind
+    order = np.argsort(key, kind="stable")
     person, offset, kind = person[order], offset[order], kind[order]
     k = person.size
     if k == 0:
