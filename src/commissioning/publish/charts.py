@@ -251,26 +251,20 @@ def _tier_mix_table(risk_profile: pd.DataFrame) -> str:
 
 
 def _need_table(needs: pd.DataFrame) -> str:
-    segments = [(s, g) for s in SETTINGS for g in OFFENCE_GROUPS]
-    segments = [
-        sg
-        for sg in segments
-        if ((needs["setting"] == sg[0]) & (needs["offence_group"] == sg[1])).any()
-    ]
+    prevalence = {
+        (r["setting"], r["offence_group"], r["need"]): r["prevalence_pct"]
+        for r in needs.to_dict("records")
+    }
+    present = {(s, g) for s, g, _ in prevalence}
+    segments = [(s, g) for s in SETTINGS for g in OFFENCE_GROUPS if (s, g) in present]
     headers: list[str | tuple[str, bool]] = ["Need"]
     headers += [(_segment(s, g), True) for s, g in segments]
     body = []
     for need in NEEDS:
         cells = [Cell(need.label, header=True)]
         for s, g in segments:
-            hit = needs[
-                (needs["setting"] == s)
-                & (needs["offence_group"] == g)
-                & (needs["need"] == need.code)
-            ]
-            cells.append(
-                Cell(fmt_pct(hit["prevalence_pct"].iloc[0]) if len(hit) else "–", numeric=True)
-            )
+            key = (s, g, need.code)
+            cells.append(Cell(fmt_pct(prevalence[key]) if key in prevalence else "–", True))
         body.append(cells)
     return table(headers, body, caption="Data: prevalence of each need (%)", css="wide")
 

@@ -224,15 +224,15 @@ def render_all_needs(context: RoundContext) -> str:
         for g in groups:
             label = GROUP_LABELS.get(g, g)
             headers += [(f"{label} (%)", True), (f"{label} rank", True)]
+        by_key = {(r["offence_group"], r["need_label"]): r for r in rows.to_dict("records")}
         body = []
         for need_label in mean_rank.index:
             cells = [Cell(str(need_label), header=True)]
             for g in groups:
-                hit = rows[(rows["offence_group"] == g) & (rows["need_label"] == need_label)]
-                if hit.empty:
+                r = by_key.get((g, need_label))
+                if r is None:
                     cells += [Cell("–", True), Cell("–", True)]
                     continue
-                r = hit.iloc[0]
                 cells += [
                     Cell(fmt_pct(r["prevalence_pct"]), numeric=True),
                     Cell(fmt_count(r["rank"]), numeric=True, css="rank"),
