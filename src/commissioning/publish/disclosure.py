@@ -24,6 +24,9 @@ import numpy as np
 import pandas as pd
 
 SUPPRESSED = "*"
+#: Raw counts used for suppression decisions and dropped from what is published.
+RAW_RISK_COUNTS = ("under_25", "female", "group_offenders")
+RAW_NEED_COUNTS = ("assessed",)
 
 
 def is_small(count: pd.Series, threshold: int) -> pd.Series:
@@ -82,7 +85,8 @@ def suppress_risk_profile(risk: pd.DataFrame, by: Sequence[str], threshold: int)
     for pct, count in (("under_25_pct", "under_25"), ("female_pct", "female")):
         small = is_small(risk[count], threshold) | is_small(n - risk[count], threshold)
         out[pct] = out[pct].astype("Float64").mask(withheld | small)
-    return out
+    # the raw counts behind the percentages are never published
+    return out.drop(columns=[c for c in RAW_RISK_COUNTS if c in out.columns])
 
 
 def suppress_need_profile(need: pd.DataFrame, by: Sequence[str], threshold: int) -> pd.DataFrame:
@@ -96,7 +100,7 @@ def suppress_need_profile(need: pd.DataFrame, by: Sequence[str], threshold: int)
         )
     out["offenders_with_need"] = out["offenders_with_need"].astype("Int64").mask(withheld)
     out["prevalence_pct"] = out["prevalence_pct"].astype("Float64").mask(withheld)
-    return out
+    return out.drop(columns=[c for c in RAW_NEED_COUNTS if c in out.columns])
 
 
 def to_published_csv(frame: pd.DataFrame, columns: Sequence[str], decimals: int = 2) -> str:
