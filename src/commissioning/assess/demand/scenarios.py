@@ -1,0 +1,240 @@
+"""Scenarios (parameter overrides) for the prison model, and the hold-out backtest.
+
+A scenario is a YAML file: either a plain override file (``{parameter: {date: value}}``, the
+format of ``commission --policy``) or a mapping with ``name``, ``description``, ``reference``,
+``reasoning`` and ``overrides``. Its name is ``name`` or the file's stem. The built-in scenarios
+(``scenarios/*.yaml`` next to this module) are the document's: the public disorder shock, a
+sentencing reform and the indeterminate share rising from 16% to 17%. A scenario with no
+overrides gives exactly the baseline (same seed, same draws).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from commissioning.assess.demand.prison import (
+    STRATA,
+    DemandError,
+    PrisonHistory,
+    Simulation,
+    calibrate,
+    month_index,
+    month_label,
+    reference_history,
+    simulate,
+    summarise_total,
+)
+from commissioning.policy.parameters import ParameterError, ParameterSet
+
+BASELINE = "baseline"
+BUILT_IN = ("public_disorder", "sentencing_reform", "indeterminate_17")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named set of parameter overrides."""
+
+    name: str
+    overrides: Mapping[str, Mapping[Any, Any]] = field(default_factory=dict)
+    description: str = ""
+    reasoning: str = ""
+    source: str = ""
+
+    def apply(self, params: ParameterSet) -> ParameterSet:
+        try:
+            return params.with_overrides(self.overrides) if self.overrides else params
+        except ParameterError as exc:
+            raise DemandError(f"scenario {self.name} ({self.source}): {exc}") from None
+
+
+def _parse(doc: Any, default_name: str, source: str) -> Scenario:
+    if doc is None:
+        return Scenario(default_name, {}, source=source)
+    if not isinstance(doc, Mapping):
+        raise DemandError(f"{source}: a scenario must be a YAML mapping")
+    if "overrides" in doc:
+        overrides = doc.get("overrides") or {}
+        name = str(doc.get("name") or default_name)
+        description = " ".join(str(doc.get("description", "")).split())
+        reasoning = " ".join(str(doc.get("reasoning", "")).split())
+    else:
+        overrides, name, description, reasoning = doc, default_name, "", ""
+    if not isinstance(overrides, Mapping) or not all(
+        isinstance(v, Mapping) for v in overrides.values()
+    ):
+        raise DemandError(
+            f"{source}: overrides must map parameter names to {{date: value}}, e.g. "
+            "demand.prison_reception_multiplier: {2012-12-01: {...}}"
+        )
+    return Scenario(
+        name=name,
+        overrides={str(k): dict(v) for k, v in overrides.items()},
+        description=description,
+        reasoning=reasoning,
+        source=source,
+    )
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read a scenario file (see the module docstring)."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise DemandError(f"cannot read scenario {path}: {exc}") from None
+    return _parse(doc, path.stem, str(path))
+
+
+def built_in_scenario(name: str) -> Scenario:
+    """One of :data:`BUILT_IN`."""
+    ref = resources.files("commissioning.assess.demand").joinpath("scenarios", f"{name}.yaml")
+    if name not in BUILT_IN or not ref.is_file():
+        raise DemandError(f"no built-in scenario {name!r}; choose one of {', '.join(BUILT_IN)}")
+    return _parse(yaml.safe_load(ref.read_text(encoding="utf-8")), name, f"built-in {name}")
+
+
+def built_in_scenarios() -> list[Scenario]:
+    return [built_in_scenario(n) for n in BUILT_IN]
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """One scenario's simulation and its parameters."""
+
+    scenario: Scenario
+    params: ParameterSet
+    simulation: Simulation
+
+
+def run_scenarios(
+    params: ParameterSet,
+    scenarios: Sequence[Scenario] = (),
+    runs: int = 500,
+    seed: int = 2012,
+    history: PrisonHistory | None = None,
+    origin: str | None = None,
+    horizon: int | None = None,
+) -> list[ScenarioRun]:
+    """The baseline then every scenario, each with the same seed (common random numbers, so
+    differences between scenarios are the scenario's effect, not noise)."""
+    out: list[ScenarioRun] = []
+    names = [s.name for s in scenarios]
+    if BASELINE in names or len(set(names)) != len(names):
+        raise DemandError(
+            f"scenario names must be unique and not {BASELINE!r} (got {', '.join(names)}); "
+            "rename the file or set its name:"
+        )
+    for scenario in (Scenario(BASELINE), *scenarios):
+        p = scenario.apply(params)
+        model = calibrate(p, history, origin, horizon)
+        out.append(ScenarioRun(scenario, p, simulate(model, runs=runs, seed=seed)))
+    return out
+
+
+def projection_table(results: Sequence[ScenarioRun]) -> pd.DataFrame:
+    """``month, scenario, population_mean, population_p05, population_p95`` for all runs."""
+    return pd.concat(
+        [summarise_total(r.simulation, r.scenario.name) for r in results], ignore_index=True
+    )
+
+
+# ------------------------------------------------------------------ backtest
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """Hold-out backtest: projections from past Junes compared with the real Junes after."""
+
+    errors: pd.DataFrame  # origin, year, horizon_years, actual, projected, ape_pct
+    remand_recall: pd.DataFrame  # month, series, actual, projected, ape_pct (2011 origin)
+
+    def mape(self, horizon_years: int | None = None) -> float:
+        """Mean absolute percentage error (all horizons, or one)."""
+        e = self.errors
+        if horizon_years is not None:
+            e = e[e["horizon_years"] == horizon_years]
+        return float(e["ape_pct"].mean()) if len(e) else float("nan")
+
+    def series_mape(self, series: str) -> float:
+        r = self.remand_recall
+        r = r[r["series"] == series]
+        return float(r["ape_pct"].mean()) if len(r) else float("nan")
+
+
+def backtest(
+    params: ParameterSet,
+    history: PrisonHistory | None = None,
+    origins: Sequence[int] | None = None,
+    horizon_years: int = 3,
+    runs: int = 20,
+    seed: int = 2012,
+) -> Backtest:
+    """Calibrate at each June origin using only the history to then, project, and compare.
+
+    Also projects remand and recall from the configured origin and compares them with the real
+    monthly series that follow (the reference data runs to December 2014).
+    """
+    history = history or reference_history()
+    settings = params.value("demand.prison_projection")
+    origins = list(origins or settings["backtest_origins"])
+    rows = []
+    last_year = max(history.june_population)
+    for year in origins:
+        years = [y for y in range(year + 1, year + horizon_years + 1) if y <= last_year]
+        if not years:
+            continue
+        origin = year * 12 + 5
+        model = calibrate(params, history, origin, 12 * len(years))
+        sim = simulate(model, runs=runs, seed=seed)
+        mean = sim.total.mean(axis=0)
+        for k, y in enumerate(years, start=1):
+            projected = float(mean[12 * k - 1])
+            actual = history.june(y)
+            rows.append((year, y, k, actual, projected, abs(projected - actual) / actual * 100))
+    errors = pd.DataFrame(
+        rows, columns=["origin", "year", "horizon_years", "actual", "projected", "ape_pct"]
+    )
+    origin_i = month_index(str(settings["origin"]))
+    last = max(max(history.remand, default=origin_i), max(history.recall, default=origin_i))
+    series_rows: list[tuple[str, str, float, float, float]] = []
+    if last > origin_i:
+        model = calibrate(params, history, origin_i, last - origin_i)
+        sim = simulate(model, runs=runs, seed=seed)
+        pop = sim.population.mean(axis=0)
+        for name, data, band in (
+            ("remand", history.remand, "remand"),
+            ("recall", history.recall, "recall"),
+        ):
+            cols = [i for i, (b, _) in enumerate(STRATA) if b == band]
+            for t in range(model.horizon):
+                m = origin_i + 1 + t
+                if m in data:
+                    projected = float(pop[t, cols].sum())
+                    actual = data[m]
+                    series_rows.append(
+                        (month_label(m), name, actual, projected,
+                         abs(projected - actual) / actual * 100)
+                    )
+    remand_recall = pd.DataFrame(
+        series_rows, columns=["month", "series", "actual", "projected", "ape_pct"]
+    )
+    return Backtest(errors=errors.round(2), remand_recall=remand_recall.round(2))
+
+
+def scenario_peak(results: Sequence[ScenarioRun], name: str) -> tuple[str, float]:
+    """Month and size of the largest mean difference between a scenario and the baseline."""
+    base = next(r for r in results if r.scenario.name == BASELINE).simulation.total.mean(axis=0)
+    try:
+        other = next(r for r in results if r.scenario.name == name)
+    except StopIteration:
+        raise DemandError(f"no scenario {name!r} in this run") from None
+    diff = other.simulation.total.mean(axis=0) - base
+    t = int(np.argmax(np.abs(diff)))
+    return other.simulation.months[t], float(diff[t])
