@@ -231,7 +231,8 @@ class _Reader:
         value = self.raw.get(key)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if not numeric or not math.isfinite(value):
             raise self.fail(key, f"must be a number, not {value!r}")
         if minimum is not None and value < minimum:
             raise self.fail(key, f"is {value}: it must be at least {minimum}")
@@ -287,9 +288,9 @@ def _study(raw: Any, where: str) -> Study:
         raise r.fail("value", f"is {study.value}: a ratio must be positive")
     if (study.ci_lower is None) != (study.ci_upper is None):
         raise r.fail("ci_lower", "and ci_upper come together")
-    if study.ci_lower is not None and study.value is not None and study.ci_upper is not None:
-        if not study.ci_lower <= study.value <= study.ci_upper:
-            raise r.fail("value", "must lie within its confidence interval")
+    lo, value, hi = study.ci_lower, study.value, study.ci_upper
+    if lo is not None and value is not None and hi is not None and not lo <= value <= hi:
+        raise r.fail("value", "must lie within its confidence interval")
     if not study.has_table and study.value is None and study.significant is None:
         raise r.fail(
             "value", "is missing: give a 2×2 table, an effect value, or at least 'significant'"
@@ -313,7 +314,9 @@ def parse_intervention(raw: Any, where: str) -> Intervention:
     ww_raw = r.mapping("what_works")
     unknown = set(ww_raw.raw) - set(WHAT_WORKS)
     if unknown:
-        raise ww_raw.fail(sorted(unknown)[0], f"is not a characteristic: use {', '.join(WHAT_WORKS)}")
+        raise ww_raw.fail(
+            sorted(unknown)[0], f"is not a characteristic: use {', '.join(WHAT_WORKS)}"
+        )
     studies_raw = raw.get("studies") or []
     if not isinstance(studies_raw, list):
         raise r.fail("studies", "must be a list")
@@ -385,7 +388,8 @@ def load_catalogue(folders: Sequence[Path] = ()) -> Catalogue:
             item = parse_intervention(raw, str(path))
             if item.id != path.stem:
                 raise CatalogueError(
-                    f"{path}: id {item.id!r} differs from the file name; name the file {item.id}.yaml"
+                    f"{path}: id {item.id!r} differs from the file name; "
+                    f"name the file {item.id}.yaml"
                 )
             entries[item.id] = item
     return Catalogue(tuple(entries.values()))

@@ -24,7 +24,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
+from scipy import stats  # type: ignore[import-untyped]
 
 Measure = Literal["OR", "RR", "RD", "DCOX"]
 MEASURES: tuple[str, ...] = ("OR", "RR", "RD", "DCOX")
@@ -56,7 +56,9 @@ def _check_counts(ai: FloatArray, bi: FloatArray, ci: FloatArray, di: FloatArray
         if np.any(~np.isfinite(cells)) or np.any(cells < 0):
             raise EffectSizeError(f"column {name}: counts must be finite and not negative")
     if np.any(ai + bi <= 0) or np.any(ci + di <= 0):
-        raise EffectSizeError("each group (ai+bi treated, ci+di comparison) needs at least one person")
+        raise EffectSizeError(
+            "each group (ai+bi treated, ci+di comparison) needs at least one person"
+        )
 
 
 def escalc(

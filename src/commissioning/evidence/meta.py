@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
+from scipy import stats  # type: ignore[import-untyped]
 
 METHODS: tuple[str, ...] = ("FE", "DL", "REML", "PM", "ML")
 FloatArray = npt.NDArray[np.float64]
