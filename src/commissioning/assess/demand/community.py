@@ -1,0 +1,313 @@
+"""Community demand: forecasts of quarterly starts by sentence type and requirement.
+
+Each series (the three sentence types of the document's Fig 1, and each requirement summed over
+community orders and suspended sentence orders) is forecast by the candidate model with the
+lowest error in a rolling-origin backtest (time series cross-validation: fit on the history up to
+an origin, forecast the next quarters, move the origin on), against the seasonal naive benchmark
+(next year's quarter = this year's). Candidates (``demand.community_forecast``):
+
+- ``seasonal_naive``: intervals from the spread of the year-on-year changes, widening with the
+  number of years ahead;
+- ``ets``: statsmodels ``ETSModel`` with additive error, trend and quarterly season (ETS(A,A,A)),
+  analytic prediction intervals;
+- ``arima``: statsmodels ``SARIMAX`` (1,1,0)(0,1,0)4, a seasonal-difference ARIMA, with its
+  forecast intervals.
+
+Scenarios are multipliers on the chosen forecast (``demand.community_scenarios``): the
+document's planning projection (+3% over 2011–2015, under 1% in 2012–13) and multipliers per
+sentence type.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from commissioning.assess.demand.prison import DemandError
+from commissioning.policy.parameters import ParameterSet
+from commissioning.synth.demand_history import HISTORY_COLUMNS, SENTENCE_TYPES
+
+MODELS: tuple[str, ...] = ("seasonal_naive", "ets", "arima")
+FORECAST_COLUMNS: tuple[str, ...] = (
+    "quarter",
+    "series",
+    "kind",
+    "scenario",
+    "model",
+    "starts",
+    "lower",
+    "upper",
+)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence statsmodels' convergence chatter and keep BLAS to one thread (tiny fits are
+    many times slower when several BLAS threads contend on a loaded machine)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # optional: only a speed-up
+            yield
+            return
+        with threadpool_limits(1):
+            yield
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """A point forecast with its prediction interval."""
+
+    mean: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+def _seasonal_naive(y: np.ndarray, h: int, level: float) -> Forecast:
+    last_year = y[-4:]
+    steps = np.arange(h)
+    mean = last_year[steps % 4]
+    diffs = y[4:] - y[:-4]
+    sigma = float(np.std(diffs, ddof=1)) if len(diffs) > 1 else 0.0
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    width = z * sigma * np.sqrt(steps // 4 + 1)
+    return Forecast(mean.astype(float), mean - width, mean + width)
+
+
+def _ets(y: np.ndarray, h: int, level: float) -> Forecast:
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    series = pd.Series(y.astype(float), index=pd.period_range("2000Q1", periods=len(y), freq="Q"))
+    res = ETSModel(
+        series, error="add", trend="add", seasonal="add", seasonal_periods=4
+    ).fit(disp=False, maxiter=200)
+    frame = res.get_prediction(start=len(y), end=len(y) + h - 1).summary_frame(alpha=1 - level)
+    return Forecast(
+        frame["mean"].to_numpy(), frame["pi_lower"].to_numpy(), frame["pi_upper"].to_numpy()
+    )
+
+
+def _arima(y: np.ndarray, h: int, level: float) -> Forecast:
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    res = SARIMAX(y.astype(float), order=(1, 1, 0), seasonal_order=(0, 1, 0, 4)).fit(disp=False)
+    frame = res.get_forecast(h).summary_frame(alpha=1 - level)
+    return Forecast(
+        frame["mean"].to_numpy(),
+        frame["mean_ci_lower"].to_numpy(),
+        frame["mean_ci_upper"].to_numpy(),
+    )
+
+
+FITTERS: dict[str, Callable[[np.ndarray, int, float], Forecast]] = {
+    "seasonal_naive": _seasonal_naive,
+    "ets": _ets,
+    "arima": _arima,
+}
+
+
+def forecast_with(model: str, y: Sequence[float] | np.ndarray, h: int, level: float) -> Forecast:
+    """Forecast ``h`` quarters ahead with one model (non-negative)."""
+    if model not in FITTERS:
+        raise DemandError(f"unknown forecast model {model!r}; choose from {', '.join(MODELS)}")
+    arr = np.asarray(y, dtype=float)
+    if len(arr) < 12:
+        raise DemandError(f"a quarterly series needs at least 12 quarters (got {len(arr)})")
+    with _quiet():
+        f = FITTERS[model](arr, h, level)
+    return Forecast(np.maximum(f.mean, 0), np.maximum(f.lower, 0), np.maximum(f.upper, 0))
+
+
+def backtest_errors(
+    y: Sequence[float] | np.ndarray, models: Sequence[str], origins: int, horizon: int
+) -> dict[str, float]:
+    """Rolling-origin mean absolute percentage error of each model."""
+    arr = np.asarray(y, dtype=float)
+    errors: dict[str, list[float]] = {m: [] for m in models}
+    for k in range(origins):
+        cut = len(arr) - horizon - k
+        if cut < 12:
+            break
+        actual = arr[cut : cut + horizon]
+        for m in models:
+            f = forecast_with(m, arr[:cut], horizon, 0.9)
+            errors[m].extend(np.abs(f.mean - actual) / np.maximum(actual, 1) * 100)
+    return {m: float(np.mean(e)) if e else float("nan") for m, e in errors.items()}
+
+
+@dataclass(frozen=True)
+class SeriesChoice:
+    """The model chosen for one series and the backtest errors behind the choice."""
+
+    series: str
+    kind: str
+    chosen: str
+    mape_pct: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class CommunityForecast:
+    """History, forecasts (baseline and scenarios) and the model choices."""
+
+    history: pd.DataFrame  # quarter, series, kind, starts
+    forecast: pd.DataFrame  # FORECAST_COLUMNS
+    choices: list[SeriesChoice]
+
+    def choices_table(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {
+                    "series": c.series,
+                    "kind": c.kind,
+                    "chosen": c.chosen,
+                    **{f"mape_{m}": round(v, 2) for m, v in c.mape_pct.items()},
+                }
+                for c in self.choices
+            ]
+        )
+
+
+def check_history(history: pd.DataFrame, source: str = "community history") -> pd.DataFrame:
+    """Check the history's columns and values; errors say what to fix."""
+    missing = [c for c in HISTORY_COLUMNS if c not in history.columns]
+    if missing:
+        raise DemandError(
+            f"{source}: missing column(s) {', '.join(missing)}; the history needs "
+            f"{', '.join(HISTORY_COLUMNS)}"
+        )
+    starts = pd.to_numeric(history["starts"], errors="coerce")
+    bad = history.index[starts.isna() | (starts < 0)]
+    if len(bad):
+        raise DemandError(
+            f"{source}: row {int(bad[0]) + 2}, column starts: {history['starts'].iloc[bad[0]]!r} "
+            "is not a count (a whole number of starts, 0 or more)"
+        )
+    try:
+        pd.PeriodIndex(history["quarter"].astype(str), freq="Q")
+    except (ValueError, TypeError):
+        raise DemandError(f"{source}: quarter must look like 2011Q2") from None
+    return history.assign(starts=starts)
+
+
+def series_table(history: pd.DataFrame) -> pd.DataFrame:
+    """Series to forecast: starts of each sentence type, and each requirement summed over the
+    orders that carry it. Columns ``quarter, series, kind, starts``."""
+    history = check_history(history)
+    types = history[history["requirement"] == "all"]
+    types = types.groupby(["quarter", "sentence_type"], as_index=False)["starts"].sum()
+    types = types.rename(columns={"sentence_type": "series"}).assign(kind="sentence_type")
+    reqs = history[history["requirement"] != "all"]
+    reqs = reqs.groupby(["quarter", "requirement"], as_index=False)["starts"].sum()
+    reqs = reqs.rename(columns={"requirement": "series"}).assign(kind="requirement")
+    out = pd.concat([types, reqs], ignore_index=True)[["quarter", "series", "kind", "starts"]]
+    return out.sort_values(["kind", "series", "quarter"], ignore_index=True)
+
+
+def forecast_community(
+    history: pd.DataFrame,
+    params: ParameterSet,
+    when: dt.date = dt.date(2012, 4, 1),
+    origins: int | None = None,
+) -> CommunityForecast:
+    """Choose a model per series by rolling-origin backtest, forecast, and add scenarios.
+
+    ``origins`` overrides the number of backtest origins (fewer is faster).
+    """
+    settings = params.value("demand.community_forecast", when)
+    models = [str(m) for m in settings["models"]]
+    h = int(settings["horizon_quarters"])
+    level = float(settings["interval"])
+    table = series_table(history)
+    frames: list[pd.DataFrame] = []
+    choices: list[SeriesChoice] = []
+    for (kind, series), part in table.groupby(["kind", "series"], sort=False):
+        part = part.sort_values("quarter")
+        y = part["starts"].to_numpy(dtype=float)
+        errors = backtest_errors(
+            y,
+            models,
+            int(settings["backtest_origins"]) if origins is None else origins,
+            int(settings["backtest_horizon"]),
+        )
+        chosen = min(models, key=lambda m: (errors[m], m != "seasonal_naive"))
+        choices.append(SeriesChoice(str(series), str(kind), chosen, errors))
+        f = forecast_with(chosen, y, h, level)
+        last = pd.Period(str(part["quarter"].iloc[-1]), freq="Q")
+        quarters = [str(last + i) for i in range(1, h + 1)]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "quarter": quarters,
+                    "series": series,
+                    "kind": kind,
+                    "scenario": "baseline",
+                    "model": chosen,
+                    "starts": f.mean,
+                    "lower": f.lower,
+                    "upper": f.upper,
+                }
+            )
+        )
+    baseline = pd.concat(frames, ignore_index=True)
+    scenarios = _scenarios(table, baseline, params, when)
+    forecast = pd.concat([baseline, *scenarios], ignore_index=True)
+    forecast[["starts", "lower", "upper"]] = forecast[["starts", "lower", "upper"]].round(0)
+    return CommunityForecast(history=table, forecast=forecast, choices=choices)
+
+
+def _scenarios(
+    table: pd.DataFrame, baseline: pd.DataFrame, params: ParameterSet, when: dt.date
+) -> list[pd.DataFrame]:
+    spec = params.value("demand.community_scenarios", when)
+    out: list[pd.DataFrame] = []
+    multipliers = {str(k): float(v) for k, v in spec.get("multipliers", {}).items()}
+    if any(v != 1.0 for v in multipliers.values()):
+        scaled = baseline.copy()
+        factor = scaled["series"].map(multipliers).fillna(1.0)
+        for c in ("starts", "lower", "upper"):
+            scaled[c] = scaled[c] * factor
+        out.append(scaled.assign(scenario="multipliers"))
+    index = {int(k): float(v) for k, v in spec.get("planning_projection", {}).items()}
+    types = table[table["kind"] == "sentence_type"]
+    years = types["quarter"].str[:4].astype(int)
+    full = [y for y in sorted(set(years)) if (years == y).sum() == 4 * len(SENTENCE_TYPES)]
+    if index and full:
+        base_year = min(index)
+        # Annual starts of the last full year of history stand for the index's base year.
+        base_total = float(types.loc[years == full[-1], "starts"].sum())
+        plan = baseline[baseline["kind"] == "sentence_type"].copy()
+        plan_years = plan["quarter"].str[:4].astype(int)
+        annual = plan.groupby(plan_years)["starts"].transform("sum")
+        target = plan_years.map(lambda y: index.get(y, index[max(index)]) * base_total)
+        # Years the index covers only partly (e.g. half of 2015) keep the baseline's shares.
+        n_quarters = plan.groupby(plan_years)["quarter"].transform("nunique")
+        factor = target * n_quarters / 4 / annual
+        factor = factor.where(plan_years >= base_year, 1.0)
+        for c in ("starts", "lower", "upper"):
+            plan[c] = plan[c] * factor
+        out.append(plan.assign(scenario="planning_projection", model="index"))
+    return out
+
+
+def annual_growth(frame: pd.DataFrame, scenario: str, year_from: int, year_to: int,
+                  history: pd.DataFrame | None = None) -> float:
+    """Growth of total sentence-type starts between two calendar years (history + forecast)."""
+    rows = frame[(frame["scenario"] == scenario) & (frame["kind"] == "sentence_type")]
+    parts = [rows[["quarter", "starts"]]]
+    if history is not None:
+        parts.append(history[history["kind"] == "sentence_type"][["quarter", "starts"]])
+    allq = pd.concat(parts)
+    years = allq["quarter"].str[:4].astype(int)
+    a = float(allq.loc[years == year_from, "starts"].sum())
+    b = float(allq.loc[years == year_to, "starts"].sum())
+    if a == 0:
+        raise DemandError(f"no starts in {year_from} to compare with")
+    return b / a - 1.0
