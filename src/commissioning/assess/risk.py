@@ -113,38 +113,40 @@ def score(t: ir.Table, rules: RiskRules) -> ir.Table:
     """Add :data:`RISK_COLUMNS` to an assessments table expression.
 
     Ages: ``age_at_assessment`` on the assessment (risk) date for the age-sex factor; the
-    copas term uses ages at conviction and at first sanction (REFERENCES.md, "OGRS3").
+    copas term uses ages at conviction and at first sanction (REFERENCES.md, "OGRS3"). The
+    expression is built in stages (ages, then the linear predictor, then probabilities, then
+    band and tier) so each intermediate is computed once per row.
     """
-    age_at_assessment = whole_years(t.date_of_birth, t.assessment_date)
-    age_at_conviction = whole_years(t.date_of_birth, t.conviction_date)
-    age_at_first = whole_years(t.date_of_birth, t.first_sanction_date)
-    female = t.sex == "female"
-    previous = ibis.least(t.previous_sanctions.cast("int64"), ogrs3.PREVIOUS_SANCTIONS_CAP)
-    status = ibis.ifelse(previous > 0, ogrs3.STATUS_PREVIOUS, ogrs3.STATUS_NO_PREVIOUS)
-    career = (10 + age_at_conviction - age_at_first).cast("float64")
-    copas = ogrs3.COPAS_COEFFICIENT * ((previous + 1).cast("float64") / career).ln()
-    offence = t.offence.substitute(ogrs3.OFFENCE_COEFFICIENTS, else_=ibis.null("float64"))
-    y = _age_sex(age_at_assessment, female) + status + copas + offence
-    p1 = 1.0 / (1.0 + (-(ogrs3.INTERCEPT_1Y + y)).exp())
-    p2 = 1.0 / (1.0 + (-(ogrs3.INTERCEPT_2Y + y)).exp())
-
-    scored = t.mutate(
-        age_at_assessment=age_at_assessment,
-        offence_group=t.offence.substitute(rules.group_of(), else_=ibis.null("string")),
-        ogrs3_1y=p1,
-        ogrs3_2y=p2,
+    original = list(t.columns)
+    aged = t.mutate(
+        age_at_assessment=whole_years(t.date_of_birth, t.assessment_date),
+        _age_at_conviction=whole_years(t.date_of_birth, t.conviction_date),
+        _age_at_first=whole_years(t.date_of_birth, t.first_sanction_date),
+        _previous=ibis.least(t.previous_sanctions.cast("int64"), ogrs3.PREVIOUS_SANCTIONS_CAP),
     )
-    pct = _percent(scored.ogrs3_2y)
+    status = ibis.ifelse(aged._previous > 0, ogrs3.STATUS_PREVIOUS, ogrs3.STATUS_NO_PREVIOUS)
+    career = (10 + aged._age_at_conviction - aged._age_at_first).cast("float64")
+    copas = ogrs3.COPAS_COEFFICIENT * ((aged._previous + 1).cast("float64") / career).ln()
+    offence = aged.offence.substitute(ogrs3.OFFENCE_COEFFICIENTS, else_=ibis.null("float64"))
+    linear = aged.mutate(
+        _y=_age_sex(aged.age_at_assessment, aged.sex == "female") + status + copas + offence
+    )
+    scored = linear.mutate(
+        offence_group=linear.offence.substitute(rules.group_of(), else_=ibis.null("string")),
+        ogrs3_1y=1.0 / (1.0 + (-(ogrs3.INTERCEPT_1Y + linear._y)).exp()),
+        ogrs3_2y=1.0 / (1.0 + (-(ogrs3.INTERCEPT_2Y + linear._y)).exp()),
+    )
+    scored = scored.mutate(_pct=_percent(scored.ogrs3_2y))
     band = ibis.cases(
-        (pct >= rules.band_very_high, "very_high"),
-        (pct >= rules.band_high, "high"),
-        (pct >= rules.band_medium, "medium"),
+        (scored._pct >= rules.band_very_high, "very_high"),
+        (scored._pct >= rules.band_high, "high"),
+        (scored._pct >= rules.band_medium, "medium"),
         else_="low",
     )
     tier = ibis.cases(
         (scored.rosh.isin(list(rules.very_high_harm_levels)), "very_high"),
-        (pct >= rules.tier_high_from_pct, "high"),
-        (pct >= rules.tier_medium_from_pct, "medium"),
+        (scored._pct >= rules.tier_high_from_pct, "high"),
+        (scored._pct >= rules.tier_medium_from_pct, "medium"),
         else_="low",
     )
-    return scored.mutate(ogrs3_band=band, risk_tier=tier)
+    return scored.mutate(ogrs3_band=band, risk_tier=tier).select(*original, *RISK_COLUMNS)
