@@ -1,0 +1,123 @@
+"""The catalogue: coverage of the document's services, ids shared with the synthetic data,
+validation errors that name file and field, and the rating rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from commissioning.evidence.catalogue import CatalogueError, load_catalogue
+from commissioning.evidence.rating import RatingRules, rate, rate_all
+from commissioning.policy.parameters import ParameterSet
+
+
+def test_every_synthetic_intervention_id_is_in_the_catalogue(params: ParameterSet) -> None:
+    synth_ids = set(params.value("synth_outcomes.interventions"))
+    assert synth_ids <= set(load_catalogue().ids())
+
+
+def test_catalogue_covers_the_documents_lists() -> None:
+    catalogue = load_catalogue()
+    by_category: dict[str, int] = {}
+    for item in catalogue:
+        by_category[item.category] = by_category.get(item.category, 0) + 1
+    # five best (two accredited programmes) + RJ conferencing; eight promising; eight "no effect" + community payback;
+    # five never evaluated + named services without evaluation data.
+    assert by_category["best_evidence"] == 7
+    assert by_category["promising"] == 8
+    assert by_category["no_effect"] == 9
+    for named in ("multisystemic_therapy", "scared_straight", "boot_camp", "yoga", "pet_therapy",
+                  "music_therapy", "personality_disorder_pathway", "drug_free_wing",
+                  "drug_recovery_wing", "extremism_assessment", "approved_premises",
+                  "family_support", "specified_activities", "circles_of_support_and_accountability"):
+        catalogue.get(named)
+
+
+def test_entries_without_studies_say_so() -> None:
+    for item in load_catalogue():
+        assert item.studies or (item.study_data and "No study data entered" in item.study_data)
+
+
+def test_restorative_justice_eligibility_follows_the_document() -> None:
+    rj = load_catalogue().get("restorative_justice_conferencing")
+    assert rj.eligibility.personal_victim is True
+    assert rj.eligibility.admits("medium", "violence")
+    assert not rj.eligibility.admits("low", "acquisitive")
+    assert not rj.eligibility.admits("high", "sex")
+
+
+def _write(folder: Path, entry: dict[str, object]) -> None:
+    (folder / f"{entry['id']}.yaml").write_text(yaml.safe_dump(entry), encoding="utf-8")
+
+
+def _entry() -> dict[str, object]:
+    raw = yaml.safe_load(
+        (Path(load_catalogue().get("yoga").source_file or "")).read_text(encoding="utf-8")
+    )
+    assert isinstance(raw, dict)
+    return raw
+
+
+def test_a_local_entry_with_a_bad_level_names_file_and_field(tmp_path: Path) -> None:
+    entry = _entry()
+    entry["id"] = "local_yoga"
+    entry["studies"] = [{"citation": "x", "kind": "primary", "design": "rct", "sms_level": 7,
+                         "outcome": "reoffending", "significant": True}]
+    _write(tmp_path, entry)
+    with pytest.raises(CatalogueError, match=r"local_yoga\.yaml.*studies\[1\].*sms_level"):
+        load_catalogue([tmp_path])
+
+
+def test_a_wrong_category_lists_the_allowed_ones(tmp_path: Path) -> None:
+    entry = _entry()
+    entry["category"] = "works"
+    _write(tmp_path, entry)
+    with pytest.raises(CatalogueError, match="category.*best_evidence, promising"):
+        load_catalogue([tmp_path])
+
+
+def test_a_local_entry_replaces_the_built_in_one(tmp_path: Path) -> None:
+    entry = _entry()
+    entry["name"] = "Yoga (local)"
+    _write(tmp_path, entry)
+    assert load_catalogue([tmp_path]).get("yoga").name == "Yoga (local)"
+
+
+def test_rules_rate_entered_studies_and_say_why(params: ParameterSet) -> None:
+    catalogue = load_catalogue()
+    ratings = {r.intervention_id: r for r in rate_all(catalogue.interventions, params)}
+    scared = ratings["scared_straight"]
+    assert scared.rules_category == "no_effect"
+    assert "significantly harmful" in scared.reasons[0]
+    assert scared.pooled is not None and scared.pooled.odds_ratio == pytest.approx(1.68)
+    assert ratings["thinking_skills_programme"].rules_category == "best_evidence"
+    assert ratings["boot_camp"].rules_category == "no_effect"
+    # One randomised study is not enough for best evidence under the default rules.
+    rj = ratings["restorative_justice_conferencing"]
+    assert rj.rules_category == "promising" and not rj.agrees_with_document
+    assert ratings["yoga"].rules_category is None and ratings["yoga"].category == "not_evaluated"
+
+
+def test_rules_are_configurable() -> None:
+    rj = load_catalogue().get("restorative_justice_conferencing")
+    assert rate(rj, RatingRules(best_min_studies=1)).rules_category == "promising"
+    lenient = RatingRules(strong_sms_level=5, review_counts_as_best=False, best_min_studies=1)
+    # A single study cannot be pooled, so pooled_best needs k >= 1 and a standard error:
+    assert rate(rj, lenient).rules_category == "promising"
+    assert rate(rj, RatingRules(min_sms_level=5)).rules_category == "promising"
+    boot = load_catalogue().get("boot_camp")
+    assert rate(boot, RatingRules(min_sms_level=4)).rules_category == "not_evaluated"
+
+
+def test_minimum_conditions_gate_lists_what_is_missing(params: ParameterSet) -> None:
+    catalogue = load_catalogue()
+    ratings = {r.intervention_id: r for r in rate_all(catalogue.interventions, params)}
+    yoga = ratings["yoga"]
+    assert yoga.gate.applies and len(yoga.gate.missing) == 4
+    assert any("disinvest" in r or "fails" in r for r in yoga.disinvest_reasons)
+    pd_pathway = ratings["personality_disorder_pathway"]
+    assert pd_pathway.gate.applies and pd_pathway.gate.passes
+    assert ratings["thinking_skills_programme"].gate.applies is False
+    assert ratings["thinking_skills_programme"].what_works_score == 1.0
