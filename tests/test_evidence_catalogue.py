@@ -23,7 +23,8 @@ def test_catalogue_covers_the_documents_lists() -> None:
     by_category: dict[str, int] = {}
     for item in catalogue:
         by_category[item.category] = by_category.get(item.category, 0) + 1
-    # five best (two accredited programmes) + RJ conferencing; eight promising; eight "no effect" + community payback;
+    # five best (two accredited programmes) + RJ conferencing; eight promising;
+    # eight "no effect" + community payback;
     # five never evaluated + named services without evaluation data.
     assert by_category["best_evidence"] == 7
     assert by_category["promising"] == 8
@@ -31,7 +32,8 @@ def test_catalogue_covers_the_documents_lists() -> None:
     for named in ("multisystemic_therapy", "scared_straight", "boot_camp", "yoga", "pet_therapy",
                   "music_therapy", "personality_disorder_pathway", "drug_free_wing",
                   "drug_recovery_wing", "extremism_assessment", "approved_premises",
-                  "family_support", "specified_activities", "circles_of_support_and_accountability"):
+                  "family_support", "specified_activities",
+                  "circles_of_support_and_accountability"):
         catalogue.get(named)
 
 
@@ -74,7 +76,7 @@ def test_a_wrong_category_lists_the_allowed_ones(tmp_path: Path) -> None:
     entry = _entry()
     entry["category"] = "works"
     _write(tmp_path, entry)
-    with pytest.raises(CatalogueError, match="category.*best_evidence, promising"):
+    with pytest.raises(CatalogueError, match=r"category.*best_evidence, promising"):
         load_catalogue([tmp_path])
 
 
