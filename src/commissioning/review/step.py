@@ -1,0 +1,173 @@
+"""The round step ``review`` (order 500): reoffending, impact and payment by results.
+
+On the workspace's ``cohort``, ``reoffences`` and ``interventions`` it computes the national
+and per-provider proven reoffending, the case-mix-adjusted rates, an evaluation of
+:data:`DEMO_SERVICES`, the published payment-by-results decisions and the provider ratings,
+writes them as CSV/JSON under ``exports/review/`` (small cells suppressed) and hands a
+:class:`ReviewResult` to the report section.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from commissioning.engine import backend
+from commissioning.publish.disclosure import SUPPRESSED, is_small
+from commissioning.review.adjusted import AdjustedRates, adjusted_rates
+from commissioning.review.cohort import can_score, cohort_outcomes
+from commissioning.review.evaluate import (
+    Evaluation,
+    EvaluationOptions,
+    TooFewPeople,
+    evaluate,
+)
+from commissioning.review.pbr import PaymentDecision, builtin_schemes, calculate
+from commissioning.review.performance import (
+    Bands,
+    Ratings,
+    indicator_values,
+    load_indicators,
+    rate_providers,
+)
+from commissioning.review.proven import SUMMARY_COLUMNS, summarise, with_intervals
+from commissioning.steps import RoundStep, StepContext, register_step
+
+STEP_ID = "review"
+#: Services evaluated on the demo data: one the synthetic truth makes effective and one the
+#: document says does not work (``synth_outcomes.true_effects`` has no effect for it).
+DEMO_SERVICES: tuple[str, ...] = ("restorative_justice_conferencing", "unstructured_counselling")
+
+#: The published figures the calculator must reproduce (REFERENCES.md, "Payment by results").
+PUBLISHED_FIGURES: dict[str, list[dict[str, Any]]] = {
+    "peterborough": [
+        {"cohort": "1", "events_per_100": 142, "comparison_events_per_100": 155},
+        {"cohort": "all", "events_per_100": 91, "comparison_events_per_100": 100},
+    ],
+    "doncaster": [
+        {"cohort": "1", "change_pp": -5.7},
+        {"cohort": "2", "change_pp": -3.3},
+    ],
+}
+
+
+@dataclass
+class ReviewResult:
+    """What the review step found, for the report section."""
+
+    national: pd.DataFrame
+    by_year: pd.DataFrame
+    adjusted: AdjustedRates | None
+    evaluations: list[Evaluation]
+    refused: dict[str, str]
+    payments: list[PaymentDecision]
+    ratings: Ratings | None
+    threshold: int
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+
+def publishable_summary(summary: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Withhold every figure of a row whose cohort, reoffenders or non-reoffenders are small."""
+    out = summary.copy()
+    n, r = out["cohort_size"], out["reoffenders"]
+    small = is_small(n, threshold) | is_small(r, threshold) | is_small(n - r, threshold)
+    for col in out.columns:
+        if col in SUMMARY_COLUMNS or col.startswith(("binary_rate", "frequency", "mean_days")):
+            out[col] = out[col].astype("Float64").mask(small)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Any) -> None:
+    frame.to_csv(path, index=False, na_rep=SUPPRESSED, float_format="%.6g")
+
+
+def _service_names(ctx: StepContext) -> dict[str, str]:
+    try:
+        raw = ctx.parameters.value("synth_outcomes.interventions", ctx.when)
+    except (KeyError, ValueError):
+        return {}
+    return {str(k): str(v.get("name", k)) for k, v in raw.items()}
+
+
+def run_review(ctx: StepContext) -> ReviewResult | None:
+    """Run the review on the workspace (None, with a log line, when it has no cohort)."""
+    ws = ctx.workspace
+    if not (ws.has("cohort") and ws.has("reoffences")):
+        ctx.log("review: the workspace has no cohort and reoffences; skipped")
+        return None
+    start = time.perf_counter()
+    con = ctx.con
+    out_dir = ctx.output_dir(STEP_ID)
+    threshold = int(ctx.parameters.value("disclosure.small_cell_threshold", ctx.when))
+    cohort = backend.read_parquet(con, ws.input_path("cohort"), "review_cohort")
+    reoffences = backend.read_parquet(con, ws.input_path("reoffences"), "review_reoffences")
+    outcomes_expr = backend.persist(
+        con, cohort_outcomes(cohort, reoffences, ctx.parameters, ctx.when), "review_outcomes"
+    )
+    national = with_intervals(backend.execute(con, summarise(outcomes_expr)))
+    by_year = with_intervals(backend.execute(con, summarise(outcomes_expr, ["cohort_year"])))
+    by_provider = with_intervals(backend.execute(con, summarise(outcomes_expr, ["provider_id"])))
+    for name, frame in (("national", national), ("by_year", by_year),
+                        ("by_provider", by_provider)):
+        write_csv(publishable_summary(frame, threshold), out_dir / f"proven_reoffending_{name}.csv")
+    notes: list[str] = []
+    adjusted = None
+    evaluations: list[Evaluation] = []
+    refused: dict[str, str] = {}
+    ratings = None
+    if can_score(cohort):
+        people = backend.execute(con, outcomes_expr)
+        adjusted = adjusted_rates(people)
+        adj = adjusted.table.copy()
+        small = is_small(adj["cohort_size"], threshold) | is_small(adj["reoffenders"], threshold)
+        rate_cols = [c for c in adj.columns if c not in ("provider_id", "funnel_position")]
+        adj[rate_cols] = adj[rate_cols].astype("Float64").mask(small, axis=0)
+        write_csv(adj, out_dir / "adjusted_rates.csv")
+        names = _service_names(ctx)
+        if ws.has("interventions"):
+            interventions = pd.read_parquet(ws.input_path("interventions"))
+            options = EvaluationOptions.from_parameters(ctx.parameters, ctx.when, seed=ctx.seed)
+            for service in DEMO_SERVICES:
+                ids = interventions.loc[interventions["intervention_id"] == service,
+                                        "offender_id"].unique()
+                try:
+                    result = evaluate(people, ids, names.get(service, service), options)
+                except TooFewPeople as exc:
+                    refused[service] = str(exc)
+                    continue
+                evaluations.append(result)
+                (out_dir / f"evaluation_{service}.json").write_text(
+                    json.dumps(result.to_json(), indent=2), encoding="utf-8"
+                )
+            values = indicator_values(adjusted.table, by_provider, interventions)
+        else:
+            values = indicator_values(adjusted.table, by_provider)
+            notes.append("no interventions table: no evaluation or completion indicator")
+        values = values[values["cohort_size"] >= max(threshold, 30)]
+        ratings = rate_providers(values, load_indicators(),
+                                 Bands.from_parameters(ctx.parameters, ctx.when))
+        write_csv(ratings.table, out_dir / "performance.csv")
+    else:
+        notes.append("the cohort has no OGRS3 inputs: no case-mix adjustment or evaluation")
+    schemes = builtin_schemes()
+    payments = [d for sid, rows in PUBLISHED_FIGURES.items()
+                for d in calculate(schemes[sid], rows)]
+    pd.DataFrame([vars(p) for p in payments]).to_csv(out_dir / "pbr_published.csv", index=False)
+    seconds = time.perf_counter() - start
+    ctx.log(f"review: {int(national['cohort_size'].iloc[0]):,} cohort members, "
+            f"{len(evaluations)} evaluation(s) in {seconds:.1f} s")
+    return ReviewResult(national, by_year, adjusted, evaluations, refused, payments, ratings,
+                        threshold, seconds, notes)
+
+
+register_step(RoundStep(STEP_ID, "Review: reoffending, impact and payment by results", 500,
+                        run_review))
+
+# The report section registers itself with the step (commissioning.steps, "How a capability
+# joins the product").
+from commissioning.review import report_section as _report_section  # noqa: E402,F401
