@@ -109,13 +109,30 @@ def monte_carlo(
     draws: int,
     rng: np.random.Generator,
 ) -> npt.NDArray[np.float64]:
-    """P(benefit > cost) per segment from ``draws`` draws of the log odds ratio (vectorised)."""
-    p = np.asarray(baseline, dtype=np.float64)[None, :]
-    f = np.asarray(fraction, dtype=np.float64)[None, :]
-    theta = rng.normal(log_or, se, size=(draws, 1))
-    reduction = p - apply_odds_ratio(p, theta * f)
-    benefit = reduction * offences_per_reoffender * np.asarray(value_per_offence)[None, :]
-    result: npt.NDArray[np.float64] = (benefit > unit_cost).mean(axis=0)
+    """P(benefit > cost) per segment from ``draws`` draws of the log odds ratio θ.
+
+    The benefit of a segment falls as θ rises, so "benefit > cost" is "θ·f < θ*" with
+    θ* = logit(p − r) − logit(p), r = cost / (offences per reoffender × value): the draws are
+    sorted once and counted below each segment's threshold — the same answer as evaluating
+    every draw in every segment, in O(draws log draws) instead of O(draws × segments).
+    """
+    p = np.asarray(baseline, dtype=np.float64)
+    f = np.asarray(fraction, dtype=np.float64)
+    value = np.asarray(value_per_offence, dtype=np.float64)
+    theta = np.sort(rng.normal(log_or, se, size=draws))
+    needed = unit_cost / (offences_per_reoffender * value)  # reduction needed to pay back
+    target = p - needed  # the treated rate at which benefit equals cost
+    result = np.empty(p.shape)
+    for j in range(p.size):
+        if target[j] >= 1.0:
+            result[j] = 1.0
+        elif target[j] <= 0.0:
+            result[j] = 0.0
+        elif f[j] == 0.0:
+            result[j] = float(needed[j] < 0)
+        else:
+            threshold = (np.log(target[j] / (1 - target[j])) - np.log(p[j] / (1 - p[j]))) / f[j]
+            result[j] = np.searchsorted(theta, threshold, side="left") / draws
     return result
 
 
