@@ -51,7 +51,7 @@ def community_history(params: ParameterSet | None = None, seed: int = 2012) -> p
         expected[kind] = level * seasonal
         starts = np.round(expected[kind] * rng.lognormal(0.0, noise_cv, n))
         rows.append(_frame(quarters, kind, "all", starts))
-    orders = sum(expected[k] for k in ORDERS)
+    orders = expected[ORDERS[0]] + expected[ORDERS[1]]
     for requirement, spec in p["requirements"].items():
         rate = float(spec["share"]) * np.exp(float(spec["trend"]) * years)
         change = spec.get("last_year_change")
@@ -67,7 +67,9 @@ def community_history(params: ParameterSet | None = None, seed: int = 2012) -> p
     return pd.concat(rows, ignore_index=True)
 
 
-def _frame(quarters: pd.PeriodIndex, kind: str, requirement: str, starts: np.ndarray) -> pd.DataFrame:
+def _frame(
+    quarters: pd.PeriodIndex, kind: str, requirement: str, starts: np.ndarray
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "quarter": [str(q) for q in quarters],

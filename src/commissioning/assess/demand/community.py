@@ -9,9 +9,9 @@ an origin, forecast the next quarters, move the origin on), against the seasonal
 - ``seasonal_naive``: intervals from the spread of the year-on-year changes, widening with the
   number of years ahead;
 - ``ets``: statsmodels ``ETSModel`` with additive error, trend and quarterly season (ETS(A,A,A)),
-  analytic prediction intervals;
-- ``arima``: statsmodels ``SARIMAX`` (1,1,0)(0,1,0)4, a seasonal-difference ARIMA, with its
-  forecast intervals.
+  heuristic initial states (fast, suits short series), analytic prediction intervals;
+- ``arima``: statsmodels ``ARIMA`` (1,1,0)(0,1,0)4, a seasonal-difference ARIMA estimated by
+  Burg's method, with its forecast intervals.
 
 Scenarios are multipliers on the chosen forecast (``demand.community_scenarios``): the
 document's planning projection (+3% over 2011–2015, under 1% in 2012–13) and multipliers per
@@ -25,14 +25,15 @@ import datetime as dt
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import stats  # type: ignore[import-untyped]
 
 from commissioning.assess.demand.prison import DemandError
 from commissioning.policy.parameters import ParameterSet
-from commissioning.synth.demand_history import HISTORY_COLUMNS, SENTENCE_TYPES
+from commissioning.synth.demand_history import HISTORY_COLUMNS
 
 MODELS: tuple[str, ...] = ("seasonal_naive", "ets", "arima")
 FORECAST_COLUMNS: tuple[str, ...] = (
@@ -54,7 +55,7 @@ def _quiet() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            from threadpoolctl import threadpool_limits
+            from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
         except ImportError:  # optional: only a speed-up
             yield
             return
@@ -83,11 +84,12 @@ def _seasonal_naive(y: np.ndarray, h: int, level: float) -> Forecast:
 
 
 def _ets(y: np.ndarray, h: int, level: float) -> Forecast:
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel  # type: ignore[import-untyped]
 
     series = pd.Series(y.astype(float), index=pd.period_range("2000Q1", periods=len(y), freq="Q"))
     res = ETSModel(
-        series, error="add", trend="add", seasonal="add", seasonal_periods=4
+        series, error="add", trend="add", seasonal="add", seasonal_periods=4,
+        initialization_method="heuristic",
     ).fit(disp=False, maxiter=200)
     frame = res.get_prediction(start=len(y), end=len(y) + h - 1).summary_frame(alpha=1 - level)
     return Forecast(
@@ -96,9 +98,15 @@ def _ets(y: np.ndarray, h: int, level: float) -> Forecast:
 
 
 def _arima(y: np.ndarray, h: int, level: float) -> Forecast:
-    from statsmodels.tsa.statespace.sarimax import SARIMAX
+    from statsmodels.tsa.arima.model import ARIMA  # type: ignore[import-untyped]
 
-    res = SARIMAX(y.astype(float), order=(1, 1, 0), seasonal_order=(0, 1, 0, 4)).fit(disp=False)
+    # A pure autoregression after differencing: Burg's estimator is closed-form (fast, and
+    # well behaved on short series); forecasts and intervals come from the state space form.
+    model = ARIMA(y.astype(float), order=(1, 1, 0), seasonal_order=(0, 1, 0, 4))
+    try:
+        res = model.fit(method="burg")
+    except (ValueError, np.linalg.LinAlgError):  # e.g. a series with no noise at all
+        res = model.fit()
     frame = res.get_forecast(h).summary_frame(alpha=1 - level)
     return Forecast(
         frame["mean"].to_numpy(),
@@ -121,7 +129,8 @@ def forecast_with(model: str, y: Sequence[float] | np.ndarray, h: int, level: fl
     arr = np.asarray(y, dtype=float)
     if len(arr) < 12:
         raise DemandError(f"a quarterly series needs at least 12 quarters (got {len(arr)})")
-    with _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         f = FITTERS[model](arr, h, level)
     return Forecast(np.maximum(f.mean, 0), np.maximum(f.lower, 0), np.maximum(f.upper, 0))
 
@@ -202,10 +211,12 @@ def series_table(history: pd.DataFrame) -> pd.DataFrame:
     orders that carry it. Columns ``quarter, series, kind, starts``."""
     history = check_history(history)
     types = history[history["requirement"] == "all"]
-    types = types.groupby(["quarter", "sentence_type"], as_index=False)["starts"].sum()
+    types = types.groupby(["quarter", "sentence_type"], as_index=False).agg(
+        starts=("starts", "sum")
+    )
     types = types.rename(columns={"sentence_type": "series"}).assign(kind="sentence_type")
     reqs = history[history["requirement"] != "all"]
-    reqs = reqs.groupby(["quarter", "requirement"], as_index=False)["starts"].sum()
+    reqs = reqs.groupby(["quarter", "requirement"], as_index=False).agg(starts=("starts", "sum"))
     reqs = reqs.rename(columns={"requirement": "series"}).assign(kind="requirement")
     out = pd.concat([types, reqs], ignore_index=True)[["quarter", "series", "kind", "starts"]]
     return out.sort_values(["kind", "series", "quarter"], ignore_index=True)
@@ -226,6 +237,20 @@ def forecast_community(
     h = int(settings["horizon_quarters"])
     level = float(settings["interval"])
     table = series_table(history)
+    with _quiet():
+        return _forecast_all(table, params, when, models, h, level, settings, origins)
+
+
+def _forecast_all(
+    table: pd.DataFrame,
+    params: ParameterSet,
+    when: dt.date,
+    models: list[str],
+    h: int,
+    level: float,
+    settings: Mapping[str, Any],
+    origins: int | None,
+) -> CommunityForecast:
     frames: list[pd.DataFrame] = []
     choices: list[SeriesChoice] = []
     for (kind, series), part in table.groupby(["kind", "series"], sort=False):
@@ -277,12 +302,11 @@ def _scenarios(
         out.append(scaled.assign(scenario="multipliers"))
     index = {int(k): float(v) for k, v in spec.get("planning_projection", {}).items()}
     types = table[table["kind"] == "sentence_type"]
-    years = types["quarter"].str[:4].astype(int)
-    full = [y for y in sorted(set(years)) if (years == y).sum() == 4 * len(SENTENCE_TYPES)]
-    if index and full:
+    last_four = sorted(types["quarter"].unique())[-4:]
+    if index and len(last_four) == 4:
         base_year = min(index)
-        # Annual starts of the last full year of history stand for the index's base year.
-        base_total = float(types.loc[years == full[-1], "starts"].sum())
+        # The last four quarters of history stand for the index's base year (2011 = 1).
+        base_total = float(types.loc[types["quarter"].isin(last_four), "starts"].sum())
         plan = baseline[baseline["kind"] == "sentence_type"].copy()
         plan_years = plan["quarter"].str[:4].astype(int)
         annual = plan.groupby(plan_years)["starts"].transform("sum")

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
+from scipy import stats  # type: ignore[import-untyped]
 
 from commissioning.policy.parameters import ParameterSet
 
@@ -181,7 +181,8 @@ def _residual_mean(median: float, sigma: float, multiplier: float) -> float:
 def mean_time_served(median: float, sigma: float, multiplier: float = 1.0) -> float:
     """The mean of the discretised distribution the model uses (for Little's law)."""
     s = survival(median, sigma, multiplier)
-    return float(s[: MAX_AGE - 1].sum() + s[MAX_AGE - 1] * _residual_mean(median, sigma, multiplier))
+    tail = s[MAX_AGE - 1] * _residual_mean(median, sigma, multiplier)
+    return float(s[: MAX_AGE - 1].sum() + tail)
 
 
 def steady_state_ages(median: float, sigma: float, multiplier: float = 1.0) -> FloatArray:
@@ -377,7 +378,7 @@ def simulate(
     # Initial age structure: multinomial per stratum, vectorised over runs.
     counts = np.zeros((runs, n_strata, MAX_AGE), dtype=np.int64)
     for i in range(n_strata):
-        counts[:, i, :] = rng.multinomial(int(round(model.initial_stock[i])),
+        counts[:, i, :] = rng.multinomial(round(float(model.initial_stock[i])),
                                           model.initial_ages[i], size=runs)
     initial = counts.sum(axis=2)
     g = (
@@ -491,7 +492,9 @@ def band_shares(sim: Simulation, month: str) -> dict[str, float]:
     try:
         t = sim.months.index(month)
     except ValueError:
-        raise DemandError(f"{month} is outside the projection ({sim.months[0]}-{sim.months[-1]})")
+        raise DemandError(
+            f"{month} is outside the projection ({sim.months[0]}-{sim.months[-1]})"
+        ) from None
     pop = sim.population[:, t].mean(axis=0)
     total = pop.sum()
     return {b: float(sum(pop[i] for i, (bb, _) in enumerate(STRATA) if bb == b) / total)

@@ -1,0 +1,202 @@
+"""Report section 300, "Demand: courts, prison population and capacity".
+
+Two charts like the document's: Fig 1 (actual and projected quarterly starts by sentence type)
+and Fig 2 (prison population projections compared, with the real June populations), each with
+its data table; the backtest errors; the capacity flags; and the services in most demand.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from commissioning.assess.demand.prison import reference_history
+from commissioning.publish.charts import MEASURE_COLOURS, to_svg
+from commissioning.publish.html import Cell, esc, fmt_count, table
+from commissioning.publish.sections import Section, register_section
+
+if TYPE_CHECKING:
+    import altair as alt
+
+    from commissioning.assess.demand.step import DemandResult
+    from commissioning.publish.context import RoundContext
+
+TYPE_LABELS = {
+    "community_order": "Community order",
+    "suspended_sentence_order": "Suspended sentence order",
+    "licence": "Licence",
+}
+
+
+def _figure(chart_id: str, caption: str, svg: str, data: str) -> str:
+    return (
+        f'<figure class="chart" id="{esc(chart_id)}">'
+        f'<figcaption id="{esc(chart_id)}-caption">{esc(caption)}</figcaption>'
+        f'<div class="chart-body"><div class="chart-svg">{svg}</div>'
+        f'<div class="chart-data">{data}</div></div></figure>'
+    )
+
+
+def community_chart(result: DemandResult) -> alt.TopLevelMixin:
+    """Fig 1: quarterly starts by sentence type, history and baseline forecast with intervals."""
+    import altair as alt
+
+    hist = result.community.history
+    hist = hist[hist["kind"] == "sentence_type"].assign(part="Actual (synthetic)")
+    fc = result.community.forecast
+    fc = fc[(fc["kind"] == "sentence_type") & (fc["scenario"] == "baseline")]
+    fc = fc.assign(part="Projected")
+    data = pd.concat([hist, fc], ignore_index=True)
+    data["date"] = pd.PeriodIndex(data["quarter"], freq="Q").to_timestamp().astype(str)
+    data["type"] = data["series"].map(TYPE_LABELS)
+    colour = alt.Color("type:N", title="Sentence type",
+                       scale=alt.Scale(range=list(MEASURE_COLOURS[:3])))
+    base = alt.Chart(data).encode(x=alt.X("date:T", title="Quarter"))
+    band = base.transform_filter("datum.part == 'Projected'").mark_area(opacity=0.2).encode(
+        y=alt.Y("lower:Q", title="Starts per quarter"), y2="upper:Q", color=colour
+    )
+    lines = base.mark_line().encode(
+        y=alt.Y("starts:Q", title="Starts per quarter"),
+        color=colour,
+        strokeDash=alt.StrokeDash("part:N", title=""),
+    )
+    chart: alt.TopLevelMixin = (band + lines).properties(
+        width=560, height=300, title="Actual and projected quarterly starts by sentence type",
+        description="Line chart of quarterly starts by sentence type with projection intervals.",
+    )
+    return chart
+
+
+def prison_chart(result: DemandResult) -> alt.TopLevelMixin:
+    """Fig 2: population projections (baseline and scenarios) and the real June figures."""
+    import altair as alt
+
+    proj = result.prison.projection.copy()
+    proj["date"] = pd.PeriodIndex(proj["month"], freq="M").to_timestamp().astype(str)
+    hist = reference_history()
+    first = int(proj["month"].iloc[0][:4]) - 6
+    last = int(proj["month"].iloc[-1][:4])
+    actual = pd.DataFrame(
+        [{"date": f"{y}-06-01", "population": p} for y, p in hist.june_population.items()
+         if first <= y <= last]
+    )
+    colour = alt.Color("scenario:N", title="Projection")
+    band = alt.Chart(proj[proj["scenario"] == "baseline"]).mark_area(opacity=0.15).encode(
+        x=alt.X("date:T", title="Month"),
+        y=alt.Y("population_p05:Q", title="Prison population", scale=alt.Scale(zero=False)),
+        y2="population_p95:Q",
+    )
+    lines = alt.Chart(proj).mark_line().encode(x="date:T", y="population_mean:Q", color=colour)
+    points = alt.Chart(actual).mark_point(filled=True, color="#0b0c0c").encode(
+        x="date:T", y="population:Q", tooltip=["date:T", "population:Q"]
+    )
+    chart: alt.TopLevelMixin = (band + lines + points).properties(
+        width=560, height=300, title="Prison population: projections compared with the actual",
+        description="Projected monthly prison population by scenario, 90% band for the "
+        "baseline, and the real June populations as black points.",
+    )
+    return chart
+
+
+def _community_table(result: DemandResult) -> str:
+    fc = result.community.forecast
+    fc = fc[fc["kind"] == "sentence_type"]
+    years = fc["quarter"].str[:4]
+    pivot = fc.groupby(["scenario", years])["starts"].sum().unstack(fill_value=0)
+    headers: list[str | tuple[str, bool]] = ["Scenario", *((str(y), True) for y in pivot.columns)]
+    rows = [
+        [Cell(str(s), header=True), *(Cell(fmt_count(v), numeric=True) for v in pivot.loc[s])]
+        for s in pivot.index
+    ]
+    return table(headers, rows, caption="Data: projected starts per calendar year (all types)")
+
+
+def _prison_table(result: DemandResult) -> str:
+    proj = result.prison.projection
+    june = proj[proj["month"].str.endswith("-06") | proj["month"].str.endswith("-02")]
+    pivot = june.pivot(index="month", columns="scenario", values="population_mean")
+    headers: list[str | tuple[str, bool]] = ["Month", *((str(s), True) for s in pivot.columns)]
+    rows = [
+        [Cell(str(m), header=True), *(Cell(fmt_count(v), numeric=True) for v in pivot.loc[m])]
+        for m in pivot.index
+    ]
+    return table(headers, rows, caption="Data: mean projected population (February and June)")
+
+
+def _flags_table(result: DemandResult) -> str:
+    flags = result.capacity.flags
+    if flags.empty:
+        return "<p>No function is projected to exceed its places.</p>"
+    headers: list[str | tuple[str, bool]] = [
+        "Scenario", "Function", "Sex", "First month flagged", ("Months over", True),
+        ("Months tight", True), ("Worst headroom", True),
+    ]
+    rows = [
+        [Cell(str(r.scenario), header=True), Cell(str(r.function)), Cell(str(r.sex)),
+         Cell(str(r.first_month)), Cell(str(r.months_over), numeric=True),
+         Cell(str(r.months_tight), numeric=True), Cell(fmt_count(r.worst_headroom), numeric=True)]
+        for r in flags.itertuples()
+    ]
+    return table(headers, rows, caption="Capacity flags: places minus projected population")
+
+
+def _services_table(result: DemandResult) -> str:
+    totals = result.service_totals
+    if totals.empty or result.flows is None:
+        return ""
+    top = totals.sort_values("eligible", ascending=False).head(12)
+    headers: list[str | tuple[str, bool]] = ["Service", "Evidence", "Setting",
+                                             ("Eligible people a year", True)]
+    rows = [
+        [Cell(str(r.service), header=True), Cell(str(r.evidence)), Cell(str(r.setting)),
+         Cell(fmt_count(r.eligible), numeric=True)]
+        for r in top.itertuples()
+    ]
+    return table(headers, rows, caption=f"Services in most demand, {result.flows.period}")
+
+
+def render_demand(context: RoundContext) -> str:
+    result: Any = context.extras.get("demand")
+    if result is None:
+        return "<p>The demand step did not run in this round.</p>"
+    bt = result.prison.backtest
+    places = int(result.capacity.places["places"].sum())
+    note = (
+        " The community history is synthetic (generated with the document's trends); import "
+        "real starts to replace it." if result.history_synthetic else ""
+    )
+    intro = (
+        f"<p>Community starts are forecast per series by the model with the lowest rolling-"
+        f"origin error (seasonal naive, ETS or ARIMA).{esc(note)} The prison population is a "
+        f"monthly stock–flow Monte Carlo model calibrated to the real June populations; its "
+        f"hold-out backtest has a mean absolute percentage error of {bt.mape(1):.1f}% one "
+        f"year ahead and {bt.mape():.1f}% over one to three years (remand "
+        f"{bt.series_mape('remand'):.1f}%, recall {bt.series_mape('recall'):.1f}% from "
+        f"2011). The estate has {fmt_count(places)} places (assumed capacities scaled to the "
+        "commissioned places).</p>"
+    )
+    return "\n".join(
+        [
+            intro,
+            _figure("chart-demand-community",
+                    "Figure D1. Actual and projected quarterly starts by sentence type "
+                    "(baseline forecast with 90% intervals).",
+                    to_svg(community_chart(result), "chart-demand-community"),
+                    _community_table(result)),
+            _figure("chart-demand-prison",
+                    "Figure D2. Projected prison population by scenario (baseline with its "
+                    "90% band) and the real June populations.",
+                    to_svg(prison_chart(result), "chart-demand-prison"),
+                    _prison_table(result)),
+            _flags_table(result),
+            _services_table(result),
+        ]
+    )
+
+
+register_section(
+    Section("demand", "Demand: courts, prison population and capacity", 300, render_demand,
+            "Community forecasts, prison population scenarios, capacity headroom, services"),
+    replace=True,
+)

@@ -1,0 +1,93 @@
+"""The ``demand`` round step (order 300): forecasts, prison scenarios, capacity and services.
+
+Reads the workspace (the community history, written from the synthetic generator when the
+workspace has none; the establishments table when imported; the scored assessments for the
+segment profiles), writes CSV files under ``exports/demand/`` and returns a
+:class:`DemandResult` for the report section (registered on import of this module).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+
+from commissioning.assess.demand import pipeline
+from commissioning.assess.demand.community import CommunityForecast
+from commissioning.assess.demand.scenarios import built_in_scenarios
+from commissioning.assess.demand.services import (
+    PlanningFlows,
+    planning_flows,
+    service_demand,
+    service_totals,
+)
+from commissioning.steps import RoundStep, StepContext, register_step
+from commissioning.synth.demand_history import community_history
+
+STEP_ID = "demand"
+HISTORY_FILE = "community_history.csv"
+
+
+@dataclass(frozen=True)
+class DemandResult:
+    """What the demand step computed, for the report."""
+
+    community: CommunityForecast
+    prison: pipeline.PrisonResult
+    capacity: pipeline.CapacityResult
+    flows: PlanningFlows | None
+    service_totals: pd.DataFrame
+    history_synthetic: bool
+    seconds: float
+
+
+def _establishments(ctx: StepContext) -> pd.DataFrame | None:
+    if not ctx.workspace.has("establishments"):
+        return None
+    return pd.read_parquet(ctx.workspace.input_path("establishments"))
+
+
+def run(ctx: StepContext) -> DemandResult:
+    """Run the demand assessment on the workspace."""
+    started = time.perf_counter()
+    out = ctx.output_dir(STEP_ID)
+    params, when = ctx.parameters, ctx.when
+    history_path = out / HISTORY_FILE
+    synthetic = not history_path.exists()
+    if synthetic:
+        community_history(params, ctx.seed).to_csv(history_path, index=False)
+    history = pd.read_csv(history_path, dtype={"quarter": str})
+    settings = params.value("demand.community_forecast", when)
+    community = pipeline.community(
+        history, params, when, int(settings.get("round_backtest_origins", 2))
+    )
+    pipeline.write_community(community, out)
+    runs = int(params.value("demand.prison_projection", when).get("round_runs", 100))
+    prison = pipeline.prison(params, built_in_scenarios(), runs, ctx.seed, backtest_runs=10)
+    prison.write(out)
+    capacity = pipeline.capacity(params, prison, _establishments(ctx), when=when)
+    capacity.write(out)
+    flows, totals = None, pd.DataFrame()
+    try:
+        from commissioning.assess.profiles import compute_profiles
+        from commissioning.round import SCORED_TABLE
+
+        profiles = compute_profiles(ctx.con, ctx.con.table(SCORED_TABLE))
+        flows = planning_flows(community.forecast, prison.runs[0].simulation)
+        demand = service_demand(profiles.risk, profiles.need, flows, params, when)
+        totals = service_totals(demand)
+        demand.to_csv(out / "service_demand.csv", index=False)
+        totals.to_csv(out / "service_demand_totals.csv", index=False)
+    except Exception as exc:  # the rest of the demand report still stands
+        ctx.log(f"demand: service demand skipped ({exc})")
+    seconds = time.perf_counter() - started
+    ctx.log(f"demand: forecasts, {len(prison.runs)} prison projections and capacity "
+            f"in {seconds:.1f} s")
+    return DemandResult(community, prison, capacity, flows, totals, synthetic, seconds)
+
+
+STEP = register_step(RoundStep(STEP_ID, "Demand: courts, prison population and capacity", 300,
+                               run))
+
+from commissioning.assess.demand import report_section as _report_section  # noqa: E402,F401

@@ -1,0 +1,211 @@
+"""Demand commands: `commission demand community | prison | capacity | services`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from commissioning.assess.demand import pipeline
+from commissioning.assess.demand.prison import DemandError
+from commissioning.assess.demand.scenarios import Scenario, built_in_scenario, load_scenario
+from commissioning.cli.app import BadInput, app, out
+from commissioning.cli.common import DateOption, PolicyOption, parse_date, step
+from commissioning.policy.parameters import ParameterError, ParameterSet, load_parameters
+
+demand_app = typer.Typer(
+    help="Demand: community starts forecasts, prison population scenarios, capacity and "
+    "service demand.",
+    no_args_is_help=True,
+)
+app.add_typer(demand_app, name="demand")
+
+ScenarioOption = typer.Option(
+    [],
+    "--scenario",
+    help="A scenario YAML file of parameter overrides (repeatable), or the name of a built-in "
+    "scenario: public_disorder, sentencing_reform, indeterminate_17.",
+)
+RunsOption = typer.Option(None, "--runs", help="Monte Carlo runs (default: the parameter).")
+SeedOption = typer.Option(2012, "--seed", help="Random seed (same seed, same projection).")
+
+
+def _parameters(policy: list[Path]) -> ParameterSet:
+    try:
+        return load_parameters(policy)
+    except (ParameterError, OSError) as exc:
+        raise BadInput(str(exc)) from None
+
+
+def _scenarios(items: list[str]) -> list[Scenario]:
+    out_list = []
+    for item in items:
+        path = Path(item)
+        try:
+            out_list.append(load_scenario(path) if path.exists() else built_in_scenario(item))
+        except DemandError as exc:
+            raise BadInput(f"--scenario {item}: {exc}") from None
+    return out_list
+
+
+def _prison(
+    params: ParameterSet, scenario: list[str], runs: int | None, seed: int
+) -> pipeline.PrisonResult:
+    n = runs if runs is not None else int(params.value("demand.prison_projection")["runs"])
+    if n < 1:
+        raise BadInput(f"--runs {n}: give at least 1 Monte Carlo run")
+    scenarios = _scenarios(scenario)
+    try:
+        with step(f"Projecting the prison population ({len(scenarios) + 1} scenario(s), "
+                  f"{n} runs)"):
+            return pipeline.prison(params, scenarios, n, seed)
+    except DemandError as exc:
+        raise BadInput(str(exc)) from None
+
+
+@demand_app.command("prison")
+def prison_cmd(
+    out_dir: Path = typer.Option(..., "--out", help="Folder for prison_projection.csv etc."),
+    scenario: list[str] = ScenarioOption,
+    runs: int | None = RunsOption,
+    seed: int = SeedOption,
+    policy: list[Path] = PolicyOption,
+) -> None:
+    """Project the prison population month by month (stock–flow Monte Carlo), per scenario.
+
+    Writes prison_projection.csv (month, scenario, population_mean, population_p05,
+    population_p95; `baseline` always present), the projection by band and by function, and
+    the hold-out backtest; prints the backtest error.
+    """
+    params = _parameters(policy)
+    result = _prison(params, scenario, runs, seed)
+    for path in result.write(out_dir):
+        out.print(f"[green]Wrote[/] {path}")
+    bt = result.backtest
+    out.print(
+        f"Backtest (June origins {int(bt.errors['origin'].min())}-"
+        f"{int(bt.errors['origin'].max())}): MAPE {bt.mape(1):.2f}% one year ahead, "
+        f"{bt.mape():.2f}% over 1-3 years; remand {bt.series_mape('remand'):.2f}%, recall "
+        f"{bt.series_mape('recall'):.2f}% (monthly, from the projection origin)"
+    )
+
+
+@demand_app.command("community")
+def community_cmd(
+    out_dir: Path = typer.Option(..., "--out", help="Folder for the forecast CSV files."),
+    history: Path | None = typer.Option(
+        None, "--history", help="Quarterly starts CSV (quarter, sentence_type, requirement, "
+        "starts); default: the synthetic 2005-2011 history."
+    ),
+    date: str | None = DateOption,
+    policy: list[Path] = PolicyOption,
+) -> None:
+    """Forecast quarterly starts by sentence type and requirement, with scenarios.
+
+    Writes community_series.csv, community_forecast.csv (baseline and scenarios, with
+    prediction intervals) and community_models.csv (backtest errors and the chosen model).
+    """
+    from commissioning.synth.demand_history import community_history
+
+    when = parse_date(date)
+    params = _parameters(policy)
+    if history is not None:
+        try:
+            frame = pd.read_csv(history, dtype={"quarter": str})
+        except (OSError, ValueError) as exc:
+            raise BadInput(f"--history {history}: {exc}") from None
+    else:
+        frame = community_history(params)
+    try:
+        with step("Forecasting community starts"):
+            result = pipeline.community(frame, params, when)
+    except DemandError as exc:
+        raise BadInput(f"--history {history}: {exc}" if history else str(exc)) from None
+    for path in pipeline.write_community(result, out_dir):
+        out.print(f"[green]Wrote[/] {path}")
+    for c in result.choices:
+        errors = ", ".join(f"{m} {v:.1f}%" for m, v in c.mape_pct.items())
+        out.print(f"  {c.series}: {c.chosen} ({errors})")
+
+
+@demand_app.command("capacity")
+def capacity_cmd(
+    out_dir: Path = typer.Option(..., "--out", help="Folder for the capacity CSV files."),
+    capacity: Path | None = typer.Option(
+        None, "--capacity", help="Your capacities: CSV with provider_id, operational_capacity."
+    ),
+    scenario: list[str] = ScenarioOption,
+    runs: int | None = RunsOption,
+    seed: int = SeedOption,
+    date: str | None = DateOption,
+    policy: list[Path] = PolicyOption,
+) -> None:
+    """Places by establishment, function and sex against the projected population.
+
+    Writes estate_capacity.csv, capacity_by_function.csv, capacity_headroom.csv (by month,
+    scenario, function and sex, with flags) and capacity_flags.csv.
+    """
+    from commissioning.assess.demand.capacity import read_capacities
+
+    when = parse_date(date)
+    params = _parameters(policy)
+    capacities = None
+    if capacity is not None:
+        try:
+            capacities = read_capacities(pd.read_csv(capacity), str(capacity))
+        except (OSError, ValueError) as exc:
+            raise BadInput(f"--capacity {capacity}: {exc}") from None
+    result = _prison(params, scenario, runs, seed)
+    cap = pipeline.capacity(params, result, capacities=capacities, when=when)
+    for path in cap.write(out_dir):
+        out.print(f"[green]Wrote[/] {path}")
+    out.print(f"{int(cap.places['places'].sum()):,} places; "
+              f"{len(cap.flags)} function/scenario combination(s) flagged")
+
+
+@demand_app.command("services")
+def services_cmd(
+    workspace: Path = typer.Argument(..., help="A workspace folder with imported assessments."),
+    out_dir: Path = typer.Option(..., "--out", help="Folder for service_demand.csv."),
+    runs: int = typer.Option(100, "--runs", help="Monte Carlo runs of the prison model."),
+    seed: int = SeedOption,
+    date: str | None = DateOption,
+    policy: list[Path] = PolicyOption,
+) -> None:
+    """Expected demand for each service by segment and setting in the planning year.
+
+    Segments and needs come from the workspace's assessments; people per segment from the
+    community forecast and the prison projection.
+    """
+    from commissioning.assess.demand.services import (
+        planning_flows,
+        service_demand,
+        service_totals,
+    )
+    from commissioning.assess.profiles import compute_profiles
+    from commissioning.assess.risk import RiskRules, score
+    from commissioning.engine import backend
+    from commissioning.io.workspace import Workspace
+    from commissioning.round import RoundError, open_assessments, workspace_parameters
+    from commissioning.synth.demand_history import community_history
+
+    when = parse_date(date)
+    ws = Workspace(workspace)
+    params = workspace_parameters(ws, policy)
+    con = backend.connect()
+    try:
+        scored = score(open_assessments(con, ws), RiskRules.from_parameters(params, when))
+    except RoundError as exc:
+        raise BadInput(str(exc)) from None
+    with step("Projecting demand for services"):
+        profiles = compute_profiles(con, scored)
+        community = pipeline.community(community_history(params), params, when, 2)
+        prison = pipeline.prison(params, [], runs, seed, backtest_runs=5)
+        flows = planning_flows(community.forecast, prison.runs[0].simulation)
+        demand = service_demand(profiles.risk, profiles.need, flows, params, when)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    demand.to_csv(out_dir / "service_demand.csv", index=False)
+    service_totals(demand).to_csv(out_dir / "service_demand_totals.csv", index=False)
+    out.print(f"[green]Wrote[/] {out_dir / 'service_demand.csv'} ({len(demand):,} rows) and "
+              f"service_demand_totals.csv for {flows.period}")
