@@ -21,8 +21,8 @@ def test_command_reference_is_generated_from_the_cli() -> None:
 def test_every_command_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for line in reference().splitlines():
-        if line.startswith("## `commission "):
-            command = line.removeprefix("## `").removesuffix("`")
+        if line.startswith(("## `commission ", "### `commission ")):
+            command = line.lstrip("#").strip().strip("`")
             assert command in readme, f"{command} is not documented in README.md"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from typer.models import ArgumentInfo, OptionInfo
+from typer.models import ArgumentInfo, CommandInfo, OptionInfo
 
 from commissioning.cli.app import _register, app
 
@@ -57,16 +57,29 @@ def reference() -> str:
         "",
     ]
     for info in app.registered_commands:
-        callback = info.callback
-        assert callback is not None
-        name = info.name or callback.__name__.replace("_", "-")
-        usage, rows = _rows(callback)
-        synopsis = f"    commission {name} {' '.join(usage)}".rstrip()
-        lines += [f"## `commission {name}`", "", synopsis]
-        lines += ["", inspect.cleandoc(callback.__doc__ or "(undocumented)"), ""]
-        if rows:
-            lines += ["| parameter | kind | meaning |", "|---|---|---|", *rows, ""]
+        lines += _command("commission", info, "##")
+    for group in app.registered_groups:
+        sub = group.typer_instance
+        assert sub is not None
+        name = group.name or sub.info.name
+        help_text = group.help or sub.info.help or ""
+        lines += [f"## `commission {name}`", "", inspect.cleandoc(str(help_text)), ""]
+        for info in sub.registered_commands:
+            lines += _command(f"commission {name}", info, "###")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _command(prefix: str, info: CommandInfo, heading: str) -> list[str]:
+    callback = info.callback
+    assert callback is not None
+    name = info.name or callback.__name__.replace("_", "-")
+    usage, rows = _rows(callback)
+    synopsis = f"    {prefix} {name} {' '.join(usage)}".rstrip()
+    lines = [f"{heading} `{prefix} {name}`", "", synopsis]
+    lines += ["", inspect.cleandoc(callback.__doc__ or "(undocumented)"), ""]
+    if rows:
+        lines += ["| parameter | kind | meaning |", "|---|---|---|", *rows, ""]
+    return lines
 
 
 if __name__ == "__main__":

@@ -140,7 +140,7 @@ def write_national_dataset(
         rows[name] = table.num_rows
 
     writers = {name: pq.ParquetWriter(paths[name], schema) for name, schema in schemas.items()}
-    pending: deque[Future[OutcomeTables]] = deque()
+    pending: deque[tuple[Future[OutcomeTables], int]] = deque()
     done_assessments = 0
     done_outcomes = 0
 
@@ -152,25 +152,31 @@ def write_national_dataset(
             rows[name] += table.num_rows
         done_outcomes += 1
 
+    outcome_rows = 0  # assessments whose outcomes are written, for progress
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synth-outcomes") as pool:
             chunks = generate_assessments(total, seed, params, CHUNK_ROWS)
             for number, chunk in enumerate(chunks):
                 rng = np.random.default_rng([seed, _OUTCOME_STREAM, number])
-                pending.append(pool.submit(generate_outcomes, chunk, rules, rng))
+                future_outcomes = pool.submit(generate_outcomes, chunk, rules, rng)
+                pending.append((future_outcomes, chunk.num_rows))
                 writers["assessments"].write_table(chunk.cast(schemas["assessments"]))
                 rows["assessments"] += chunk.num_rows
                 done_assessments += chunk.num_rows
                 if progress is not None:
                     progress("assessments", done_assessments, total)
                 while len(pending) >= MAX_PENDING:
-                    write_outcomes(pending.popleft().result())
+                    future, chunk_rows = pending.popleft()
+                    write_outcomes(future.result())
+                    outcome_rows += chunk_rows
                     if progress is not None:
-                        progress("outcomes", rows["cohort"], total)
+                        progress("outcomes", outcome_rows, total)
             while pending:
-                write_outcomes(pending.popleft().result())
+                future, chunk_rows = pending.popleft()
+                write_outcomes(future.result())
+                outcome_rows += chunk_rows
                 if progress is not None:
-                    progress("outcomes", rows["cohort"], total)
+                    progress("outcomes", outcome_rows, total)
     finally:
         for writer in writers.values():
             writer.close()
