@@ -1,0 +1,172 @@
+"""What the plan reads from the rest of the product: services and the plan's parameters.
+
+An adapter, so the optimisation does not depend on how the evidence base or the demand forecast
+is built: a service's evidence category, core flag, eligibility and linked needs come from the
+evidence catalogue (:func:`commissioning.evidence.catalogue.load_catalogue`), falling back to the
+synthetic data's own list (parameter ``synth_outcomes.interventions``) for any id the catalogue
+lacks; its effect is the odds ratio for its category (parameter ``plan.effect_by_category``) until
+the evidence base publishes pooled effects per service; unit costs and the court requirement
+that makes part of a volume statutory are parameter ``plan.unit_costs``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+
+#: Statutory sentence delivery, priced per place-year or caseload-year: not in the catalogue.
+STATUTORY_SERVICES: dict[str, str] = {"prison_place": "custody", "offender_management": "community"}
+NOT_APPLICABLE = "not_applicable"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One service as the plan sees it."""
+
+    service_id: str
+    name: str
+    evidence_category: str
+    core: bool
+    statutory: bool
+    settings: tuple[str, ...]
+    needs: tuple[str, ...]
+    min_risk_tier: str | None
+    offence_groups: tuple[str, ...]
+    unit_cost: float
+    requirement: str | None
+    odds_ratio: float
+
+    @property
+    def rehabilitation(self) -> bool:
+        """Rehabilitation services and interventions (everything but sentence delivery)."""
+        return not self.statutory
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """The plan's parameters in force on a date."""
+
+    savings_target: float
+    savings_outside_portfolio: float
+    efficiency: Mapping[str, float]
+    custody_population: float | None
+    demand_growth: Mapping[str, float]
+    growth: float
+    new_share: float
+    shrink: float
+    reach: float
+    core_offer_coverage: float
+    low_risk_fraction: float
+    value_per_reoffence: float
+    ogrs_threshold: float
+
+    @classmethod
+    def from_parameters(cls, params: ParameterSet, when: dt.date = DEFAULT_DATE) -> PlanSettings:
+        limits = params.value("plan.growth_limits", when)
+        effects = params.value("plan.effect_by_category", when)
+        population = params.value("plan.custody_population", when)
+        return cls(
+            savings_target=float(params.value("plan.savings_target", when)),
+            savings_outside_portfolio=float(params.value("plan.savings_outside_portfolio", when)),
+            efficiency={k: float(v) for k, v in
+                        params.value("plan.sentence_delivery_efficiency", when).items()},
+            custody_population=None if population is None else float(population),
+            demand_growth={k: float(v) for k, v in
+                           params.value("plan.statutory_demand_growth", when).items()},
+            growth=float(limits["growth"]),
+            new_share=float(limits["new_share"]),
+            shrink=float(limits["shrink"]),
+            reach=float(params.value("plan.reach", when)),
+            core_offer_coverage=float(params.value("plan.core_offer_coverage", when)),
+            low_risk_fraction=float(effects["low_risk_fraction"]),
+            value_per_reoffence=float(params.value("plan.value_per_reoffence", when)),
+            ogrs_threshold=float(params.value("risk.medium_high_threshold", when)),
+        )
+
+    @property
+    def savings_from_portfolio(self) -> float:
+        return self.savings_target - self.savings_outside_portfolio
+
+
+def _synthetic_list(params: ParameterSet, when: dt.date) -> Mapping[str, Any]:
+    if "synth_outcomes.interventions" not in params:
+        return {}
+    value = params.value("synth_outcomes.interventions", when)
+    return value if isinstance(value, Mapping) else {}
+
+
+def service_specs(
+    params: ParameterSet, when: dt.date = DEFAULT_DATE, use_catalogue: bool = True
+) -> dict[str, ServiceSpec]:
+    """Every service with a unit cost in ``plan.unit_costs``, described for the plan."""
+    costs: Mapping[str, Mapping[str, Any]] = params.value("plan.unit_costs", when)
+    odds = params.value("plan.effect_by_category", when)["odds_ratio"]
+    synthetic = _synthetic_list(params, when)
+    catalogue: dict[str, Any] = {}
+    if use_catalogue:
+        from commissioning.evidence.catalogue import load_catalogue
+
+        catalogue = {i.id: i for i in load_catalogue()}
+    specs: dict[str, ServiceSpec] = {}
+    for service_id, cost in costs.items():
+        statutory = bool(cost.get("statutory", False))
+        requirement = cost.get("requirement")
+        if statutory:
+            setting = STATUTORY_SERVICES.get(service_id, "community")
+            specs[service_id] = ServiceSpec(
+                service_id, service_id.replace("_", " ").capitalize(), NOT_APPLICABLE, True, True,
+                (setting,), (), None, (), float(cost["cost"]), requirement, 1.0,
+            )
+            continue
+        item = catalogue.get(service_id)
+        synth = synthetic.get(service_id, {})
+        if item is not None:
+            name, category, core = item.name, item.category, bool(item.core)
+            settings = tuple(item.settings)
+            needs = tuple(item.needs)
+            min_tier = item.eligibility.min_risk_tier or item.min_risk_tier
+            groups = tuple(item.eligibility.offence_groups or item.offence_groups)
+        elif synth:
+            name, category, core = str(synth["name"]), str(synth["evidence"]), bool(synth["core"])
+            settings = tuple(synth.get("settings", ("community", "custody")))
+            needs = (synth["need"],) if synth.get("need") else ()
+            min_tier = None
+            groups = tuple(synth.get("offence_groups") or ())
+        else:
+            raise KeyError(
+                f"plan.unit_costs names {service_id!r}, which is neither in the evidence "
+                "catalogue nor in synth_outcomes.interventions; add it to the catalogue or "
+                "remove it from the unit costs"
+            )
+        specs[service_id] = ServiceSpec(
+            service_id, name, category, core, False, settings, needs, min_tier, groups,
+            float(cost["cost"]), requirement, float(odds.get(category, 1.0)),
+        )
+    return specs
+
+
+def avoided_per_participant(
+    base_rate: npt.ArrayLike, odds_ratio: float, completion: npt.ArrayLike,
+    fraction: npt.ArrayLike = 1.0,
+) -> npt.NDArray[np.float64]:
+    """Proven reoffences avoided per starter: completion × (p − p_treated).
+
+    ``p_treated = logistic(logit(p) + fraction · ln OR)`` (odds ratio applied on the log-odds
+    scale, REFERENCES.md "Evidence and benefit-cost"); ``fraction`` < 1 for low-risk offenders.
+    An odds ratio of 1 avoids nothing, exactly.
+    """
+    p = np.clip(np.asarray(base_rate, float), 1e-6, 1 - 1e-6)
+    done = np.asarray(completion, float)
+    if odds_ratio == 1.0:
+        return np.zeros(np.broadcast(p, done).shape)
+    logit = np.log(p / (1 - p)) + np.asarray(fraction, float) * math.log(odds_ratio)
+    treated = 1.0 / (1.0 + np.exp(-logit))
+    return np.asarray(done * (p - treated), float)

@@ -1,0 +1,321 @@
+"""A whole plan: baseline → optimum (verified) → ranking method → verdicts → outputs.
+
+:func:`make_plan` works on cells (any source: a workspace's baseline, a test's small table);
+:func:`plan_workspace` builds the cells from a workspace; :func:`write_plan` writes
+``portfolio.csv`` and ``summary.json`` (the interface of issue 5) and the comparison tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from ibis.backends import BaseBackend
+
+from commissioning.io.workspace import Workspace
+from commissioning.plan.baseline import Baseline, load_baseline
+from commissioning.plan.explain import (
+    Conflict,
+    ShadowPrice,
+    budget_shadow_price,
+    explain_infeasible,
+    policy_costs,
+)
+from commissioning.plan.inputs import PlanSettings, service_specs
+from commissioning.plan.intentions import Intention, Intentions, load_intentions
+from commissioning.plan.model import (
+    Contract,
+    budget_of,
+    build_model,
+    read_solution,
+    released_cells,
+    solve,
+    verify,
+)
+from commissioning.plan.ranking import ranking_portfolio
+from commissioning.plan.rules import Requirement, Verdict, check_intentions
+from commissioning.plan.scenarios import PlanScenario, savings_scenarios
+from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+
+PORTFOLIO_COLUMNS: tuple[str, ...] = (
+    "service_id", "evidence_category", "core", "setting", "offence_group", "risk_tier", "harm",
+    "region", "baseline_volume", "planned_volume", "baseline_spend", "planned_spend", "reason",
+    "sex", "ogrs_medium_high", "reoffences_avoided",
+)
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass
+class PlanResult:
+    """Everything a plan produced (the report and the CLI read this)."""
+
+    status: str
+    objective_kind: str
+    objective: float | None
+    budget: float
+    baseline_spend: float
+    planned_spend: float | None
+    savings_target: float
+    ranking_objective: float
+    ranking_spend: float
+    mip_gap: float | None
+    intentions: list[Verdict]
+    baseline_intentions: list[Verdict]
+    ranking_intentions: list[Verdict]
+    portfolio: pd.DataFrame
+    conflicts: list[Conflict] = field(default_factory=list)
+    budget_shadow_price: float | None = None
+    policy_costs: list[ShadowPrice] = field(default_factory=list)
+    scenarios: list[dict[str, Any]] = field(default_factory=list)
+    scenario: str | None = None
+    intention_texts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def savings(self) -> float | None:
+        return None if self.planned_spend is None else self.baseline_spend - self.planned_spend
+
+    def summary(self) -> dict[str, Any]:
+        """The ``summary.json`` document."""
+        return {
+            "status": self.status,
+            "scenario": self.scenario,
+            "objective_kind": self.objective_kind,
+            "objective": self.objective,
+            "budget": self.budget,
+            "baseline_spend": self.baseline_spend,
+            "planned_spend": self.planned_spend,
+            "savings": self.savings,
+            "savings_target": self.savings_target,
+            "ranking_objective": self.ranking_objective,
+            "ranking_spend": self.ranking_spend,
+            "mip_gap": self.mip_gap,
+            "budget_shadow_price_per_million": self.budget_shadow_price,
+            "policy_costs": [{"intention": p.intention, "objective_given_up": p.value}
+                             for p in self.policy_costs],
+            "conflicts": [c.sentence() for c in self.conflicts],
+            "intentions": [v.as_dict() for v in self.intentions],
+            "baseline_intentions": [v.as_dict() for v in self.baseline_intentions],
+            "ranking_intentions": [v.as_dict() for v in self.ranking_intentions],
+            "scenarios": self.scenarios,
+        }
+
+
+def objective_value(cells: pd.DataFrame, volume: FloatArray, kind: str,
+                    settings: PlanSettings) -> float:
+    """The objective of any portfolio: reoffences avoided, or net social benefit (£)."""
+    avoided = float((cells["avoided_per_unit"].to_numpy(float) * volume).sum())
+    if kind == "reoffences":
+        return avoided
+    spend = float((cells["planned_unit_cost"].to_numpy(float) * volume).sum())
+    return settings.value_per_reoffence * avoided - spend
+
+
+def _reasons(cells: pd.DataFrame, planned: FloatArray,
+             built: dict[str, list[Requirement]]) -> list[str]:
+    """Why each cell changed: the rule that forced it, or the benefit that drove it."""
+    base = cells["baseline_volume"].to_numpy(float)
+    forced = np.full(len(cells), "", dtype=object)
+    for intention_id, reqs in built.items():
+        for req in reqs:
+            if req.per_cell and req.sense == "<=":
+                rows = np.flatnonzero((req.groups >= 0) & (forced == ""))
+                forced[rows] = f"intention {intention_id}: {req.label}"
+    per_k = cells["avoided_per_unit"].to_numpy(float) / np.maximum(
+        cells["planned_unit_cost"].to_numpy(float), 1.0) * 1e3
+    delta = planned - base
+    tol = 1e-6 * np.maximum(base, 1.0)
+    text = np.full(len(cells), "unchanged", dtype=object)
+    invest = delta > tol
+    text[invest] = [f"invest: {v:.3f} reoffences avoided per £1k" for v in per_k[invest]]
+    cut = delta < -tol
+    text[cut] = [f"disinvest: {v:.3f} reoffences avoided per £1k, less than where the money went"
+                 for v in per_k[cut]]
+    ruled = cut & (forced != "")
+    text[ruled] = forced[ruled]
+    text[cells["statutory"].to_numpy(bool)] = (
+        "statutory demand (court orders and prison places) at the negotiated unit cost")
+    return [str(t) for t in text]
+
+
+def portfolio_frame(cells: pd.DataFrame, planned: FloatArray,
+                    built: dict[str, list[Requirement]]) -> pd.DataFrame:
+    """The ``portfolio.csv`` table: baseline beside plan, with the reason for each change."""
+    frame = cells.copy()
+    frame["planned_volume"] = planned
+    frame["planned_spend"] = planned * frame["planned_unit_cost"]
+    frame["reoffences_avoided"] = planned * frame["avoided_per_unit"]
+    frame["reason"] = _reasons(cells, planned, built)
+    return frame[list(PORTFOLIO_COLUMNS)]
+
+
+def make_plan(
+    cells: pd.DataFrame,
+    settings: PlanSettings,
+    intentions: Intentions | Sequence[Intention],
+    objective: str = "reoffences",
+    contracts: Sequence[Contract] = (),
+    with_policy_costs: bool = False,
+    scenario: str | None = None,
+) -> PlanResult:
+    """Optimise, verify, compare with the ranking method and check every intention."""
+    cells = cells.reset_index(drop=True)
+    every = list(intentions)
+    applied = [i for i in every if i.checkable]
+    budget = budget_of(cells, settings)
+    pm = build_model(cells, settings, applied, objective, contracts)
+    solution = read_solution(pm, solve(pm))
+    baseline_volume = cells["baseline_volume"].to_numpy(float)
+    ranking = ranking_portfolio(cells, settings, budget)
+    all_intentions = Intentions(tuple(every))
+    texts = {i.id: i.text for i in every}
+    common: dict[str, Any] = dict(
+        objective_kind=objective, budget=budget,
+        baseline_spend=float(cells["baseline_spend"].sum()),
+        savings_target=settings.savings_target,
+        ranking_objective=objective_value(cells, ranking, objective, settings),
+        ranking_spend=float((cells["planned_unit_cost"].to_numpy(float) * ranking).sum()),
+        baseline_intentions=check_intentions(all_intentions, cells, baseline_volume, settings,
+                                             pm.built),
+        ranking_intentions=check_intentions(all_intentions, cells, ranking, settings, pm.built),
+        scenario=scenario, intention_texts=texts,
+    )
+    if not solution.optimal:
+        conflicts = explain_infeasible(cells, settings, applied, budget)
+        empty = pd.DataFrame(columns=list(PORTFOLIO_COLUMNS))
+        verdicts = [Verdict(i.id, None, "no feasible plan: see the conflicts") for i in every]
+        return PlanResult(status="infeasible" if "infeasible" in solution.condition else
+                          solution.condition, objective=None, planned_spend=None, mip_gap=None,
+                          intentions=verdicts, portfolio=empty, conflicts=conflicts, **common)
+    verify(pm, solution)
+    planned = solution.volume
+    fixed = float(np.dot([c.fixed_cost for c in contracts], solution.contracts_open)) \
+        if contracts else 0.0
+    result = PlanResult(
+        status="optimal",
+        objective=objective_value(cells, planned, objective, settings),
+        planned_spend=float((cells["planned_unit_cost"].to_numpy(float) * planned).sum()) + fixed,
+        mip_gap=solution.mip_gap if contracts else 0.0,
+        intentions=check_intentions(all_intentions, cells, planned, settings, pm.built),
+        portfolio=portfolio_frame(cells, planned, pm.built),
+        budget_shadow_price=budget_shadow_price(solution.duals),
+        **common,
+    )
+    if with_policy_costs and not contracts:
+        result.policy_costs = policy_costs(cells, settings, applied, objective,
+                                           float(solution.objective), budget)
+    return result
+
+
+def compare_scenarios(cells: pd.DataFrame, settings: PlanSettings,
+                      intentions: Sequence[Intention],
+                      scenarios: Sequence[PlanScenario]) -> list[dict[str, Any]]:
+    """Objective, spend and status per savings scenario (overrides of the savings target only
+    are applied to ``settings`` directly; cells are reused)."""
+    out = []
+    applied = [i for i in intentions if i.checkable]
+    for sc in scenarios:
+        target = sc.parameters.get("plan.savings_target", {})
+        value = float(next(iter(target.values()))) if target else settings.savings_target
+        s = replace(settings, savings_target=value)
+        budget = budget_of(cells, s)
+        pm = build_model(cells, s, applied, sc.objective)
+        sol = read_solution(pm, solve(pm))
+        row: dict[str, Any] = {"scenario": sc.name, "savings_target": value, "budget": budget,
+                               "status": "optimal" if sol.optimal else "infeasible"}
+        ranking = ranking_portfolio(cells, s, budget)
+        row["ranking_objective"] = objective_value(cells, ranking, sc.objective, s)
+        if sol.optimal:
+            verify(pm, sol)
+            row["objective"] = objective_value(cells, sol.volume, sc.objective, s)
+            row["budget_shadow_price_per_million"] = budget_shadow_price(sol.duals)
+            row["conflicts"] = []
+        else:
+            row["objective"] = None
+            row["budget_shadow_price_per_million"] = None
+            row["conflicts"] = [c.sentence() for c in explain_infeasible(cells, s, applied,
+                                                                         budget)]
+        out.append(row)
+    return out
+
+
+def plan_workspace(
+    con: BaseBackend,
+    ws: Workspace,
+    params: ParameterSet,
+    when: dt.date = DEFAULT_DATE,
+    scenario: PlanScenario | None = None,
+    compare: bool = True,
+    with_policy_costs: bool = False,
+) -> tuple[PlanResult, Baseline]:
+    """Baseline from the workspace, then :func:`make_plan` (and the savings comparison)."""
+    if scenario is not None and scenario.parameters:
+        params = params.with_overrides(scenario.parameters)
+    settings = PlanSettings.from_parameters(params, when)
+    specs = service_specs(params, when)
+    baseline = load_baseline(con, ws, specs, settings, when)
+    intentions = load_intentions()
+    dropped = set(scenario.drop_intentions) if scenario else set()
+    unknown = dropped - {i.id for i in intentions}
+    if unknown:
+        raise KeyError(f"scenario drops unknown intentions {sorted(unknown)}; ids look like "
+                       "'custody 3'")
+    kept = [i for i in intentions if i.id not in dropped]
+    objective = scenario.objective if scenario else "reoffences"
+    result = make_plan(baseline.cells, settings, kept, objective,
+                       with_policy_costs=with_policy_costs,
+                       scenario=scenario.name if scenario else None)
+    if compare:
+        result.scenarios = compare_scenarios(baseline.cells, settings, kept,
+                                             savings_scenarios(objective=objective))
+    return result, baseline
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def write_plan(result: PlanResult, out_dir: Path, baseline: Baseline | None = None) -> list[Path]:
+    """Write ``portfolio.csv``, ``summary.json``, ``changes.csv`` and (if given) the baseline."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    path = out_dir / "portfolio.csv"
+    result.portfolio.to_csv(path, index=False, float_format="%.4f")
+    written.append(path)
+    path = out_dir / "summary.json"
+    path.write_text(json.dumps(result.summary(), indent=2, default=_json), encoding="utf-8")
+    written.append(path)
+    if len(result.portfolio):
+        path = out_dir / "changes.csv"
+        changes_by(result.portfolio, ["setting", "service_id"]).to_csv(
+            path, index=False, float_format="%.2f")
+        written.append(path)
+    if baseline is not None:
+        path = out_dir / "baseline_by_provider.csv"
+        baseline.by_provider.to_csv(path, index=False, float_format="%.2f")
+        written.append(path)
+    return written
+
+
+def changes_by(portfolio: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """Invest/disinvest against the baseline, summed by ``by``."""
+    table = portfolio.groupby(list(by), as_index=False, observed=True)[
+        ["baseline_volume", "planned_volume", "baseline_spend", "planned_spend",
+         "reoffences_avoided"]].sum()
+    table["spend_change"] = table["planned_spend"] - table["baseline_spend"]
+    return table.sort_values("spend_change", kind="stable").reset_index(drop=True)
+
+
+__all__ = ["PlanResult", "make_plan", "plan_workspace", "released_cells", "write_plan"]
