@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +11,7 @@ import typer
 from commissioning.assess.demand import pipeline
 from commissioning.assess.demand.prison import DemandError
 from commissioning.assess.demand.scenarios import Scenario, built_in_scenario, load_scenario
-from commissioning.cli.app import BadInput, app, out
+from commissioning.cli.app import BadInput, _guard, app, out
 from commissioning.cli.common import DateOption, PolicyOption, parse_date, step
 from commissioning.policy.parameters import ParameterError, ParameterSet, load_parameters
 
@@ -20,6 +21,17 @@ demand_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(demand_app, name="demand")
+
+
+def _command(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register a sub-command whose BadInput exits 2 with its message (also under CliRunner:
+    the app guards only its own top-level commands)."""
+
+    def wrap(fn: Callable[..., None]) -> Callable[..., None]:
+        demand_app.command(name)(_guard(fn))
+        return fn
+
+    return wrap
 
 ScenarioOption = typer.Option(
     [],
@@ -64,7 +76,7 @@ def _prison(
         raise BadInput(str(exc)) from None
 
 
-@demand_app.command("prison")
+@_command("prison")
 def prison_cmd(
     out_dir: Path = typer.Option(..., "--out", help="Folder for prison_projection.csv etc."),
     scenario: list[str] = ScenarioOption,
@@ -91,7 +103,7 @@ def prison_cmd(
     )
 
 
-@demand_app.command("community")
+@_command("community")
 def community_cmd(
     out_dir: Path = typer.Option(..., "--out", help="Folder for the forecast CSV files."),
     history: Path | None = typer.Option(
@@ -129,7 +141,7 @@ def community_cmd(
         out.print(f"  {c.series}: {c.chosen} ({errors})")
 
 
-@demand_app.command("capacity")
+@_command("capacity")
 def capacity_cmd(
     out_dir: Path = typer.Option(..., "--out", help="Folder for the capacity CSV files."),
     capacity: Path | None = typer.Option(
@@ -164,7 +176,7 @@ def capacity_cmd(
               f"{len(cap.flags)} function/scenario combination(s) flagged")
 
 
-@demand_app.command("services")
+@_command("services")
 def services_cmd(
     workspace: Path = typer.Argument(..., help="A workspace folder with imported assessments."),
     out_dir: Path = typer.Option(..., "--out", help="Folder for service_demand.csv."),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -117,7 +118,13 @@ def estate(
         room = target - float(places[mask & given.notna()].sum())
         base = float(assumed[fill].sum())
         if base > 0 and room > 0:
-            places[fill] = assumed[fill] * room / base
+            scaled = assumed[fill] * room / base
+            rounded = scaled.round(0)
+            # Put the rounding remainder on the largest establishment so totals are exact.
+            if len(rounded):
+                top = int(np.argmax(scaled.to_numpy()))
+                rounded.iloc[top] += round(float(scaled.sum() - rounded.sum()))
+            places[fill] = rounded
     frame["places"] = places.round(0).astype("int64")
     return frame[list(ESTATE_COLUMNS)].sort_values(["function_group", "name"], ignore_index=True)
 

@@ -49,7 +49,7 @@ FORECAST_COLUMNS: tuple[str, ...] = (
 
 
 @contextlib.contextmanager
-def _quiet() -> Iterator[None]:
+def quiet() -> Iterator[None]:
     """Silence statsmodels' convergence chatter and keep BLAS to one thread (tiny fits are
     many times slower when several BLAS threads contend on a loaded machine)."""
     with warnings.catch_warnings():
@@ -237,7 +237,7 @@ def forecast_community(
     h = int(settings["horizon_quarters"])
     level = float(settings["interval"])
     table = series_table(history)
-    with _quiet():
+    with quiet():
         return _forecast_all(table, params, when, models, h, level, settings, origins)
 
 

@@ -118,7 +118,8 @@ def service_demand(
                 eligible = flows.requirement_starts[requirement] * share
                 basis = f"requirement: {requirement}"
             elif need:
-                eligible = seg_people * prevalence.get((seg.setting, seg.offence_group, need), 0.0)
+                key = (str(seg.setting), str(seg.offence_group), str(need))
+                eligible = seg_people * prevalence.get(key, 0.0)
                 basis = f"need: {need}"
             elif requirement:
                 continue  # a requirement-only service (unpaid work, curfew) outside its setting

@@ -1,0 +1,122 @@
+"""Capacity (estate, commissioned places, headroom, flags), service demand and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from commissioning.assess.demand import capacity as K
+from commissioning.assess.demand.services import PlanningFlows, service_demand
+from commissioning.cli.app import _register, app
+from commissioning.policy.parameters import ParameterSet
+
+runner = CliRunner()
+_register()
+
+
+def test_estate_places_add_up_to_the_commissioned_places(params: ParameterSet) -> None:
+    estate = K.estate(params)
+    assert estate["places"].sum() == pytest.approx(90_000, abs=10)
+    public = estate[estate["sector"] == "public"]
+    assert public["places"].sum() == pytest.approx(76_000, abs=10)
+    hse = public[public["function_group"] == "high_security"]
+    assert hse["places"].sum() == pytest.approx(6_300, abs=5)
+    assert set(estate.loc[estate["function_group"] == "female", "sex"]) == {"female"}
+
+
+def test_given_capacities_are_kept_and_the_rest_fills_the_places(params: ParameterSet) -> None:
+    first = K.estate(params).iloc[0]
+    given = K.read_capacities(
+        pd.DataFrame({"provider_id": [first["provider_id"]], "operational_capacity": [123]})
+    )
+    estate = K.estate(params, capacities=given)
+    row = estate[estate["provider_id"] == first["provider_id"]].iloc[0]
+    assert row["places"] == 123 and row["places_source"] == "given"
+    assert estate["places"].sum() == pytest.approx(90_000, abs=10)
+    with pytest.raises(K.DemandError, match="row 2, column operational_capacity"):
+        K.read_capacities(pd.DataFrame({"provider_id": ["X"], "operational_capacity": [-1]}))
+
+
+def test_headroom_flags_over_and_tight(params: ParameterSet) -> None:
+    capacity = pd.DataFrame(
+        {"function": ["local", "open"], "sex": ["male", "male"], "places": [1_000, 1_000]}
+    )
+    projection = pd.DataFrame(
+        {
+            "month": ["2012-04", "2012-04"],
+            "scenario": ["baseline", "baseline"],
+            "function": ["local", "open"],
+            "sex": ["male", "male"],
+            "population_mean": [1_050.0, 900.0],
+            "population_p05": [1_000.0, 850.0],
+            "population_p95": [1_100.0, 1_010.0],
+        }
+    )
+    frame = K.headroom(projection, capacity, params)
+    flags = dict(zip(frame["function"], frame["flag"], strict=True))
+    assert flags == {"local": "over", "open": "tight", "all": "tight"}
+    assert frame.loc[frame["function"] == "local", "headroom"].iloc[0] == -50
+    summary = K.flags_summary(frame)
+    assert set(summary["function"]) == {"local", "open", "all"}
+
+
+def test_service_demand_follows_requirements_and_needs(params: ParameterSet) -> None:
+    risk = pd.DataFrame(
+        {
+            "setting": ["community", "community", "custody"],
+            "offence_group": ["acquisitive", "violence", "acquisitive"],
+            "risk_tier": ["low", "high", "low"],
+            "offenders": [300, 100, 50],
+        }
+    )
+    need = pd.DataFrame(
+        {
+            "setting": ["community", "community", "custody"],
+            "offence_group": ["acquisitive", "violence", "acquisitive"],
+            "need": ["ete", "ete", "ete"],
+            "prevalence_pct": [50.0, 20.0, 80.0],
+        }
+    )
+    flows = PlanningFlows(1_000.0, 200.0, {"unpaid_work": 400.0}, "2012-04 to 2013-03")
+    demand = service_demand(risk, need, flows, params)
+    unpaid = demand[demand["service_id"] == "unpaid_work"]
+    assert unpaid["eligible"].sum() == pytest.approx(400.0)
+    assert set(unpaid["setting"]) == {"community"}
+    jobs = demand[demand["service_id"] == "employment_support"].set_index(
+        ["setting", "offence_group"]
+    )["eligible"]
+    assert jobs[("community", "acquisitive")] == pytest.approx(750 * 0.5)
+    assert jobs[("custody", "acquisitive")] == pytest.approx(200 * 0.8)
+    sotp = demand[demand["service_id"] == "sex_offender_treatment_programme"]
+    assert sotp.empty  # no sex offenders in these segments
+
+
+def test_cli_demand_prison_writes_the_projection(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["demand", "prison", "--out", str(tmp_path), "--runs", "5", "--seed", "1",
+         "--scenario", "public_disorder"],
+    )
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(tmp_path / "prison_projection.csv")
+    assert list(frame.columns) == [
+        "month", "scenario", "population_mean", "population_p05", "population_p95"
+    ]
+    assert set(frame["scenario"]) == {"baseline", "public_disorder"}
+    assert len(frame) == 2 * 84
+    assert (frame["population_p05"] <= frame["population_mean"]).all()
+    assert "MAPE" in result.output
+
+
+def test_cli_demand_rejects_bad_input(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demand", "prison", "--out", str(tmp_path), "--runs", "0"])
+    assert result.exit_code == 2
+    assert "at least 1" in result.output
+    result = runner.invoke(
+        app, ["demand", "prison", "--out", str(tmp_path), "--scenario", "no_such"]
+    )
+    assert result.exit_code == 2
+    assert "no built-in scenario" in result.output

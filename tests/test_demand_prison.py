@@ -1,0 +1,104 @@
+"""Prison population model: stock–flow identities, Little's law, scenarios, backtest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from commissioning.assess.demand import prison as P
+from commissioning.assess.demand.scenarios import (
+    BASELINE,
+    Scenario,
+    backtest,
+    built_in_scenario,
+    load_scenario,
+    run_scenarios,
+    scenario_peak,
+)
+from commissioning.policy.parameters import ParameterSet
+
+
+@pytest.fixture(scope="module")
+def model(params: ParameterSet) -> P.PrisonModel:
+    return P.calibrate(params, horizon=36)
+
+
+def test_origin_is_the_real_june_2011_population(model: P.PrisonModel) -> None:
+    assert model.initial_stock.sum() == pytest.approx(85_951)
+    remand = sum(model.initial_stock[i] for i, (b, _) in enumerate(P.STRATA) if b == "remand")
+    assert remand == pytest.approx(P.reference_history().remand[P.month_index("2011-06")])
+
+
+def test_population_is_previous_plus_receptions_minus_releases(model: P.PrisonModel) -> None:
+    sim = P.simulate(model, runs=20, seed=1)
+    previous = np.concatenate([sim.initial[:, None, :], sim.population[:, :-1, :]], axis=1)
+    assert np.array_equal(sim.population, previous + sim.receptions - sim.releases)
+    assert (sim.population >= 0).all() and (sim.releases >= 0).all()
+    assert sim.total.shape == (20, 36)
+
+
+def test_littles_law_at_steady_state() -> None:
+    median, sigma, inflow = 6.0, 0.5, 1_000.0
+    mean_ts = P.mean_time_served(median, sigma)
+    n = len(P.STRATA)
+    horizon = 48
+    model = P.PrisonModel(
+        origin=P.month_index("2011-06"),
+        horizon=horizon,
+        initial_stock=np.full(n, inflow * mean_ts),
+        receptions=np.full((horizon, n), inflow),
+        hazard=np.broadcast_to(P.hazards(median, sigma), (horizon, n, P.MAX_AGE)).copy(),
+        initial_ages=np.broadcast_to(P.steady_state_ages(median, sigma), (n, P.MAX_AGE)).copy(),
+        growth=0.0,
+        growth_sd=0.0,
+        time_served_log_sd=0.0,
+    )
+    sim = P.simulate(model, runs=40, seed=3, growth=False)
+    per_stratum = sim.population[:, 12:, :].mean()
+    assert per_stratum == pytest.approx(inflow * mean_ts, rel=0.01)
+    assert 6.0 < mean_ts < 8.0  # lognormal mean exp(mu + sigma^2/2) = 6.8, rounded up to months
+
+
+def test_a_scenario_with_no_changes_equals_the_baseline(params: ParameterSet) -> None:
+    results = run_scenarios(params, [Scenario("no_change")], runs=10, seed=5, horizon=24)
+    base, same = results[0].simulation, results[1].simulation
+    assert results[0].scenario.name == BASELINE
+    assert np.array_equal(base.population, same.population)
+
+
+def test_public_disorder_peaks_about_1000_in_february_2012(params: ParameterSet) -> None:
+    results = run_scenarios(params, [built_in_scenario("public_disorder")], runs=30, horizon=24)
+    month, size = scenario_peak(results, "public_disorder")
+    assert month in ("2012-01", "2012-02", "2012-03")
+    assert 850 < size < 1_150
+    diff = results[1].simulation.total.mean(axis=0) - results[0].simulation.total.mean(axis=0)
+    december = results[0].simulation.months.index("2012-12")
+    assert diff[december] < size / 2  # falling through the year
+
+
+def test_indeterminate_share_reaches_17_percent_by_march_2013(params: ParameterSet) -> None:
+    results = run_scenarios(params, [built_in_scenario("indeterminate_17")], runs=20, horizon=24)
+    base = P.band_shares(results[0].simulation, "2013-03")["indeterminate"]
+    raised = P.band_shares(results[1].simulation, "2013-03")["indeterminate"]
+    assert 0.155 < base < 0.163
+    assert 0.166 < raised < 0.174
+
+
+def test_backtest_error_one_year_ahead_is_under_4_percent(params: ParameterSet) -> None:
+    bt = backtest(params, origins=[2004, 2007, 2010], runs=10)
+    assert set(bt.errors["origin"]) == {2004, 2007, 2010}
+    assert bt.mape(1) < 4.0
+    assert len(bt.remand_recall) > 50  # monthly remand and recall, July 2011 - December 2014
+
+
+def test_bad_scenario_files_say_what_is_wrong(tmp_path: Path, params: ParameterSet) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- just a list\n", encoding="utf-8")
+    with pytest.raises(P.DemandError, match="mapping"):
+        load_scenario(bad)
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("no.such.parameter: {2012-01-01: 1}\n", encoding="utf-8")
+    with pytest.raises(P.DemandError, match=r"no\.such\.parameter"):
+        run_scenarios(params, [load_scenario(unknown)], runs=2, horizon=3)
