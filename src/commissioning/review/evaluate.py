@@ -46,6 +46,7 @@ class EvaluationOptions:
     minimum_reoffenders_for_time: int = 30
     balance_threshold: float = 0.1
     seed: int = 2012
+    max_fit_pool: int | None = 50_000
 
     @classmethod
     def from_parameters(
@@ -196,14 +197,27 @@ def standardised_differences(
 # --- outcome comparisons ---------------------------------------------------------------------
 
 
+def _weighted_mean_variance(
+    y: np.ndarray, w: np.ndarray, person: ArrayLike | None, mean: float
+) -> float:
+    """Σ_j W_j² (y_j − mean)² / (Σ W)², with W_j the total weight of comparison person j."""
+    if person is not None:
+        ids, inverse = np.unique(np.asarray(person), return_inverse=True)
+        weight = np.bincount(inverse, weights=w, minlength=ids.size)
+        value = np.bincount(inverse, weights=w * y, minlength=ids.size) / weight
+        y, w = value, weight
+    return float((w * w * (y - mean) ** 2).sum() / w.sum() ** 2)
+
+
 def compare(
     y_treated: ArrayLike, y_comparison: ArrayLike, w_comparison: ArrayLike,
-    level: float = 0.95,
+    level: float = 0.95, person: ArrayLike | None = None,
 ) -> OutcomeComparison:
     """Difference of means, treated minus weighted comparison, with a normal interval.
 
     The comparison variance counts reuse of a person under replacement:
-    Var = Σ_j w_j² (y_j − ȳ)² / (Σ w)², summing the weights of each person first.
+    Var = Σ_j W_j² (y_j − ȳ)² / (Σ W)², with W_j the summed weight of person j (``person``
+    gives each comparison row's person; without it every row is a different person).
     """
     yt = np.asarray(y_treated, dtype=float)
     yc = np.asarray(y_comparison, dtype=float)
@@ -211,7 +225,7 @@ def compare(
     mt = float(yt.mean())
     mc = float(np.average(yc, weights=w))
     var_t = float(yt.var(ddof=1)) / yt.size if yt.size > 1 else 0.0
-    var_c = float((w * w * (yc - mc) ** 2).sum() / w.sum() ** 2)
+    var_c = _weighted_mean_variance(yc, w, person, mc)
     se = math.sqrt(var_t + var_c)
     z = float(stats.norm.ppf(0.5 + level / 2))
     diff = mt - mc
@@ -316,7 +330,7 @@ def evaluate(
             "longer period or more sites) before asking for an evaluation."
         )
     x = matching_variables(frame)
-    logit = propensity_logit(x, treated, opt.model, opt.seed)
+    logit = propensity_logit(x, treated, opt.model, opt.seed, opt.max_fit_pool)
     pool_rows = np.flatnonzero(~treated)
     treated_rows = np.flatnonzero(treated)
     matches = match(
@@ -333,20 +347,22 @@ def evaluate(
     t_frame = frame.iloc[treated_rows[matched_t]]
     c_frame = frame.iloc[pool_rows[matches.comparison]]
     w = matches.weight
-    binary = compare(t_frame["reoffended"].astype(float), c_frame["reoffended"].astype(float), w)
-    frequency = compare(t_frame["reoffences"], c_frame["reoffences"], w)
+    who = matches.comparison
+    binary = compare(t_frame["reoffended"].astype(float), c_frame["reoffended"].astype(float), w,
+                     person=who)
+    frequency = compare(t_frame["reoffences"], c_frame["reoffences"], w, person=who)
     time_to_first = None
     t_re = t_frame["reoffended"].to_numpy(dtype=bool)
     c_re = c_frame["reoffended"].to_numpy(dtype=bool)
     if min(t_re.sum(), c_re.sum()) >= opt.minimum_reoffenders_for_time:
         time_to_first = compare(
             t_frame["days_to_first"].to_numpy(dtype=float)[t_re],
-            c_frame["days_to_first"].to_numpy(dtype=float)[c_re], w[c_re],
+            c_frame["days_to_first"].to_numpy(dtype=float)[c_re], w[c_re], person=who[c_re],
         )
     yt = t_frame["reoffended"].to_numpy(dtype=float)
     yc = c_frame["reoffended"].to_numpy(dtype=float)
     var_t = float(yt.var(ddof=1)) / yt.size
-    var_c = float((w * w * (yc - binary.comparison) ** 2).sum() / w.sum() ** 2)
+    var_c = _weighted_mean_variance(yc, w, who, binary.comparison)
     balance = standardised_differences(x, treated, matches, pool_rows)
     unbalanced = [b.variable for b in balance if abs(b.smd_after) >= opt.balance_threshold]
     method = (

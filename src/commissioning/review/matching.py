@@ -42,11 +42,24 @@ class Matches:
 
 def propensity_logit(
     features: pd.DataFrame, treated: npt.NDArray[np.bool_], model: Model = "logistic",
-    seed: int = 2012,
+    seed: int = 2012, max_fit_pool: int | None = 50_000,
 ) -> FloatArray:
-    """The logit of each row's estimated probability of being treated."""
-    x = features.to_numpy(dtype=np.float64)
-    y = treated.astype(np.int64)
+    """The logit of each row's estimated probability of being treated.
+
+    With a pool larger than ``max_fit_pool`` the model is fitted on every treated person and a
+    random sample of the pool, then scores everyone: under such case-control sampling a logistic
+    model's slopes stay consistent and only its intercept shifts (Prentice & Pyke 1979,
+    Biometrika 66), which moves every logit by the same constant and so changes neither the
+    nearest neighbours nor the caliper (a multiple of the logit's SD).
+    """
+    x_all = features.to_numpy(dtype=np.float64)
+    y_all = treated.astype(np.int64)
+    fit_rows = np.arange(y_all.size)
+    pool = np.flatnonzero(~treated)
+    if max_fit_pool is not None and pool.size > max_fit_pool:
+        sample = np.random.default_rng(seed).choice(pool, max_fit_pool, replace=False)
+        fit_rows = np.sort(np.concatenate([np.flatnonzero(treated), sample]))
+    x, y = x_all[fit_rows], y_all[fit_rows]
     clf: Any
     if model == "logistic":
         from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
@@ -54,18 +67,21 @@ def propensity_logit(
         mean = x.mean(axis=0)
         sd = x.std(axis=0)
         sd[sd == 0] = 1.0
-        x = (x - mean) / sd
         clf = LogisticRegression(C=1e4, max_iter=2000)
-        clf.fit(x, y)
-        return np.asarray(clf.decision_function(x), dtype=np.float64)
+        clf.fit((x - mean) / sd, y)
+        return np.asarray(clf.decision_function((x_all - mean) / sd), dtype=np.float64)
     if model == "gradient_boosting":
         from sklearn.ensemble import (  # type: ignore[import-untyped]
             HistGradientBoostingClassifier,
         )
 
-        clf = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1, random_state=seed)
+        # shallow, slow and early-stopped: a propensity model must not separate the groups
+        clf = HistGradientBoostingClassifier(
+            max_iter=200, learning_rate=0.05, max_depth=3, min_samples_leaf=50,
+            early_stopping=True, validation_fraction=0.2, random_state=seed,
+        )
         clf.fit(x, y)
-        p = np.clip(clf.predict_proba(x)[:, 1], 1e-6, 1 - 1e-6)
+        p = np.clip(clf.predict_proba(x_all)[:, 1], 1e-6, 1 - 1e-6)
         return np.asarray(np.log(p / (1 - p)), dtype=np.float64)
     raise ValueError(f"propensity model {model!r}: use 'logistic' or 'gradient_boosting'")
 

@@ -35,6 +35,7 @@ from commissioning.review.performance import (
     rate_providers,
 )
 from commissioning.review.proven import SUMMARY_COLUMNS, summarise, with_intervals
+from commissioning.schema.contract import NEED_COLUMNS
 from commissioning.steps import RoundStep, StepContext, register_step
 
 STEP_ID = "review"
@@ -53,6 +54,14 @@ PUBLISHED_FIGURES: dict[str, list[dict[str, Any]]] = {
         {"cohort": "2", "change_pp": -3.3},
     ],
 }
+
+
+#: Per-person columns the adjustment, evaluation and ratings read.
+REVIEW_COLUMNS: tuple[str, ...] = (
+    "offender_id", "index_date", "index_type", "provider_id", "sex", "date_of_birth",
+    "first_sanction_date", "previous_sanctions", "ogrs3_1y", "ogrs3_2y", "offence_group",
+    *NEED_COLUMNS, "reoffended", "reoffences", "reconviction_events", "days_to_first",
+)
 
 
 @dataclass
@@ -121,7 +130,8 @@ def run_review(ctx: StepContext) -> ReviewResult | None:
     refused: dict[str, str] = {}
     ratings = None
     if can_score(cohort):
-        people = backend.execute(con, outcomes_expr)
+        wanted = [c for c in REVIEW_COLUMNS if c in outcomes_expr.columns]
+        people = backend.execute(con, outcomes_expr.select(*wanted))
         adjusted = adjusted_rates(people)
         adj = adjusted.table.copy()
         small = is_small(adj["cohort_size"], threshold) | is_small(adj["reoffenders"], threshold)
