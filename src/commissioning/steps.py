@@ -27,7 +27,9 @@ from commissioning.policy.parameters import ParameterSet
 
 #: Modules that register round steps when imported, in no particular order (steps sort by
 #: ``order``). A capability adds its module here.
-STEP_MODULES: tuple[str, ...] = ("commissioning.evidence.step", "commissioning.assess.demand.step")
+STEP_MODULES: tuple[str, ...] = (
+    "commissioning.evidence.step", "commissioning.assess.demand.step", "commissioning.plan.step",
+)
 
 
 @dataclass
