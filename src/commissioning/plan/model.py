@@ -10,8 +10,10 @@ the relative slack: the rows that must give name the constraints that conflict.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import linopy
 import numpy as np
@@ -350,12 +352,14 @@ def build_model(
 def solve(pm: PlanModel, mip_gap: float = 1e-3, time_limit: float | None = None,
           threads: int | None = None) -> tuple[str, str]:
     """Solve with HiGHS; returns linopy's (status, termination condition)."""
-    options: dict[str, float | int | str | bool] = {"mip_rel_gap": mip_gap, "output_flag": False}
+    options: dict[str, Any] = {"mip_rel_gap": mip_gap, "output_flag": False}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
     if threads is not None:
         options["threads"] = int(threads)
-    status, condition = pm.model.solve(solver_name="highs", **options)  # type: ignore[arg-type]
+    logging.getLogger("linopy").setLevel(logging.ERROR)
+    status, condition = pm.model.solve(
+        solver_name="highs", io_api="direct", progress=False, **options)
     return str(status), str(condition)
 
 

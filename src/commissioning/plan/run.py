@@ -215,16 +215,26 @@ def make_plan(
 
 def compare_scenarios(cells: pd.DataFrame, settings: PlanSettings,
                       intentions: Sequence[Intention],
-                      scenarios: Sequence[PlanScenario]) -> list[dict[str, Any]]:
+                      scenarios: Sequence[PlanScenario],
+                      current: PlanResult | None = None) -> list[dict[str, Any]]:
     """Objective, spend and status per savings scenario (overrides of the savings target only
-    are applied to ``settings`` directly; cells are reused)."""
-    out = []
+    are applied to ``settings`` directly; cells are reused; the scenario matching ``current``
+    takes its numbers instead of solving again)."""
+    out: list[dict[str, Any]] = []
     applied = [i for i in intentions if i.checkable]
     for sc in scenarios:
         target = sc.parameters.get("plan.savings_target", {})
         value = float(next(iter(target.values()))) if target else settings.savings_target
         s = replace(settings, savings_target=value)
         budget = budget_of(cells, s)
+        if current is not None and value == current.savings_target and \
+                sc.objective == current.objective_kind:
+            out.append({"scenario": sc.name, "savings_target": value, "budget": budget,
+                        "status": current.status, "ranking_objective": current.ranking_objective,
+                        "objective": current.objective,
+                        "budget_shadow_price_per_million": current.budget_shadow_price,
+                        "conflicts": [c.sentence() for c in current.conflicts]})
+            continue
         pm = build_model(cells, s, applied, sc.objective)
         sol = read_solution(pm, solve(pm))
         row: dict[str, Any] = {"scenario": sc.name, "savings_target": value, "budget": budget,
@@ -273,7 +283,7 @@ def plan_workspace(
                        scenario=scenario.name if scenario else None)
     if compare:
         result.scenarios = compare_scenarios(baseline.cells, settings, kept,
-                                             savings_scenarios(objective=objective))
+                                             savings_scenarios(objective=objective), result)
     return result, baseline
 
 

@@ -1,0 +1,48 @@
+"""The ``plan`` round step (order 400): baseline, optimum, ranking method and scenarios.
+
+Reads the scored assessments and the ``interventions`` table of the workspace, writes
+``portfolio.csv``, ``summary.json``, ``changes.csv`` and ``baseline_by_provider.csv`` under
+``exports/plan/`` and returns a :class:`PlanStepResult` for the report section (registered on
+import of this module).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from commissioning.plan.baseline import BaselineError
+from commissioning.plan.run import PlanResult, plan_workspace, write_plan
+from commissioning.steps import RoundStep, StepContext, register_step
+
+STEP_ID = "plan"
+
+
+@dataclass(frozen=True)
+class PlanStepResult:
+    """The plan for the report (None with the reason when the workspace cannot be planned)."""
+
+    plan: PlanResult | None
+    skipped: str | None
+    seconds: float
+
+
+def run(ctx: StepContext) -> PlanStepResult:
+    """Plan the workspace's portfolio under the parameters in force."""
+    started = time.perf_counter()
+    try:
+        result, baseline = plan_workspace(ctx.con, ctx.workspace, ctx.parameters, ctx.when,
+                                          compare=False)
+    except BaselineError as exc:
+        ctx.log(f"plan: skipped ({exc})")
+        return PlanStepResult(None, str(exc), time.perf_counter() - started)
+    write_plan(result, ctx.output_dir(STEP_ID), baseline)
+    seconds = time.perf_counter() - started
+    ctx.log(f"plan: {result.status}, {len(result.portfolio):,} cells, scenarios compared in "
+            f"{seconds:.1f} s")
+    return PlanStepResult(result, None, seconds)
+
+
+STEP = register_step(RoundStep(STEP_ID, "Plan: the portfolio and the intentions", 400, run))
+
+from commissioning.plan import report_section as _report_section  # noqa: E402,F401
