@@ -60,6 +60,7 @@ class PlanModel:
     requirements: list[Requirement] = field(default_factory=list)
     contracts: tuple[Contract, ...] = ()
     elastic: bool = False
+    integral: bool = False
     slacks: dict[str, linopy.Variable] = field(default_factory=dict)
     hard: frozenset[str] = frozenset()
     built: dict[str, list[Requirement]] = field(default_factory=dict)
@@ -89,10 +90,11 @@ def budget_of(cells: pd.DataFrame, settings: PlanSettings) -> float:
 
 
 def define_variables(pm: PlanModel) -> None:
-    """``0 ≤ volume_i ≤ upper_i`` (reach of the eligible, or what courts order) per cell;
+    """``0 ≤ volume_i ≤ upper_i`` (reach of the eligible, or what courts order) per cell, whole
+    numbers when ``integral``;
     ``open_c ∈ {0,1}`` per contract."""
     upper = xr.DataArray(pm.cells["upper"].to_numpy(float), dims="cell")
-    pm.model.add_variables(lower=0.0, upper=upper, name="volume")
+    pm.model.add_variables(lower=0.0, upper=upper, name="volume", integer=pm.integral)
     if pm.contracts:
         pm.model.add_variables(
             coords=[pd.Index([c.id for c in pm.contracts], name="contract")],
@@ -331,6 +333,7 @@ def build_model(
     budget: float | None = None,
     elastic: bool = False,
     hard: Sequence[str] = (),
+    integral: bool = False,
 ) -> PlanModel:
     """Define variables, constraints and objective (``hard``: constraint names an elastic model
     may not relax)."""
@@ -338,7 +341,8 @@ def build_model(
         raise ValueError(f"objective {objective!r}: use one of {', '.join(OBJECTIVES)}")
     pm = PlanModel(linopy.Model(), cells.reset_index(drop=True),
                    budget_of(cells, settings) if budget is None else budget, objective,
-                   contracts=tuple(contracts), elastic=elastic, hard=frozenset(hard))
+                   contracts=tuple(contracts), elastic=elastic, hard=frozenset(hard),
+                   integral=integral)
     PLAN_SETTINGS[id(pm)] = settings
     try:
         define_variables(pm)
@@ -374,7 +378,7 @@ def read_solution(pm: PlanModel, status: tuple[str, str]) -> Solution:
     opened = (np.round(np.asarray(pm.model.variables["open"].solution.values, float))
               if pm.contracts else np.zeros(0))
     duals: dict[str, FloatArray] = {}
-    if not pm.contracts:
+    if not pm.contracts and not pm.integral:
         for name in pm.model.constraints:
             dual = pm.model.constraints[name].dual
             duals[str(name)] = np.atleast_1d(np.asarray(dual.values, float))

@@ -133,7 +133,7 @@ def group_codes(
     grouped = part.groupby(list(by), sort=True, observed=True)
     groups[mask] = grouped.ngroup().to_numpy(np.int64)
     labels = tuple(" / ".join(str(v) for v in (k if isinstance(k, tuple) else (k,)))
-                   for k in grouped.groups)
+                   for k in grouped.size().index)
     return groups, labels
 
 
