@@ -71,7 +71,11 @@ def _register() -> None:
     app.registered_commands.sort(
         key=lambda c: rank(c.name or (c.callback.__name__ if c.callback else ""))
     )
-    for command in app.registered_commands:
+    commands = list(app.registered_commands)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            commands += group.typer_instance.registered_commands
+    for command in commands:
         if command.callback is not None and not getattr(command.callback, "_guarded", False):
             command.callback = _guard(command.callback)
 
