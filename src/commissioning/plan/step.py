@@ -1,4 +1,4 @@
-"""The ``plan`` round step (order 400): baseline, optimum, ranking method and scenarios.
+"""The ``plan`` round step (order 400): baseline, optimum and ranking method.
 
 Reads the scored assessments and the ``interventions`` table of the workspace, writes
 ``portfolio.csv``, ``summary.json``, ``changes.csv`` and ``baseline_by_provider.csv`` under
