@@ -34,6 +34,10 @@ test: lint typecheck unit
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/evidence.py
+	$(BIN)/python benchmarks/demand.py
+	$(BIN)/python benchmarks/plan.py
+	$(BIN)/python benchmarks/review.py
 
 clean:
 	rm -rf $(VENV) $(WORKSPACE) .mypy_cache .ruff_cache .pytest_cache
