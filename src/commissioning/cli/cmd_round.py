@@ -167,7 +167,7 @@ def demo(
     finally:
         con.disconnect()
 
-    out.rule("[bold]5. Report")
+    out.rule("[bold]5. Evidence, demand, plan and review; the report")
     path = _report(ws, when, [], seed)
     out.print(f"[green]Report:[/] {path}")
     out.print(f"Round complete in {time.perf_counter() - start:.1f} s.")

@@ -10,8 +10,11 @@ the relative slack: the rows that must give name the constraints that conflict.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+import os
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -362,9 +365,30 @@ def solve(pm: PlanModel, mip_gap: float = 1e-3, time_limit: float | None = None,
     if threads is not None:
         options["threads"] = int(threads)
     logging.getLogger("linopy").setLevel(logging.ERROR)
-    status, condition = pm.model.solve(
-        solver_name="highs", io_api="direct", progress=False, **options)
+    with _quiet_stdout():
+        status, condition = pm.model.solve(
+            solver_name="highs", io_api="direct", progress=False, **options)
     return str(status), str(condition)
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence the solver's own banner, which HiGHS writes to file descriptor 1 before any
+    option can turn it off (it would interleave with the CLI's output)."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no real stdout (e.g. some test runners): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def read_solution(pm: PlanModel, status: tuple[str, str]) -> Solution:
