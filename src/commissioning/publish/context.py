@@ -91,7 +91,7 @@ class RoundContext:
 
     risk_profile: pd.DataFrame
     need_profile: pd.DataFrame
-    title: str = "Commissioning round 2012-13: need for services"
+    title: str = "Commissioning round 2012-13"
     workspace: Path | None = None
     parameters: ParameterSet = field(default_factory=load_parameters)
     when: dt.date = DEFAULT_DATE

@@ -101,5 +101,5 @@ def sample_context(seed: int = 2012) -> RoundContext:
     return RoundContext(
         risk_profile=risk,
         need_profile=needs,
-        title="Commissioning round 2012-13: need for services (preview data)",
+        title="Commissioning round 2012-13 (preview data)",
     )
