@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from commissioning.schema.contract import OFFENCES
+from commissioning.schema.dates import whole_years as whole_years  # part of the interface
 
 INTERCEPT_1Y = 1.402562384
 INTERCEPT_2Y = 2.121705678
@@ -70,23 +71,6 @@ OFFENCE_COEFFICIENT_ARRAY = np.array([OFFENCE_COEFFICIENTS[o] for o in OFFENCES]
 IntArray = npt.NDArray[np.integer]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-
-
-def whole_years(born: npt.NDArray[np.datetime64], on: npt.NDArray[np.datetime64]) -> IntArray:
-    """Age in whole years on a date, by birthday arithmetic (vectorised).
-
-    A birthday counts on the day itself; someone born on 29 February reaches a new age on
-    1 March in a non-leap year (the month-day comparison treats 28 February as before it).
-    """
-    born_d = born.astype("datetime64[D]")
-    on_d = on.astype("datetime64[D]")
-    by = born_d.astype("datetime64[Y]").astype(np.int64)
-    oy = on_d.astype("datetime64[Y]").astype(np.int64)
-    bm = born_d.astype("datetime64[M]")
-    om = on_d.astype("datetime64[M]")
-    bmd = (bm.astype(np.int64) % 12) * 100 + (born_d - bm.astype("datetime64[D]")).astype(np.int64)
-    omd = (om.astype(np.int64) % 12) * 100 + (on_d - om.astype("datetime64[D]")).astype(np.int64)
-    return np.asarray(oy - by - (omd < bmd).astype(np.int64), dtype=np.int64)
 
 
 def age_band_index(age: IntArray) -> IntArray:

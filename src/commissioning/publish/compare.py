@@ -14,7 +14,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from commissioning.publish.context import NEED_PROFILE_COLUMNS, RISK_PROFILE_COLUMNS
+from commissioning.assess.profiles import NEED_PROFILE_COLUMNS, RISK_PROFILE_COLUMNS
 from commissioning.schema.contract import NEEDS, OFFENCE_GROUPS, RISK_TIERS, SETTINGS
 
 #: Differences larger than this many percentage points are highlighted (issue 2: the synthetic

@@ -18,25 +18,6 @@ import pandas as pd
 from commissioning import __version__
 from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet, load_parameters
 
-#: Columns every risk profile carries after any ``--by`` columns (issue 2, "Interface").
-RISK_PROFILE_COLUMNS: tuple[str, ...] = (
-    "setting",
-    "offence_group",
-    "risk_tier",
-    "offenders",
-    "share_pct",
-    "under_25_pct",
-    "female_pct",
-)
-#: Columns every need profile carries after any ``--by`` columns.
-NEED_PROFILE_COLUMNS: tuple[str, ...] = (
-    "setting",
-    "offence_group",
-    "need",
-    "offenders_with_need",
-    "prevalence_pct",
-)
-
 
 @dataclass(frozen=True)
 class InputFile:

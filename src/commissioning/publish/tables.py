@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from commissioning.assess.profiles import NEED_PROFILE_COLUMNS, RISK_PROFILE_COLUMNS
 from commissioning.publish.compare import (
     DEFAULT_TOLERANCE_PP,
     by_columns,
     compare_need_prevalence,
     compare_risk_profile,
 )
-from commissioning.publish.context import (
-    NEED_PROFILE_COLUMNS,
-    RISK_PROFILE_COLUMNS,
-    RoundContext,
-)
+from commissioning.publish.context import RoundContext
 from commissioning.publish.html import (
     GROUP_LABELS,
     Cell,

@@ -16,6 +16,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from commissioning.schema.dates import whole_years
+
 Columns = Mapping[str, pa.Array]
 Mask = npt.NDArray[np.bool_]
 
@@ -71,29 +73,13 @@ def _days(values: pa.Array) -> npt.NDArray[np.datetime64]:
     return np.asarray(arr, dtype="datetime64[D]")
 
 
-def whole_years_between(
-    born: npt.NDArray[np.datetime64], on: npt.NDArray[np.datetime64]
-) -> npt.NDArray[np.int64]:
-    """Age in whole years on a date (a birthday counts on the day itself), vectorised.
-
-    NaT inputs give a meaningless value; callers mask them out.
-    """
-    by = born.astype("datetime64[Y]").astype(np.int64)
-    oy = on.astype("datetime64[Y]").astype(np.int64)
-    bm = born.astype("datetime64[M]")
-    om = on.astype("datetime64[M]")
-    bmd = (bm.astype(np.int64) % 12) * 100 + (born - bm.astype("datetime64[D]")).astype(np.int64)
-    omd = (om.astype(np.int64) % 12) * 100 + (on - om.astype("datetime64[D]")).astype(np.int64)
-    return np.asarray(oy - by - (omd < bmd).astype(np.int64), dtype=np.int64)
-
-
 def _too_young_at_first_sanction(cols: Columns) -> Mask:
     born = cols["date_of_birth"]
     first = cols["first_sanction_date"]
     known = _mask(pc.and_(pc.is_valid(born), pc.is_valid(first)))
     # Born after the first sanction is its own rule; do not report the same row twice.
     ordered = ~_mask(pc.greater(born, first))
-    age = whole_years_between(_days(born), _days(first))
+    age = whole_years(_days(born), _days(first))
     return known & ordered & (age < AGE_OF_CRIMINAL_RESPONSIBILITY)
 
 
