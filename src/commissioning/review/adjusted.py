@@ -140,6 +140,9 @@ def adjusted_rates(
         adjusted, a_low, a_high = (national * v / expected for v in (actual, low, high))
     else:
         adjusted, a_low, a_high = (national + v - expected for v in (actual, low, high))
+    # a rate's interval cannot leave 0-100%: small providers with a low expected rate would
+    # otherwise show an upper limit above 100% under the ratio method
+    a_low, a_high = np.clip(a_low, 0.0, 1.0), np.clip(a_high, 0.0, 1.0)
     table = pd.DataFrame(
         {
             by: g.index.to_numpy(),
