@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from commissioning.evidence.effect_sizes import apply_odds_ratio
 from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
 
 #: Statutory sentence delivery, priced per place-year or caseload-year: not in the catalogue.
@@ -71,7 +72,6 @@ class PlanSettings:
     @classmethod
     def from_parameters(cls, params: ParameterSet, when: dt.date = DEFAULT_DATE) -> PlanSettings:
         limits = params.value("plan.growth_limits", when)
-        effects = params.value("plan.effect_by_category", when)
         population = params.value("plan.custody_population", when)
         return cls(
             savings_target=float(params.value("plan.savings_target", when)),
@@ -86,7 +86,10 @@ class PlanSettings:
             shrink=float(limits["shrink"]),
             reach=float(params.value("plan.reach", when)),
             core_offer_coverage=float(params.value("plan.core_offer_coverage", when)),
-            low_risk_fraction=float(effects["low_risk_fraction"]),
+            # the risk principle is one policy, shared with the evidence base's benefit-cost
+            low_risk_fraction=float(
+                params.value("evidence.benefit_cost", when)["low_risk_effect_fraction"]
+            ),
             value_per_reoffence=float(params.value("plan.value_per_reoffence", when)),
             ogrs_threshold=float(params.value("risk.medium_high_threshold", when)),
         )
@@ -167,6 +170,5 @@ def avoided_per_participant(
     done = np.asarray(completion, float)
     if odds_ratio == 1.0:
         return np.zeros(np.broadcast(p, done).shape)
-    logit = np.log(p / (1 - p)) + np.asarray(fraction, float) * math.log(odds_ratio)
-    treated = 1.0 / (1.0 + np.exp(-logit))
+    treated = apply_odds_ratio(p, np.asarray(fraction, float) * math.log(odds_ratio))
     return np.asarray(done * (p - treated), float)
