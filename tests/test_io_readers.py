@@ -14,7 +14,7 @@ import pytest
 from commissioning.io.readers import read_table
 from commissioning.io.validation import ValidationFailed
 from commissioning.schema.contract import ASSESSMENTS, TABLES
-from test_io_support import records, write
+from io_support import records, write
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])

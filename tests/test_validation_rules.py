@@ -12,7 +12,7 @@ from commissioning.io.readers import read_table
 from commissioning.io.validation import Problem, ValidationFailed
 from commissioning.schema.contract import TABLES
 from commissioning.schema.validation_rules import CROSS_COLUMN_RULES, TABLE_KEYS
-from test_io_support import records, write
+from io_support import records, write
 
 
 def problems_in(tmp_path: Path, table: str, rows: list[dict[str, Any]]) -> list[Problem]:

@@ -12,7 +12,7 @@ import pytest
 from commissioning.io.pseudonymise import KeyProblem, PseudonymKey
 from commissioning.io.validation import ValidationFailed
 from commissioning.io.workspace import Workspace
-from test_io_support import records, write
+from io_support import records, write
 
 KEY = PseudonymKey(b"k" * 32, "test")
 

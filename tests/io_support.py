@@ -1,6 +1,6 @@
 """Shared builders for the io tests: a valid record per contract table, written in any format.
 
-(No tests here; pytest collects the module harmlessly and the io tests import it.)
+(A helper module, not collected: its name does not start with test_.)
 """
 
 from __future__ import annotations
