@@ -26,7 +26,7 @@ from commissioning.publish import (
     unregister_section,
 )
 from commissioning.publish.html import fmt_diff, fmt_pct, tier_label
-from commissioning.publish.sample import sample_profiles
+from publish_sample import sample_profiles
 
 BUILT_IN = ["summary", "community", "custody", "needs", "charts", "provenance"]
 

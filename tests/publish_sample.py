@@ -2,7 +2,8 @@
 
 The profiles are the published shares with small random perturbations, split back into four
 tiers and scaled to the document's sample sizes; small cells are suppressed by the same rule as
-real output. It is for previews, screenshots and tests of the layout, never for analysis.
+real output. A test fixture for the report's layout (it lives in tests/ so made-up figures never
+ship in the product).
 """
 
 from __future__ import annotations
