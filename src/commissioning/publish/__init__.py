@@ -10,7 +10,7 @@ Sections are an extension point: `register_section` adds one (see
 """
 
 from commissioning.publish.compare import (
-    DEFAULT_TOLERANCE_PP,
+    TOLERANCE_PARAMETER,
     ComparisonError,
     compare_need_prevalence,
     compare_risk_profile,
@@ -31,7 +31,7 @@ from commissioning.publish.sections import (
 )
 
 __all__ = [
-    "DEFAULT_TOLERANCE_PP",
+    "TOLERANCE_PARAMETER",
     "ComparisonError",
     "InputFile",
     "ReportError",

@@ -11,7 +11,7 @@ import pandas as pd
 
 from commissioning.assess.profiles import NEED_PROFILE_COLUMNS, RISK_PROFILE_COLUMNS
 from commissioning.publish.compare import (
-    DEFAULT_TOLERANCE_PP,
+    TOLERANCE_PARAMETER,
     by_columns,
     compare_need_prevalence,
     compare_risk_profile,
@@ -32,7 +32,6 @@ from commissioning.publish.sections import ReportError, section
 from commissioning.schema.contract import OFFENCE_GROUPS
 
 #: Optional parameter a workspace can set to change the highlighting tolerance.
-TOLERANCE_PARAMETER = "publish.comparison_tolerance_pp"
 TOP_NEEDS = 6
 
 _TABLE_TITLES = {
@@ -42,10 +41,8 @@ _TABLE_TITLES = {
 
 
 def tolerance_pp(context: RoundContext) -> float:
-    """The highlighting tolerance in percentage points (a parameter when the set has one)."""
-    if TOLERANCE_PARAMETER in context.parameters:
-        return float(context.parameters.value(TOLERANCE_PARAMETER, context.when))
-    return DEFAULT_TOLERANCE_PP
+    """The highlighting tolerance in percentage points, from the parameters in force."""
+    return float(context.parameters.value(TOLERANCE_PARAMETER, context.when))
 
 
 def national(frame: pd.DataFrame, standard: tuple[str, ...], what: str) -> pd.DataFrame:
