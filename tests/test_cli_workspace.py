@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from commissioning.cli.app import app
 from commissioning.io.pseudonymise import ENV_KEY, ENV_KEY_FILE
-from test_io_support import records, write
+from io_support import records, write
 
 runner = CliRunner()
 SCRIPT = Path(sys.executable).parent / "commission"
