@@ -1,0 +1,155 @@
+"""A commissioning round, its budget envelope, and the proposals providers send in answer."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from commissioning.web.models._choices import (
+    HARM_CHOICES,
+    OFFENCE_GROUP_CHOICES,
+    RISK_TIER_CHOICES,
+    SETTING_CHOICES,
+)
+from commissioning.web.models.organisations import Organisation
+
+
+class CommissioningRound(models.Model):
+    """The annual Strategic Commissioning Round: published intentions that providers answer."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open for proposals"
+        CLOSED = "closed", "Closed"
+        AWARDED = "awarded", "Awarded"
+
+    year = models.CharField(max_length=9, unique=True, help_text="e.g. 2012-13")
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    opens = models.DateField(null=True, blank=True)
+    closes = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-year"]
+
+    @property
+    def published(self) -> bool:
+        return self.status != self.Status.DRAFT
+
+    def __str__(self) -> str:
+        return f"Commissioning round {self.year}"
+
+
+class RoundEnvelope(models.Model):
+    """The commissioner's budget envelope and savings target: never visible to a provider."""
+
+    round = models.OneToOneField(
+        CommissioningRound, on_delete=models.CASCADE, related_name="envelope"
+    )
+    budget = models.DecimalField(max_digits=16, decimal_places=2)
+    savings_target = models.DecimalField(max_digits=16, decimal_places=2)
+    notes = models.TextField(blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"Budget envelope, {self.round.year}"
+
+
+class Proposal(models.Model):
+    """A provider's answer to a round: whom they serve, what they deliver, why, at what price."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        AWARDED = "awarded", "Awarded"
+        NOT_AWARDED = "not_awarded", "Not awarded"
+
+    round = models.ForeignKey(
+        CommissioningRound, on_delete=models.PROTECT, related_name="proposals"
+    )
+    provider = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="proposals")
+    title = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    delivery_approach = models.TextField(
+        blank=True, default="", help_text="How the services will be delivered."
+    )
+    subcontracting_plan = models.TextField(blank=True, default="")
+    #: Tables 1-2 for the provider's own population, computed on upload (aggregates only: the
+    #: uploaded records are validated, profiled and then discarded — the minimum data set).
+    profile = models.JSONField(null=True, blank=True)
+    profile_rows = models.PositiveIntegerField(null=True, blank=True)
+    profile_source = models.CharField(max_length=255, blank=True, default="")
+    profile_sha256 = models.CharField(max_length=64, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "pk"]
+
+    @property
+    def annual_price(self) -> Decimal:
+        return sum((line.price for line in self.lines.all()), Decimal(0))
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.provider})"
+
+
+class ProposalLine(models.Model):
+    """A service the provider will deliver to one segment: volume, unit price and rationale."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="lines")
+    service_id = models.CharField(max_length=64, help_text="An intervention catalogue id.")
+    setting = models.CharField(max_length=16, choices=SETTING_CHOICES)
+    offence_group = models.CharField(max_length=16, choices=OFFENCE_GROUP_CHOICES)
+    risk_tier = models.CharField(max_length=16, choices=RISK_TIER_CHOICES)
+    harm = models.CharField(max_length=8, choices=HARM_CHOICES, default="low")
+    women_only = models.BooleanField(default=False)
+    volume = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    unit_price = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+    )
+    rationale = models.TextField(
+        blank=True,
+        default="",
+        help_text="Why, where the choice departs from the evidence base or the intentions.",
+    )
+
+    class Meta:
+        ordering = ["pk"]
+
+    @property
+    def price(self) -> Decimal:
+        return self.unit_price * self.volume
+
+
+class Subcontract(models.Model):
+    """Part of a proposal the provider will buy from another organisation."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="subcontracts")
+    subcontractor = models.CharField(max_length=200)
+    services = models.CharField(max_length=400)
+    annual_value = models.DecimalField(max_digits=14, decimal_places=2)
+
+
+class ProposalFlag(models.Model):
+    """A departure from the intentions found by the automatic check, for the commissioner."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="flags")
+    line = models.ForeignKey(
+        ProposalLine, on_delete=models.CASCADE, null=True, related_name="flags"
+    )
+    intention = models.CharField(max_length=32, help_text="e.g. community-3")
+    rule = models.CharField(max_length=64)
+    detail = models.TextField()
+    rationale_given = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["pk"]

@@ -1,0 +1,387 @@
+"""The ethical walls, in one place: what each person may see and do.
+
+Every view and API operation gets its records through :func:`visible` (a queryset filter) and
+its permission from :func:`can` / :func:`require` — never from a template. The rules:
+
+- **Commissioning information** (budget envelopes, criteria scores, evaluators' notes,
+  moderation, award reasons, the audit log, denied accesses) is visible only on the
+  commissioning side: commissioners, contract managers and auditors.
+- **Providers** see only their own organisation's proposals, contracts, assurance, ratings and
+  data — never another provider's; the public prison provider is a provider like any other.
+- **Co-commissioning partners** see only contracts shared with them, and what is published.
+- **The public** sees published rounds, published contracts' schedules and performance, and
+  published ratings.
+- **Auditors** read everything on the commissioning side and change nothing.
+
+Every refusal is recorded (:class:`~commissioning.web.models.AccessDenial`) and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404, HttpRequest
+
+from commissioning.web import models as m
+from commissioning.web.roles import COMMISSIONING_SIDE, Role
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=Model)
+
+NOTHING = Q(pk__in=[])
+EVERYTHING = Q()
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The person asking, with their role and organisation (the public when signed out)."""
+
+    user: Any
+    role: str
+    organisation: m.Organisation | None
+
+    @property
+    def commissioning_side(self) -> bool:
+        return self.role in COMMISSIONING_SIDE
+
+    @property
+    def signed_in(self) -> bool:
+        return self.role != Role.PUBLIC
+
+    def owns(self, organisation_id: int | None) -> bool:
+        return self.organisation is not None and organisation_id == self.organisation.pk
+
+
+def viewer_of(user: Any) -> Viewer:
+    """The viewer for a user: their membership's role, or the public."""
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return Viewer(user=None, role=Role.PUBLIC, organisation=None)
+    if not user.is_active:
+        return Viewer(user=None, role=Role.PUBLIC, organisation=None)
+    membership = getattr(user, "_walls_membership", None)
+    if membership is None:
+        membership = m.Membership.objects.select_related("organisation").filter(user=user).first()
+        user._walls_membership = membership
+    if membership is None:
+        # Signed in but belonging to no organisation: sees only what the public sees.
+        return Viewer(user=user, role=Role.PUBLIC, organisation=None)
+    return Viewer(user=user, role=membership.role, organisation=membership.organisation)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading: one rule per model, returning the filter of the records the viewer may see.
+# ---------------------------------------------------------------------------------------------
+
+ReadRule = Callable[[Viewer], Q]
+
+
+def _commissioning_only(v: Viewer) -> Q:
+    return EVERYTHING if v.commissioning_side else NOTHING
+
+
+def _everyone(v: Viewer) -> Q:
+    return EVERYTHING
+
+
+def _round(v: Viewer) -> Q:
+    if v.commissioning_side:
+        return EVERYTHING
+    return ~Q(status=m.CommissioningRound.Status.DRAFT)
+
+
+def _criterion(v: Viewer) -> Q:
+    # Criteria and weights are published with the round so that bidders know how they are judged.
+    if v.commissioning_side:
+        return EVERYTHING
+    return ~Q(round__status=m.CommissioningRound.Status.DRAFT)
+
+
+def _proposals(path: str) -> ReadRule:
+    owner = f"{path}provider" if path else "provider"
+    status = f"{path}status" if path else "status"
+
+    def rule(v: Viewer) -> Q:
+        if v.commissioning_side:
+            # Commissioners see a proposal once it is submitted, never the provider's drafts.
+            return ~Q(**{status: m.Proposal.Status.DRAFT})
+        if v.role == Role.PROVIDER and v.organisation is not None:
+            return Q(**{owner: v.organisation})
+        return NOTHING
+
+    return rule
+
+
+def _contracts(path: str, *, partner: bool, public: str | None) -> ReadRule:
+    """Contract-owned records; ``public`` is the extra filter for the public (None: never)."""
+    owner = f"{path}provider"
+
+    def rule(v: Viewer) -> Q:
+        if v.commissioning_side:
+            return EVERYTHING
+        if v.role == Role.PROVIDER and v.organisation is not None:
+            return Q(**{owner: v.organisation})
+        if v.role == Role.PARTNER and partner and v.organisation is not None:
+            return Q(**{f"{path}shared_with": v.organisation})
+        if public is not None:
+            return Q(**{f"{path}published": True}) & (Q(**{public: True}) if public else EVERYTHING)
+        return NOTHING
+
+    return rule
+
+
+def _versions(path: str) -> ReadRule:
+    """Versions (and their lines/targets): the public and partners see agreed versions only."""
+    base = _contracts(f"{path}contract__", partner=True, public="")
+    status = f"{path}status"
+
+    def rule(v: Viewer) -> Q:
+        q = base(v)
+        if v.commissioning_side or v.role == Role.PROVIDER:
+            return q
+        return q & Q(**{status: m.ContractVersion.Status.AGREED})
+
+    return rule
+
+
+def _rating(v: Viewer) -> Q:
+    if v.commissioning_side:
+        return EVERYTHING
+    published = Q(published=True)
+    if v.role == Role.PROVIDER and v.organisation is not None:
+        return published | Q(organisation=v.organisation)
+    return published
+
+
+def _membership(v: Viewer) -> Q:
+    if v.role in (Role.COMMISSIONER, Role.AUDITOR):
+        return EVERYTHING
+    if v.user is not None:
+        return Q(user=v.user)
+    return NOTHING
+
+
+def _failed_logins(v: Viewer) -> Q:
+    return EVERYTHING if v.role in (Role.COMMISSIONER, Role.AUDITOR) else NOTHING
+
+
+READ_RULES: dict[type[Model], ReadRule] = {
+    m.Organisation: _everyone,
+    m.Membership: _membership,
+    m.CommissioningRound: _round,
+    m.RoundEnvelope: _commissioning_only,
+    m.Criterion: _criterion,
+    m.Proposal: _proposals(""),
+    m.ProposalLine: _proposals("proposal__"),
+    m.Subcontract: _proposals("proposal__"),
+    m.ProposalFlag: _proposals("proposal__"),
+    m.Score: _commissioning_only,
+    m.ModeratedScore: _commissioning_only,
+    m.Award: _commissioning_only,
+    m.Contract: _contracts("", partner=True, public=""),
+    m.ContractVersion: _versions(""),
+    m.ScheduleLine: _versions("version__"),
+    m.TargetLevel: _versions("version__"),
+    m.Variation: _contracts("contract__", partner=True, public=None),
+    m.ActionPlan: _contracts("contract__", partner=False, public=None),
+    m.AssuranceReturn: _contracts("contract__", partner=False, public=None),
+    m.ExternalAudit: _contracts("contract__", partner=False, public=None),
+    m.RiskEntry: _contracts("contract__", partner=False, public=None),
+    m.PerformanceRecord: _contracts("contract__", partner=True, public=""),
+    m.Rating: _rating,
+    m.AuditEntry: _commissioning_only,
+    m.AccessDenial: _failed_logins,
+    m.FailedLogin: _failed_logins,
+}
+
+
+def visible(who: Any, model: type[M] | QuerySet[M]) -> QuerySet[M]:
+    """The records of ``model`` (or of a queryset) that ``who`` (a user or Viewer) may see."""
+    v = who if isinstance(who, Viewer) else viewer_of(who)
+    qs = model if isinstance(model, QuerySet) else model._default_manager.all()
+    rule = READ_RULES.get(qs.model)
+    if rule is None:
+        raise LookupError(f"no ethical-wall rule for {qs.model.__name__}: add one to READ_RULES")
+    return qs.filter(rule(v)).distinct()
+
+
+# ---------------------------------------------------------------------------------------------
+# Acting: what each role may do, to which record.
+# ---------------------------------------------------------------------------------------------
+
+
+def _proposal_of(obj: Any) -> m.Proposal | None:
+    if isinstance(obj, m.Proposal):
+        return obj
+    return getattr(obj, "proposal", None)
+
+
+def _contract_of(obj: Any) -> m.Contract | None:
+    if isinstance(obj, m.Contract):
+        return obj
+    if isinstance(obj, m.ContractVersion):
+        return obj.contract
+    version = getattr(obj, "version", None)
+    if version is not None:
+        return version.contract  # type: ignore[no-any-return]
+    return getattr(obj, "contract", None)
+
+
+def _provider_may_edit_proposal(v: Viewer, obj: Any) -> bool:
+    proposal = _proposal_of(obj)
+    if v.role != Role.PROVIDER or proposal is None:
+        return False
+    return (
+        v.owns(proposal.provider_id)
+        and proposal.status == m.Proposal.Status.DRAFT
+        and proposal.round.status == m.CommissioningRound.Status.OPEN
+    )
+
+
+#: Models the contract side (commissioners and contract managers) creates and changes.
+CONTRACT_SIDE_MODELS: tuple[type[Model], ...] = (
+    m.Contract,
+    m.ContractVersion,
+    m.ScheduleLine,
+    m.TargetLevel,
+    m.Variation,
+    m.ActionPlan,
+    m.ExternalAudit,
+    m.RiskEntry,
+    m.PerformanceRecord,
+    m.Rating,
+)
+#: Models only commissioners create and change.
+COMMISSIONER_MODELS: tuple[type[Model], ...] = (
+    m.CommissioningRound,
+    m.RoundEnvelope,
+    m.Criterion,
+    m.Score,
+    m.ModeratedScore,
+    m.Award,
+)
+
+
+def _allowed(v: Viewer, action: str, target: Any) -> tuple[bool, str]:
+    model = target if isinstance(target, type) else type(target)
+    obj = None if isinstance(target, type) else target
+    if not v.signed_in:
+        return False, "sign in first"
+    if v.role in (Role.AUDITOR, Role.PARTNER):
+        return False, f"{Role(v.role).label} access is read only"
+
+    if model in (m.Proposal, m.ProposalLine, m.Subcontract):
+        if v.role != Role.PROVIDER:
+            return False, "only providers write proposals"
+        if obj is None:
+            return True, ""
+        proposal = _proposal_of(obj)
+        if proposal is None or not v.owns(proposal.provider_id):
+            return False, "another organisation's proposal"
+        if action == "withdraw":
+            ok = (
+                proposal.status == m.Proposal.Status.SUBMITTED
+                and proposal.round.status == m.CommissioningRound.Status.OPEN
+            )
+            return ok, "" if ok else "only a submitted proposal in an open round can be withdrawn"
+        if _provider_may_edit_proposal(v, obj):
+            return True, ""
+        return False, "the proposal is no longer a draft or the round is not open"
+
+    if model is m.AssuranceReturn:
+        if v.role != Role.PROVIDER:
+            return False, "assurance returns come from the provider"
+        contract = _contract_of(obj) if obj is not None else None
+        if obj is not None and (contract is None or not v.owns(contract.provider_id)):
+            return False, "another organisation's contract"
+        return True, ""
+
+    if model in COMMISSIONER_MODELS:
+        ok = v.role == Role.COMMISSIONER
+        return ok, "" if ok else "only commissioners may do this"
+
+    if model in CONTRACT_SIDE_MODELS:
+        ok = v.role in (Role.COMMISSIONER, Role.CONTRACT_MANAGER)
+        agreed = (
+            isinstance(obj, m.ContractVersion) and obj.status == m.ContractVersion.Status.AGREED
+        )
+        if ok and agreed and action in ("change", "delete"):
+            return False, "an agreed version is changed only by a variation"
+        return ok, "" if ok else "only commissioners and contract managers may do this"
+
+    if model in (m.Membership, m.Organisation):
+        ok = v.role == Role.COMMISSIONER
+        return ok, "" if ok else "only commissioners manage organisations and people"
+
+    return False, f"no rule allows {action} on {model.__name__}"
+
+
+def can(who: Any, action: str, target: Any) -> bool:
+    """Whether ``who`` may do ``action`` (create, change, delete, submit, withdraw, evaluate,
+    award, publish, share) to ``target`` (a record, or a model class for creation)."""
+    v = who if isinstance(who, Viewer) else viewer_of(who)
+    return _allowed(v, action, target)[0]
+
+
+def _describe(target: Any) -> str:
+    if isinstance(target, type):
+        return target.__name__
+    return f"{type(target).__name__} #{getattr(target, 'pk', '?')}"
+
+
+def record_denial(
+    request: HttpRequest | None, who: Any, action: str, target: str, reason: str
+) -> None:
+    """Record and log a refused access."""
+    v = who if isinstance(who, Viewer) else viewer_of(who)
+    user = v.user
+    m.AccessDenial.objects.create(
+        user=user,
+        username=getattr(user, "username", "") if user is not None else "",
+        role=v.role,
+        organisation=v.organisation.name if v.organisation else "",
+        method=request.method or "" if request is not None else "",
+        path=request.get_full_path()[:500] if request is not None else "",
+        target=target[:200],
+        action=action,
+        reason=reason[:300],
+    )
+    log.warning(
+        "access denied: %s (%s) %s %s — %s",
+        getattr(user, "username", "anonymous"),
+        v.role,
+        action,
+        target,
+        reason,
+    )
+
+
+def require(request: HttpRequest, action: str, target: Any, *, who: Any = None) -> Viewer:
+    """Raise PermissionDenied (and record it) unless the request's user may act on ``target``."""
+    v = viewer_of(who if who is not None else request.user)
+    ok, reason = _allowed(v, action, target)
+    if not ok:
+        record_denial(request, v, action, _describe(target), reason)
+        raise PermissionDenied(reason)
+    return v
+
+
+def get_visible_or_404(
+    request: HttpRequest, model: type[M], *, who: Any = None, **lookup: Any
+) -> M:
+    """The record if the user may see it; otherwise 404 — the same answer whether the record is
+    missing or behind the wall, so its existence is not revealed — recording the refusal."""
+    v = viewer_of(who if who is not None else request.user)
+    try:
+        return visible(v, model).get(**lookup)
+    except model.DoesNotExist:  # type: ignore[attr-defined]
+        if model._default_manager.filter(**lookup).exists():
+            record_denial(
+                request, v, "view", f"{model.__name__} {lookup}", "behind the ethical wall"
+            )
+        raise Http404(f"No {model._meta.verbose_name} found.") from None
