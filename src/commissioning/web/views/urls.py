@@ -1,7 +1,16 @@
-"""Page URLs."""
+"""Page URLs: one module per part of the workspace."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from commissioning.web.views import accounts, assurance, competition, contracts, proposals, public
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    *public.urlpatterns,
+    *accounts.urlpatterns,
+    *proposals.urlpatterns,
+    *competition.urlpatterns,
+    *contracts.urlpatterns,
+    *assurance.urlpatterns,
+]

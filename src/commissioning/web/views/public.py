@@ -1,0 +1,7 @@
+"""Pages: public (filled in by its owner)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
