@@ -307,9 +307,14 @@ def _allowed(v: Viewer, action: str, target: Any) -> tuple[bool, str]:
 
     if model in CONTRACT_SIDE_MODELS:
         ok = v.role in (Role.COMMISSIONER, Role.CONTRACT_MANAGER)
-        agreed = (
-            isinstance(obj, m.ContractVersion) and obj.status == m.ContractVersion.Status.AGREED
+        version = (
+            obj
+            if isinstance(obj, m.ContractVersion)
+            else obj.version
+            if isinstance(obj, m.ScheduleLine | m.TargetLevel)
+            else None
         )
+        agreed = version is not None and version.status == m.ContractVersion.Status.AGREED
         if ok and agreed and action in ("change", "delete"):
             return False, "an agreed version is changed only by a variation"
         return ok, "" if ok else "only commissioners and contract managers may do this"
@@ -367,6 +372,26 @@ def require(request: HttpRequest, action: str, target: Any, *, who: Any = None) 
     ok, reason = _allowed(v, action, target)
     if not ok:
         record_denial(request, v, action, _describe(target), reason)
+        raise PermissionDenied(reason)
+    return v
+
+
+def may_view(who: Any, model: type[Model]) -> bool:
+    """Whether ``who`` may see any record of ``model`` at all (e.g. to show a link to a page)."""
+    v = who if isinstance(who, Viewer) else viewer_of(who)
+    rule = READ_RULES.get(model)
+    if rule is None:
+        raise LookupError(f"no ethical-wall rule for {model.__name__}: add one to READ_RULES")
+    return rule(v) is not NOTHING
+
+
+def require_view(request: HttpRequest, model: type[Model], *, who: Any = None) -> Viewer:
+    """Raise PermissionDenied (and record it) when the user may see no record of ``model`` at
+    all — for pages that are wholly behind the wall, such as the audit log."""
+    v = viewer_of(who if who is not None else request.user)
+    if not may_view(v, model):
+        reason = "behind the ethical wall"
+        record_denial(request, v, "view", model.__name__, reason)
         raise PermissionDenied(reason)
     return v
 

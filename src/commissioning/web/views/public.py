@@ -1,7 +1,283 @@
-"""Pages: public (filled in by its owner)."""
+"""Pages: the public home page, the transparency page, everyone's dashboard, and the audit log.
+
+The transparency page shows what the *public* may see — :func:`walls.visible` with the public
+viewer — whoever is signed in, so it is the same page for everyone.
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, URLPattern, URLResolver, path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from commissioning.evidence.catalogue import load_catalogue
+from commissioning.plan.intentions import Intention, load_intentions
+from commissioning.policy.parameters import load_parameters
+from commissioning.publish.disclosure import SUPPRESSED
+from commissioning.web import audit, walls
+from commissioning.web import models as m
+from commissioning.web.roles import Role
+
+#: Audit entries per page of the audit log.
+AUDIT_PAGE_SIZE = 50
+
+
+@lru_cache(maxsize=1)
+def _service_names() -> dict[str, str]:
+    return {i.id: i.name for i in load_catalogue()}
+
+
+@lru_cache(maxsize=1)
+def _intentions() -> tuple[Intention, ...]:
+    return tuple(load_intentions())
+
+
+@lru_cache(maxsize=8)
+def small_cell_threshold(on: dt.date) -> int:
+    """``disclosure.small_cell_threshold`` in force on ``on`` (the published-tables rule)."""
+    return int(load_parameters().value("disclosure.small_cell_threshold", on))
+
+
+def published_figure(value: Any, people: int | None, threshold: int) -> Any:
+    """``value``, or ``*`` when it rests on 1 to threshold - 1 people (zero is shown), as in
+    :mod:`commissioning.publish.disclosure`."""
+    if people is not None and 0 < people < threshold:
+        return SUPPRESSED
+    return value
+
+
+def current_quarter(today: dt.date) -> str:
+    """The assurance period containing ``today``, written as returns are (``2012-Q3``)."""
+    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+
+
+@require_http_methods(["GET"])
+def home(request: HttpRequest) -> HttpResponse:
+    rounds = walls.visible(walls.viewer_of(None), m.CommissioningRound)
+    return render(request, "web/public/home.html", {"rounds": rounds})
+
+
+@dataclass(frozen=True)
+class PublishedContract:
+    contract: m.Contract
+    version: m.ContractVersion | None
+    volumes: list[tuple[str, str, int]]  # (service id, service name, volume)
+
+
+@dataclass(frozen=True)
+class PublishedPerformance:
+    record: m.PerformanceRecord
+    actual: Any
+    people: Any
+    suppressed: bool
+
+
+@require_http_methods(["GET"])
+def transparency(request: HttpRequest) -> HttpResponse:
+    public = walls.viewer_of(None)
+    names = _service_names()
+    rounds = list(walls.visible(public, m.CommissioningRound))
+
+    contracts: list[PublishedContract] = []
+    visible_contracts = walls.visible(public, m.Contract).select_related("provider")
+    agreed = walls.visible(public, m.ContractVersion).filter(contract__in=visible_contracts)
+    latest: dict[int, m.ContractVersion] = {}
+    for agreed_version in agreed.order_by("contract_id", "number"):
+        latest[agreed_version.contract_id] = agreed_version
+    lines = (
+        walls.visible(public, m.ScheduleLine)
+        .filter(version__in=[v.pk for v in latest.values()])
+        .values("version_id", "service_id")
+        .annotate(volume=Sum("volume"))
+        .order_by("version_id", "service_id")
+    )
+    volumes: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
+    for row in lines:
+        sid = row["service_id"]
+        volumes[row["version_id"]].append((sid, names.get(sid, sid), int(row["volume"])))
+    for contract in visible_contracts:
+        current = latest.get(contract.pk)
+        contracts.append(
+            PublishedContract(contract, current, volumes.get(current.pk, []) if current else [])
+        )
+
+    threshold = small_cell_threshold(timezone.localdate())
+    performance: list[PublishedPerformance] = []
+    for record in walls.visible(public, m.PerformanceRecord).select_related(
+        "contract", "contract__provider"
+    ):
+        shown = published_figure(record.actual, record.people, threshold)
+        performance.append(
+            PublishedPerformance(
+                record,
+                shown,
+                published_figure(record.people, record.people, threshold),
+                shown == SUPPRESSED,
+            )
+        )
+
+    ratings = walls.visible(public, m.Rating).select_related("organisation")
+    return render(
+        request,
+        "web/public/transparency.html",
+        {
+            "rounds": rounds,
+            "intentions": _intentions() if rounds else (),
+            "contracts": contracts,
+            "performance": performance,
+            "any_suppressed": any(p.suppressed for p in performance),
+            "threshold": threshold,
+            "ratings": ratings,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A count on the dashboard, with a link to where the counted records are listed."""
+
+    label: str
+    count: int
+    url_name: str = ""
+
+    @property
+    def href(self) -> str:
+        if not self.url_name:
+            return ""
+        try:
+            return reverse(self.url_name)
+        except NoReverseMatch:  # that part of the workspace is not installed
+            return ""
+
+
+def _dashboard_tiles(viewer: walls.Viewer) -> list[Tile]:
+    proposals = walls.visible(viewer, m.Proposal)
+    contracts = walls.visible(viewer, m.Contract)
+    today = timezone.localdate()
+    live = contracts.filter(starts__lte=today, ends__gte=today)
+    period = current_quarter(today)
+    if viewer.role == Role.PROVIDER:
+        returned = walls.visible(viewer, m.AssuranceReturn).filter(period=period)
+        return [
+            Tile(
+                "Draft proposals",
+                proposals.filter(status=m.Proposal.Status.DRAFT).count(),
+                "proposal-list",
+            ),
+            Tile(
+                "Submitted proposals",
+                proposals.filter(status=m.Proposal.Status.SUBMITTED).count(),
+                "proposal-list",
+            ),
+            Tile("Contracts and SLAs", contracts.count(), "contract-list"),
+            Tile(
+                f"Assurance returns due for {period}",
+                live.exclude(pk__in=returned.values("contract_id")).count(),
+                "assurance-overview",
+            ),
+        ]
+    if viewer.role == Role.COMMISSIONER:
+        return [
+            Tile(
+                "Submitted proposals",
+                proposals.filter(status=m.Proposal.Status.SUBMITTED).count(),
+                "proposal-list",
+            ),
+            Tile(
+                "Proposals with flags",
+                proposals.filter(status=m.Proposal.Status.SUBMITTED)
+                .annotate(n=Count("flags"))
+                .filter(n__gt=0)
+                .count(),
+                "proposal-list",
+            ),
+            Tile("Awards made", walls.visible(viewer, m.Award).count()),
+        ]
+    if viewer.role == Role.CONTRACT_MANAGER:
+        returned = walls.visible(viewer, m.AssuranceReturn).filter(period=period)
+        return [
+            Tile("Contracts and SLAs", contracts.count(), "contract-list"),
+            Tile(
+                "Open action plans",
+                walls.visible(viewer, m.ActionPlan).filter(status=m.ActionPlan.Status.OPEN).count(),
+                "assurance-overview",
+            ),
+            Tile(
+                "Overdue action plans",
+                walls.visible(viewer, m.ActionPlan)
+                .filter(status=m.ActionPlan.Status.OPEN, due__lt=today)
+                .count(),
+                "assurance-overview",
+            ),
+            Tile(
+                f"Live contracts without a return for {period}",
+                live.exclude(pk__in=returned.values("contract_id")).count(),
+                "assurance-overview",
+            ),
+        ]
+    if viewer.role == Role.AUDITOR:
+        return [
+            Tile("Audit log entries", walls.visible(viewer, m.AuditEntry).count(), "audit-log"),
+            Tile(
+                "Refused accesses", walls.visible(viewer, m.AccessDenial).count(), "audit-denials"
+            ),
+        ]
+    if viewer.role == Role.PARTNER:
+        return [Tile("Contracts shared with you", contracts.count(), "contract-list")]
+    return []
+
+
+@login_required
+@require_http_methods(["GET"])
+def dashboard(request: HttpRequest) -> HttpResponse:
+    viewer = walls.viewer_of(request.user)
+    context: dict[str, Any] = {"tiles": _dashboard_tiles(viewer), "member": viewer}
+    if viewer.role == Role.AUDITOR:
+        context["chain"] = audit.verify()
+    return render(request, "web/public/dashboard.html", context)
+
+
+@login_required
+@require_http_methods(["GET"])
+def audit_log(request: HttpRequest) -> HttpResponse:
+    walls.require_view(request, m.AuditEntry)
+    entries = walls.visible(request.user, m.AuditEntry).order_by("-seq")
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/public/audit_log.html",
+        {
+            "page": page,
+            "chain": audit.verify(),
+            "may_see_denials": walls.may_view(request.user, m.AccessDenial),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def audit_denials(request: HttpRequest) -> HttpResponse:
+    walls.require_view(request, m.AccessDenial)
+    denials = walls.visible(request.user, m.AccessDenial)
+    page = Paginator(denials, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "web/public/audit_denials.html", {"page": page})
+
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", home, name="public-home"),
+    path("transparency/", transparency, name="transparency"),
+    path("dashboard/", dashboard, name="dashboard"),
+    path("audit/", audit_log, name="audit-log"),
+    path("audit/denials/", audit_denials, name="audit-denials"),
+]

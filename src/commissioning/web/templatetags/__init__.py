@@ -1,0 +1,1 @@
+"""Template tags for GOV.UK Frontend markup (``{% load govuk %}``)."""
