@@ -7,9 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 WORKSPACE ?= workspace
 
-.PHONY: install demo test lint typecheck unit bench docs clean
+.PHONY: install static demo serve test lint typecheck unit web-postgres bench docs clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed static
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
@@ -18,8 +18,15 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	$(UV) sync --frozen
 	@touch $@
 
+# The web workspace's GOV.UK Frontend files, built from npm (skipped when up to date).
+static: $(VENV)/.installed
+	$(BIN)/python src/commissioning/web/frontend/build.py
+
 demo: install
 	$(BIN)/commission demo --workspace $(WORKSPACE)
+
+serve: install
+	$(BIN)/commission serve --workspace $(WORKSPACE)
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
@@ -30,7 +37,17 @@ typecheck: install
 unit: install
 	$(BIN)/pytest -n 2 -q
 
-test: lint typecheck unit
+# The web tests again on PostgreSQL when COMMISSIONING_TEST_DATABASE_URL names a database
+# server (.ci/run starts one); see docs/web.md for running it locally.
+web-postgres: install
+	@if [ -n "$$COMMISSIONING_TEST_DATABASE_URL" ]; then \
+		echo "web tests on PostgreSQL"; \
+		COMMISSIONING_DATABASE_URL="$$COMMISSIONING_TEST_DATABASE_URL" $(BIN)/pytest -n 2 -q tests/web; \
+	else \
+		echo "PostgreSQL not tested: COMMISSIONING_TEST_DATABASE_URL is not set (.ci/run sets it; see docs/web.md)"; \
+	fi
+
+test: lint typecheck unit web-postgres
 
 bench: install
 	$(BIN)/python benchmarks/run.py
@@ -41,3 +58,5 @@ bench: install
 
 clean:
 	rm -rf $(VENV) $(WORKSPACE) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf src/commissioning/web/frontend/node_modules src/commissioning/web/frontend/build
+	find src/commissioning/web/static -mindepth 1 ! -name README.md -delete
