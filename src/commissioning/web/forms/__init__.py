@@ -1,0 +1,1 @@
+"""Django forms for the workspace's pages, one module per part."""
