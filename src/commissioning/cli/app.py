@@ -51,6 +51,7 @@ def _root(
 #: The order commands are listed in `--help` and the reference: the order of a round.
 COMMAND_ORDER = (
     "demo", "init", "keygen", "validate", "import", "synth", "risk", "profile", "report", "params",
+    "serve",
 )
 
 
