@@ -1,0 +1,319 @@
+"""API: a provider's proposals, their service lines, and the automatic check's flags.
+
+Providers create and change only their own drafts in an open round; the commissioning side reads
+submitted proposals. The check against the intentions runs after every change to the lines and
+on submission, as on the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router, Schema, Status
+from ninja.security import django_auth
+from pydantic import Field
+
+from commissioning.plan.inputs import STATUTORY_SERVICES
+from commissioning.web import models as m
+from commissioning.web.api.common import (
+    MAX_ID,
+    Harm,
+    Id,
+    Limit,
+    LongText,
+    OffenceGroup,
+    Offset,
+    RiskTier,
+    ServiceId,
+    Setting,
+    Title,
+    UnitPrice,
+    responses,
+)
+from commissioning.web.profiling import round_date
+from commissioning.web.proposal_checks import catalogue_by_id, refresh_flags
+from commissioning.web.walls import get_visible_or_404, require, visible
+
+router = Router(tags=["proposals"], auth=django_auth)
+
+
+class LineIn(Schema):
+    service_id: ServiceId
+    setting: Setting
+    offence_group: OffenceGroup
+    risk_tier: RiskTier
+    harm: Harm = "low"
+    women_only: bool = False
+    volume: Annotated[int, Field(ge=1, le=MAX_ID)]
+    unit_price: UnitPrice
+    rationale: LongText = ""
+
+
+class LineOut(Schema):
+    id: int
+    service_id: str
+    setting: str
+    offence_group: str
+    risk_tier: str
+    harm: str
+    women_only: bool
+    volume: int
+    unit_price: Decimal
+    price: Decimal
+    rationale: str
+
+
+class SubcontractOut(Schema):
+    subcontractor: str
+    services: str
+    annual_value: Decimal
+
+
+class FlagOut(Schema):
+    id: int
+    line_id: int | None
+    intention: str
+    rule: str
+    detail: str
+    rationale_given: bool
+
+
+class ProposalIn(Schema):
+    round_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+    title: Title
+    delivery_approach: LongText = ""
+    subcontracting_plan: LongText = ""
+
+
+class ProposalPatch(Schema):
+    title: Title | None = None
+    delivery_approach: LongText | None = None
+    subcontracting_plan: LongText | None = None
+
+
+class ProposalOut(Schema):
+    id: int
+    round_id: int
+    round_year: str
+    provider: str
+    title: str
+    status: str
+    delivery_approach: str
+    subcontracting_plan: str
+    annual_price: Decimal
+    profile_rows: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    submitted_at: dt.datetime | None
+
+
+class ProposalDetailOut(ProposalOut):
+    lines: list[LineOut]
+    subcontracts: list[SubcontractOut]
+    flags: list[FlagOut]
+
+
+class ProposalPage(Schema):
+    count: int
+    items: list[ProposalOut]
+
+
+def _line_out(line: m.ProposalLine) -> LineOut:
+    return LineOut(
+        id=line.pk,
+        service_id=line.service_id,
+        setting=line.setting,
+        offence_group=line.offence_group,
+        risk_tier=line.risk_tier,
+        harm=line.harm,
+        women_only=line.women_only,
+        volume=line.volume,
+        unit_price=line.unit_price,
+        price=line.price,
+        rationale=line.rationale,
+    )
+
+
+def _out(p: m.Proposal) -> ProposalOut:
+    return ProposalOut(
+        id=p.pk,
+        round_id=p.round_id,
+        round_year=p.round.year,
+        provider=p.provider.name,
+        title=p.title,
+        status=p.status,
+        delivery_approach=p.delivery_approach,
+        subcontracting_plan=p.subcontracting_plan,
+        annual_price=p.annual_price,
+        profile_rows=p.profile_rows,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+        submitted_at=p.submitted_at,
+    )
+
+
+def _detail(request: HttpRequest, p: m.Proposal) -> ProposalDetailOut:
+    lines = visible(request.user, m.ProposalLine).filter(proposal=p)
+    subs = visible(request.user, m.Subcontract).filter(proposal=p)
+    flags = visible(request.user, m.ProposalFlag).filter(proposal=p)
+    return ProposalDetailOut.model_validate(
+        {
+            **_out(p).model_dump(),
+            "lines": [_line_out(line) for line in lines],
+            "subcontracts": [
+                SubcontractOut(
+                    subcontractor=s.subcontractor, services=s.services, annual_value=s.annual_value
+                )
+                for s in subs
+            ],
+            "flags": [_flag_out(f) for f in flags],
+        }
+    )
+
+
+def _flag_out(f: m.ProposalFlag) -> FlagOut:
+    return FlagOut(
+        id=f.pk,
+        line_id=f.line_id,
+        intention=f.intention,
+        rule=f.rule,
+        detail=f.detail,
+        rationale_given=f.rationale_given,
+    )
+
+
+def _proposal(request: HttpRequest, proposal_id: int) -> m.Proposal:
+    return get_visible_or_404(request, m.Proposal, pk=proposal_id)
+
+
+def _check_service(service_id: str) -> None:
+    if service_id not in STATUTORY_SERVICES and service_id not in catalogue_by_id():
+        raise ValidationError(
+            {"service_id": f"{service_id!r} is not a service in the intervention catalogue"}
+        )
+
+
+def _recheck(proposal: m.Proposal) -> None:
+    refresh_flags(proposal, round_date(proposal.round.year))
+
+
+@router.get("/proposals", response=responses(ProposalPage))
+def list_proposals(request: HttpRequest, limit: Limit = 100, offset: Offset = 0) -> ProposalPage:
+    """Your organisation's proposals (providers) or the submitted ones (commissioning side)."""
+    qs = visible(request.user, m.Proposal).select_related("round", "provider").order_by("pk")
+    page = qs.prefetch_related("lines")[offset : offset + limit]
+    return ProposalPage(count=qs.count(), items=[_out(p) for p in page])
+
+
+@router.post("/proposals", response=responses(ProposalDetailOut, 201))
+def create_proposal(request: HttpRequest, payload: ProposalIn) -> Status[ProposalDetailOut]:
+    """Start a draft proposal for an open round (providers)."""
+    viewer = require(request, "create", m.Proposal)
+    if viewer.organisation is None:
+        raise PermissionDenied("only a provider's members write proposals")
+    rnd = (
+        visible(request.user, m.CommissioningRound)
+        .filter(pk=payload.round_id, status=m.CommissioningRound.Status.OPEN)
+        .first()
+    )
+    if rnd is None:
+        raise ValidationError({"round_id": "no round open for proposals has this id"})
+    proposal = m.Proposal.objects.create(
+        round=rnd,
+        provider=viewer.organisation,
+        title=payload.title,
+        delivery_approach=payload.delivery_approach,
+        subcontracting_plan=payload.subcontracting_plan,
+        created_by=request.user if isinstance(request.user, User) else None,
+    )
+    return Status(201, _detail(request, proposal))
+
+
+@router.get("/proposals/{proposal_id}", response=responses(ProposalDetailOut))
+def get_proposal(request: HttpRequest, proposal_id: Id) -> ProposalDetailOut:
+    return _detail(request, _proposal(request, proposal_id))
+
+
+@router.patch("/proposals/{proposal_id}", response=responses(ProposalDetailOut))
+def update_proposal(
+    request: HttpRequest, proposal_id: Id, payload: ProposalPatch
+) -> ProposalDetailOut:
+    """Change a draft's title, delivery approach or subcontracting plan."""
+    proposal = _proposal(request, proposal_id)
+    require(request, "change", proposal)
+    for field, value in payload.dict(exclude_unset=True).items():
+        if value is None:
+            raise ValidationError({field: "must not be null"})
+        setattr(proposal, field, value)
+    proposal.save()
+    return _detail(request, proposal)
+
+
+@router.post("/proposals/{proposal_id}/submit", response=responses(ProposalDetailOut))
+def submit_proposal(request: HttpRequest, proposal_id: Id) -> ProposalDetailOut:
+    """Send a draft to the commissioner; it needs at least one service line."""
+    proposal = _proposal(request, proposal_id)
+    require(request, "submit", proposal)
+    if not proposal.lines.exists():
+        raise ValidationError({"lines": "add at least one service before you submit"})
+    with transaction.atomic():
+        _recheck(proposal)
+        proposal.status = m.Proposal.Status.SUBMITTED
+        proposal.submitted_at = timezone.now()
+        proposal.save()
+    return _detail(request, proposal)
+
+
+@router.get("/proposals/{proposal_id}/lines", response=responses(list[LineOut]))
+def list_lines(request: HttpRequest, proposal_id: Id) -> list[LineOut]:
+    proposal = _proposal(request, proposal_id)
+    return [_line_out(x) for x in visible(request.user, m.ProposalLine).filter(proposal=proposal)]
+
+
+@router.post("/proposals/{proposal_id}/lines", response=responses(LineOut, 201))
+def add_line(request: HttpRequest, proposal_id: Id, payload: LineIn) -> Status[LineOut]:
+    proposal = _proposal(request, proposal_id)
+    require(request, "change", proposal)
+    _check_service(payload.service_id)
+    with transaction.atomic():
+        line = m.ProposalLine.objects.create(proposal=proposal, **payload.dict())
+        _recheck(proposal)
+    return Status(201, _line_out(line))
+
+
+@router.put("/proposals/{proposal_id}/lines/{line_id}", response=responses(LineOut))
+def replace_line(request: HttpRequest, proposal_id: Id, line_id: Id, payload: LineIn) -> LineOut:
+    proposal = _proposal(request, proposal_id)
+    line = get_visible_or_404(request, m.ProposalLine, pk=line_id, proposal=proposal)
+    require(request, "change", line)
+    _check_service(payload.service_id)
+    with transaction.atomic():
+        for field, value in payload.dict().items():
+            setattr(line, field, value)
+        line.save()
+        _recheck(proposal)
+    return _line_out(line)
+
+
+@router.delete("/proposals/{proposal_id}/lines/{line_id}", response=responses(None, 204))
+def delete_line(request: HttpRequest, proposal_id: Id, line_id: Id) -> Status[None]:
+    proposal = _proposal(request, proposal_id)
+    line = get_visible_or_404(request, m.ProposalLine, pk=line_id, proposal=proposal)
+    require(request, "delete", line)
+    with transaction.atomic():
+        line.delete()
+        _recheck(proposal)
+    return Status(204, None)
+
+
+@router.get("/proposals/{proposal_id}/flags", response=responses(list[FlagOut]))
+def list_flags(request: HttpRequest, proposal_id: Id) -> list[FlagOut]:
+    """Departures from the intentions found by the automatic check."""
+    proposal = _proposal(request, proposal_id)
+    return [_flag_out(f) for f in visible(request.user, m.ProposalFlag).filter(proposal=proposal)]
