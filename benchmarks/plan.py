@@ -24,9 +24,10 @@ import pandas as pd
 
 from commissioning.plan.inputs import PlanSettings, avoided_per_participant
 from commissioning.plan.intentions import load_intentions
-from commissioning.plan.model import Contract, build_model, read_solution, solve, verify
+from commissioning.plan.model import Contract, build_model
 from commissioning.plan.ranking import ranking_portfolio
 from commissioning.plan.run import objective_value
+from commissioning.plan.solution import read_solution, solve, verify
 from commissioning.policy.parameters import load_parameters
 
 CATEGORIES = ("best_evidence", "promising", "no_effect", "not_evaluated")

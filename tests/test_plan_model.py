@@ -10,17 +10,10 @@ import pytest
 
 from commissioning.plan.explain import explain_infeasible
 from commissioning.plan.intentions import Intention
-from commissioning.plan.model import (
-    Contract,
-    VerificationError,
-    build_model,
-    objective_coefficients,
-    read_solution,
-    solve,
-    verify,
-)
+from commissioning.plan.model import Contract, build_model, objective_coefficients
 from commissioning.plan.ranking import ranking_portfolio
 from commissioning.plan.run import make_plan
+from commissioning.plan.solution import VerificationError, read_solution, solve, verify
 from plan_fixtures import make_cells, settings
 
 WOMEN = Intention("custody", 5, "maintain", "women", rule={

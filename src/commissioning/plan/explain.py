@@ -18,7 +18,8 @@ import pandas as pd
 
 from commissioning.plan.inputs import PlanSettings
 from commissioning.plan.intentions import Intention
-from commissioning.plan.model import build_model, read_solution, solve
+from commissioning.plan.model import build_model
+from commissioning.plan.solution import read_solution, solve
 
 LABELS = {
     "budget": "the budget after the savings target",

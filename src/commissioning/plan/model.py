@@ -1,22 +1,18 @@
 """The optimal portfolio: a linopy model solved by HiGHS, built step by step and verified.
 
 ``define_variables`` → ``define_constraints`` (one function per concern, each stating its maths)
-→ ``define_objective`` → ``solve`` → ``read_solution`` → ``verify`` (ARCHITECTURE.md,
-"Optimisation models"). Decisions: ``volume_i ≥ 0`` for every cell ``i`` (service × segment ×
-setting × region) and, optionally, ``open_c ∈ {0, 1}`` for whole provider contracts ``c``.
+→ ``define_objective`` here, then ``solve`` → ``read_solution`` → ``verify`` in
+:mod:`commissioning.plan.solution` (ARCHITECTURE.md, "Optimisation models"). Decisions:
+``volume_i ≥ 0`` for every cell ``i`` (service × segment × setting × region) and, optionally,
+``open_c ∈ {0, 1}`` for whole provider contracts ``c``.
 With ``elastic=True`` every constraint row gets a slack variable and the objective minimises
 the relative slack: the rows that must give name the constraints that conflict.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import linopy
 import numpy as np
@@ -32,11 +28,11 @@ OBJECTIVES: tuple[str, ...] = ("reoffences", "net_benefit")
 #: Weight of spend in the reoffences objective: a tie-breaker that prefers the cheaper of two
 #: portfolios avoiding the same reoffences (1e-9 reoffences per £, far below any service's effect).
 SPEND_TIE_BREAK = 1e-9
+#: Rows in £ (the budget, spend floors) reach into the billions; HiGHS's tolerances are
+#: absolute (1e-6), so the solver sees them in £M (linopy's row scaling: duals and slacks come
+#: back in £).
+MONEY_SCALE = 1e-6
 FloatArray = npt.NDArray[np.float64]
-
-
-class VerificationError(AssertionError):
-    """A solution that breaks a constraint when recomputed from its numbers."""
 
 
 @dataclass(frozen=True)
@@ -67,24 +63,6 @@ class PlanModel:
     slacks: dict[str, linopy.Variable] = field(default_factory=dict)
     hard: frozenset[str] = frozenset()
     built: dict[str, list[Requirement]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Solution:
-    """What the solver returned, read back into numbers."""
-
-    status: str
-    condition: str
-    volume: FloatArray
-    contracts_open: FloatArray
-    objective: float
-    mip_gap: float | None
-    duals: dict[str, FloatArray]
-    slack: dict[str, FloatArray]
-
-    @property
-    def optimal(self) -> bool:
-        return self.condition == "optimal"
 
 
 def budget_of(cells: pd.DataFrame, settings: PlanSettings) -> float:
@@ -148,10 +126,11 @@ def _add(pm: PlanModel, req: Requirement) -> None:
             name=f"slack_{req.name}")
         pm.slacks[req.name] = slack
         expr = expr + slack if req.sense == ">=" else expr - slack
+    scaling = MONEY_SCALE if req.unit == "£" else 1.0
     if req.sense == ">=":
-        pm.model.add_constraints(expr >= rhs, name=req.name)
+        pm.model.add_constraints(expr >= rhs, name=req.name, scaling=scaling)
     else:
-        pm.model.add_constraints(expr <= rhs, name=req.name)
+        pm.model.add_constraints(expr <= rhs, name=req.name, scaling=scaling)
     pm.requirements.append(req)
 
 
@@ -179,7 +158,8 @@ def define_budget(pm: PlanModel) -> None:
         pm.slacks["budget"] = slack
         expr = expr - slack
     pm.model.add_constraints(expr <= xr.DataArray([pm.budget], dims="budget_row",
-                                                  coords={"budget_row": [0]}), name="budget")
+                                                  coords={"budget_row": [0]}), name="budget",
+                             scaling=MONEY_SCALE)
     pm.requirements.append(req)
 
 
@@ -263,6 +243,51 @@ def define_contract_capacity(pm: PlanModel) -> None:
     pm.model.add_constraints(expr <= 0, name="contract_capacity")
 
 
+def contract_cover_rows(pm: PlanModel) -> list[tuple[str, list[int], FloatArray, float]]:
+    """Per market with a shrink floor ``L_m > 0``: (market, contracts, ``min(cap_c, L_m)``,
+    ``L_m``) for :func:`define_contract_cover`."""
+    shrink = next((r for r in pm.requirements if r.name == "shrink_limit"), None)
+    if shrink is None or not pm.contracts:
+        return []
+    keys = (pm.cells["service_id"] + "|" + pm.cells["setting"] + "|" + pm.cells["region"]
+            ).to_numpy()
+    floor_of: dict[str, float] = {}
+    for key, group in zip(keys, shrink.groups, strict=True):
+        if group >= 0:
+            floor_of[str(key)] = float(shrink.rhs[group])
+    by_market: dict[str, list[int]] = {}
+    for n, c in enumerate(pm.contracts):
+        by_market.setdefault(f"{c.service_id}|{c.setting}|{c.region}", []).append(n)
+    rows = []
+    for market, members in sorted(by_market.items()):
+        floor = floor_of.get(market, 0.0)
+        if floor > 1e-9:
+            caps = np.array([pm.contracts[n].capacity for n in members], float)
+            rows.append((market, members, np.minimum(caps, floor), floor))
+    return rows
+
+
+def define_contract_cover(pm: PlanModel) -> None:
+    """``Σ_{c ∈ m} min(cap_c, L_m) · open_c ≥ L_m`` for every market ``m`` whose shrink floor
+    ``L_m`` is positive. Implied by the shrink and capacity rows for whole contracts (if one
+    open contract holds ``L_m`` the row holds, else every open one counts at full capacity), so
+    it removes no portfolio; it is the capacity row with its coefficients strengthened, which
+    cuts off the LP relaxation's fractional contracts and tightens its bound (Nemhauser & Wolsey,
+    *Integer and Combinatorial Optimization*, 1988, II.1.1 on coefficient reduction). Not in an
+    elastic model, where the shrink floor itself may give."""
+    rows = contract_cover_rows(pm)
+    if pm.elastic or not rows:
+        return
+    y_labels = np.asarray(pm.model.variables["open"].labels.values, np.int64)
+    labels = np.concatenate([y_labels[members] for _, members, _, _ in rows])
+    coef = np.concatenate([c for _, _, c, _ in rows])
+    groups = np.concatenate([np.full(len(m), n, np.int64) for n, (_, m, _, _) in enumerate(rows)])
+    expr = grouped_expression(pm.model, labels, coef, groups, len(rows), "covered_market")
+    rhs = xr.DataArray(np.array([f for _, _, _, f in rows]), dims="covered_market",
+                       coords={"covered_market": np.arange(len(rows))})
+    pm.model.add_constraints(expr >= rhs, name="contract_cover")
+
+
 def define_intentions(pm: PlanModel, intentions: Sequence[Intention]) -> list[Requirement]:
     """Every machine-checkable intention as constraints (see :mod:`commissioning.plan.rules`)."""
     added: list[Requirement] = []
@@ -276,12 +301,14 @@ def define_intentions(pm: PlanModel, intentions: Sequence[Intention]) -> list[Re
 
 
 def define_constraints(pm: PlanModel, intentions: Sequence[Intention]) -> None:
-    """Budget, statutory demand, contract capacity, the intentions, then growth limits."""
+    """Budget, statutory demand, contract capacity, the intentions, growth limits, then the
+    contracts' cover rows (which read the shrink floors)."""
     define_budget(pm)
     define_statutory_demand(pm)
     define_contract_capacity(pm)
     added = define_intentions(pm, intentions)
     define_growth_limits(pm, released_cells(pm.cells, added))
+    define_contract_cover(pm)
 
 
 def objective_coefficients(cells: pd.DataFrame, kind: str, settings: PlanSettings) -> FloatArray:
@@ -354,114 +381,3 @@ def build_model(
     finally:
         PLAN_SETTINGS.pop(id(pm), None)
     return pm
-
-
-def solve(pm: PlanModel, mip_gap: float = 1e-3, time_limit: float | None = None,
-          threads: int | None = None) -> tuple[str, str]:
-    """Solve with HiGHS; returns linopy's (status, termination condition)."""
-    options: dict[str, Any] = {"mip_rel_gap": mip_gap, "output_flag": False}
-    if time_limit is not None:
-        options["time_limit"] = float(time_limit)
-    if threads is not None:
-        options["threads"] = int(threads)
-    logging.getLogger("linopy").setLevel(logging.ERROR)
-    with _quiet_stdout():
-        status, condition = pm.model.solve(
-            solver_name="highs", io_api="direct", progress=False, **options)
-    return str(status), str(condition)
-
-
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence the solver's own banner, which HiGHS writes to file descriptor 1 before any
-    option can turn it off (it would interleave with the CLI's output)."""
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no real stdout (e.g. some test runners): nothing to silence
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-def read_solution(pm: PlanModel, status: tuple[str, str]) -> Solution:
-    """Volumes, open contracts, objective, MIP gap and duals (LP only) from the solved model."""
-    state, condition = status
-    n = len(pm.cells)
-    if condition != "optimal":
-        return Solution(state, condition, np.full(n, np.nan), np.zeros(len(pm.contracts)),
-                        float("nan"), None, {}, {})
-    volume = np.clip(np.asarray(pm.model.variables["volume"].solution.values, float), 0.0, None)
-    opened = (np.round(np.asarray(pm.model.variables["open"].solution.values, float))
-              if pm.contracts else np.zeros(0))
-    duals: dict[str, FloatArray] = {}
-    if not pm.contracts and not pm.integral:
-        for name in pm.model.constraints:
-            dual = pm.model.constraints[name].dual
-            duals[str(name)] = np.atleast_1d(np.asarray(dual.values, float))
-    slack = {k: np.atleast_1d(np.asarray(v.solution.values, float)) for k, v in pm.slacks.items()}
-    gap = None
-    if pm.contracts:
-        gap = _mip_gap(pm)
-    return Solution(state, condition, volume, opened, float(pm.model.objective.value or 0.0),
-                    gap, duals, slack)
-
-
-def _mip_gap(pm: PlanModel) -> float | None:
-    solver = getattr(pm.model, "solver_model", None)
-    try:
-        info = solver.getInfo()  # type: ignore[union-attr]
-        return float(info.mip_gap)
-    except Exception:
-        return None
-
-
-def verify(pm: PlanModel, solution: Solution, volume: npt.ArrayLike | None = None) -> None:
-    """Recompute every constraint from the numbers; raise :class:`VerificationError` naming each
-    row that does not hold (bounds, budget with contracts, every requirement, contracts)."""
-    vol = np.asarray(solution.volume if volume is None else volume, float)
-    if np.isnan(vol).any():
-        raise VerificationError(f"there is no solution to verify (solver: {solution.condition})")
-    problems: list[str] = []
-    upper = pm.cells["upper"].to_numpy(float)
-    tol = 1e-6 * np.maximum(upper, 1.0)
-    if (vol < -1e-6).any():
-        problems.append(f"{int((vol < -1e-6).sum())} negative volumes")
-    over = np.flatnonzero(vol > upper + tol)
-    if len(over):
-        problems.append(f"{len(over)} volumes above their upper bound (e.g. cell {over[0]}: "
-                        f"{vol[over[0]]:,.2f} > {upper[over[0]]:,.2f})")
-    opened = solution.contracts_open
-    for req in pm.requirements:
-        lhs = req.lhs(vol)
-        if req.name == "budget" and pm.contracts:
-            lhs = lhs + float(np.dot([c.fixed_cost for c in pm.contracts], opened))
-        rhs = req.rhs
-        gap = rhs - lhs if req.sense == ">=" else lhs - rhs
-        bad = np.flatnonzero(gap > 1e-4 + 1e-6 * np.maximum(np.abs(rhs), 1.0))
-        for g in bad[:5]:
-            problems.append(f"{req.name} ({req.label}) row {req.group_labels[g]}: "
-                            f"{lhs[g]:,.2f} {req.sense} {rhs[g]:,.2f} does not hold")
-        if len(bad) > 5:
-            problems.append(f"{req.name}: {len(bad) - 5} more rows do not hold")
-    if pm.contracts:
-        cap: dict[str, float] = {}
-        for contract, flag in zip(pm.contracts, opened, strict=True):
-            market = f"{contract.service_id}|{contract.setting}|{contract.region}"
-            cap[market] = cap.get(market, 0.0) + contract.capacity * float(flag)
-        keys = pm.cells["service_id"] + "|" + pm.cells["setting"] + "|" + pm.cells["region"]
-        used = pd.Series(vol).groupby(keys.to_numpy()).sum()
-        for market, limit in cap.items():
-            if float(used.get(market, 0.0)) > limit + 1e-4 + 1e-6 * limit:
-                problems.append(f"contract capacity {market}: {float(used.get(market, 0.0)):,.2f}"
-                                f" > {limit:,.2f}")
-    if problems:
-        raise VerificationError("the solution does not satisfy its constraints:\n- " +
-                                "\n- ".join(problems))

@@ -30,18 +30,11 @@ from commissioning.plan.explain import (
 )
 from commissioning.plan.inputs import PlanSettings, service_specs
 from commissioning.plan.intentions import Intention, Intentions, load_intentions
-from commissioning.plan.model import (
-    Contract,
-    budget_of,
-    build_model,
-    read_solution,
-    released_cells,
-    solve,
-    verify,
-)
+from commissioning.plan.model import Contract, budget_of, build_model, released_cells
 from commissioning.plan.ranking import ranking_portfolio
 from commissioning.plan.rules import Requirement, Verdict, check_intentions
 from commissioning.plan.scenarios import PlanScenario, savings_scenarios
+from commissioning.plan.solution import read_solution, solve, verify
 from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
 
 PORTFOLIO_COLUMNS: tuple[str, ...] = (
@@ -186,7 +179,7 @@ def make_plan(
         ranking_intentions=check_intentions(all_intentions, cells, ranking, settings, pm.built),
         scenario=scenario, intention_texts=texts,
     )
-    if not solution.optimal:
+    if not solution.feasible:
         conflicts = explain_infeasible(cells, settings, applied, budget)
         empty = pd.DataFrame(columns=list(PORTFOLIO_COLUMNS))
         verdicts = [Verdict(i.id, None, "no feasible plan: see the conflicts") for i in every]
@@ -198,7 +191,7 @@ def make_plan(
     fixed = float(np.dot([c.fixed_cost for c in contracts], solution.contracts_open)) \
         if contracts else 0.0
     result = PlanResult(
-        status="optimal",
+        status=solution.condition,  # "optimal", or "time_limit" with its proven mip_gap
         objective=objective_value(cells, planned, objective, settings),
         planned_spend=float((cells["planned_unit_cost"].to_numpy(float) * planned).sum()) + fixed,
         mip_gap=solution.mip_gap if contracts else 0.0,
