@@ -1,7 +1,350 @@
-"""Pages: competition (filled in by its owner)."""
+"""Pages: competition — the commissioner's criteria, scores, moderation, ranking and award.
+
+Commissioning information: only the commissioning side reads these pages (auditors read, only
+commissioners act), through the walls' rules for Criterion, Score, ModeratedScore and Award.
+Providers never see scores, notes or award reasons: a provider asking for any page here gets a
+404 and the refusal is recorded.
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, URLResolver, path
+from django.views.decorators.http import require_http_methods
+
+from commissioning.web import models as m
+from commissioning.web import walls
+from commissioning.web.evaluation import Bid, Result, WeightedCriterion, evaluate, weight_problems
+from commissioning.web.forms.competition import AwardForm, CriterionFormSet, ScoreForm
+
+GET_POST = require_http_methods(["GET", "POST"])
+#: Proposals that take part in the evaluation (submitted, and those already decided).
+EVALUATED = (
+    m.Proposal.Status.SUBMITTED,
+    m.Proposal.Status.AWARDED,
+    m.Proposal.Status.NOT_AWARDED,
+)
+
+
+def _commissioning_side(request: HttpRequest) -> walls.Viewer:
+    """The viewer, if on the commissioning side of the wall; otherwise 404 (recorded)."""
+    viewer = walls.viewer_of(request.user)
+    if not viewer.commissioning_side:
+        walls.record_denial(
+            request, viewer, "view", request.path, "competition is commissioning information"
+        )
+        raise Http404("No such page.")
+    return viewer
+
+
+def _round(request: HttpRequest, pk: int) -> m.CommissioningRound:
+    return walls.get_visible_or_404(request, m.CommissioningRound, pk=pk)
+
+
+def _criteria(viewer: walls.Viewer, rnd: m.CommissioningRound) -> list[m.Criterion]:
+    return list(walls.visible(viewer, m.Criterion).filter(round=rnd).order_by("pk"))
+
+
+def _weighted(criteria: list[m.Criterion]) -> list[WeightedCriterion]:
+    return [WeightedCriterion(c.pk, c.name, c.kind, c.weight) for c in criteria]
+
+
+def _evaluated(viewer: walls.Viewer, rnd: m.CommissioningRound) -> list[m.Proposal]:
+    price = ExpressionWrapper(
+        F("lines__unit_price") * F("lines__volume"),
+        output_field=DecimalField(max_digits=18, decimal_places=2),
+    )
+    return list(
+        walls.visible(viewer, m.Proposal)
+        .filter(round=rnd, status__in=EVALUATED)
+        .select_related("provider")
+        .annotate(price=Sum(price))
+        .order_by("pk")
+    )
+
+
+def _results(
+    viewer: walls.Viewer, criteria: list[m.Criterion], proposals: list[m.Proposal]
+) -> dict[int, Result]:
+    moderated: dict[int, dict[int, int]] = defaultdict(dict)
+    for row in walls.visible(viewer, m.ModeratedScore).filter(
+        proposal__in=[p.pk for p in proposals]
+    ):
+        moderated[row.proposal_id][row.criterion_id] = row.score
+    bids = [
+        Bid(
+            p.pk,
+            Decimal(getattr(p, "price", None) or 0),
+            {c.pk: moderated[p.pk].get(c.pk) for c in criteria if c.kind == c.Kind.QUALITY},
+        )
+        for p in proposals
+    ]
+    return {r.proposal_id: r for r in evaluate(_weighted(criteria), bids)}
+
+
+@login_required
+@require_http_methods(["GET"])
+def competition_list(request: HttpRequest) -> HttpResponse:
+    viewer = _commissioning_side(request)
+    rounds = (
+        walls.visible(viewer, m.CommissioningRound)
+        .exclude(status=m.CommissioningRound.Status.DRAFT)
+        .order_by("-year")
+    )
+    counts = dict(
+        walls.visible(viewer, m.Proposal)
+        .filter(status__in=EVALUATED)
+        .values_list("round")
+        .annotate(n=Count("pk"))
+        .values_list("round", "n")
+    )
+    rows = [(r, counts.get(r.pk, 0)) for r in rounds]
+    return render(request, "web/competition/list.html", {"rows": rows})
+
+
+@login_required
+@require_http_methods(["GET"])
+def competition_round(request: HttpRequest, pk: int) -> HttpResponse:
+    """Criteria, the ranking table (points by the formulas of :mod:`evaluation`) and awards."""
+    viewer = _commissioning_side(request)
+    rnd = _round(request, pk)
+    criteria = _criteria(viewer, rnd)
+    proposals = _evaluated(viewer, rnd)
+    results = _results(viewer, criteria, proposals)
+    by_id = {p.pk: p for p in proposals}
+    scored = dict(
+        walls.visible(viewer, m.Score)
+        .filter(proposal__in=list(by_id))
+        .values_list("proposal")
+        .annotate(n=Count("evaluator", distinct=True))
+        .values_list("proposal", "n")
+    )
+    flagged = dict(
+        walls.visible(viewer, m.ProposalFlag)
+        .filter(proposal__in=list(by_id))
+        .values_list("proposal")
+        .annotate(n=Count("pk"))
+        .values_list("proposal", "n")
+    )
+    ranking = [
+        {
+            "proposal": by_id[r.proposal_id],
+            "result": r,
+            "evaluators": scored.get(r.proposal_id, 0),
+            "flags": flagged.get(r.proposal_id, 0),
+        }
+        for r in results.values()
+    ]
+    awards = (
+        walls.visible(viewer, m.Award)
+        .filter(proposal__round=rnd)
+        .select_related("proposal__provider", "decided_by")
+        .order_by("decided_at")
+    )
+    return render(
+        request,
+        "web/competition/round.html",
+        {
+            "round": rnd,
+            "criteria": criteria,
+            "weight_problems": weight_problems(_weighted(criteria)),
+            "ranking": ranking,
+            "awards": awards,
+            "may_act": walls.can(viewer, "evaluate", m.Score),
+        },
+    )
+
+
+@login_required
+@GET_POST
+def competition_criteria(request: HttpRequest, pk: int) -> HttpResponse:
+    """All of a round's criteria in one form, so weights are checked to sum to 100."""
+    viewer = _commissioning_side(request)
+    rnd = _round(request, pk)
+    walls.require(request, "change", m.Criterion)
+    queryset = walls.visible(viewer, m.Criterion).filter(round=rnd).order_by("pk")
+    locked = walls.visible(viewer, m.Score).filter(criterion__round=rnd).exists()
+    formset = CriterionFormSet(
+        request.POST if request.method == "POST" and not locked else None,
+        queryset=queryset,
+    )
+    if request.method == "POST" and not locked and formset.is_valid():
+        with transaction.atomic():
+            for criterion in formset.save(commit=False):
+                criterion.round = rnd
+                criterion.save()
+            for criterion in formset.deleted_objects:
+                criterion.delete()
+        messages.success(request, "Criteria saved.")
+        return redirect("competition-round", pk=rnd.pk)
+    return render(
+        request,
+        "web/competition/criteria.html",
+        {"round": rnd, "formset": formset, "locked": locked},
+    )
+
+
+def _submitted(request: HttpRequest, pk: int) -> m.Proposal:
+    proposal = walls.get_visible_or_404(request, m.Proposal, pk=pk)
+    if proposal.status not in EVALUATED:
+        raise Http404("Only submitted proposals are evaluated.")
+    return proposal
+
+
+def _quality(viewer: walls.Viewer, proposal: m.Proposal) -> list[m.Criterion]:
+    return [c for c in _criteria(viewer, proposal.round) if c.kind == m.Criterion.Kind.QUALITY]
+
+
+@login_required
+@GET_POST
+def competition_score(request: HttpRequest, pk: int) -> HttpResponse:
+    """One evaluator scores one proposal on every quality criterion (0-4, with a note)."""
+    viewer = _commissioning_side(request)
+    proposal = _submitted(request, pk)
+    walls.require(request, "evaluate", m.Score)
+    criteria = _quality(viewer, proposal)
+    mine = {
+        s.criterion_id: s
+        for s in walls.visible(viewer, m.Score).filter(proposal=proposal, evaluator=viewer.user)
+    }
+    initial: dict[str, Any] = {}
+    for cid, s in mine.items():
+        initial[f"score_{cid}"] = str(s.score)
+        initial[f"note_{cid}"] = s.note
+    form = ScoreForm(request.POST or None, criteria=criteria, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            for cid, (score, note) in form.values().items():
+                m.Score.objects.update_or_create(
+                    proposal=proposal,
+                    criterion_id=cid,
+                    evaluator=viewer.user,
+                    defaults={"score": score, "note": note},
+                )
+        messages.success(request, f"Your scores for '{proposal.title}' are saved.")
+        return redirect("competition-round", pk=proposal.round_id)
+    flags = walls.visible(viewer, m.ProposalFlag).filter(proposal=proposal).select_related("line")
+    return render(
+        request,
+        "web/competition/score.html",
+        {"proposal": proposal, "form": form, "flags": flags},
+    )
+
+
+@login_required
+@GET_POST
+def competition_moderate(request: HttpRequest, pk: int) -> HttpResponse:
+    """The agreed score per quality criterion, shown beside each evaluator's score and note."""
+    viewer = _commissioning_side(request)
+    proposal = _submitted(request, pk)
+    walls.require(request, "moderate", m.ModeratedScore)
+    criteria = _quality(viewer, proposal)
+    scores: dict[int, list[m.Score]] = defaultdict(list)
+    for s in (
+        walls.visible(viewer, m.Score)
+        .filter(proposal=proposal)
+        .select_related("evaluator")
+        .order_by("evaluator__username")
+    ):
+        scores[s.criterion_id].append(s)
+    agreed = {
+        s.criterion_id: s for s in walls.visible(viewer, m.ModeratedScore).filter(proposal=proposal)
+    }
+    initial: dict[str, Any] = {}
+    for cid, a in agreed.items():
+        initial[f"score_{cid}"] = str(a.score)
+        initial[f"note_{cid}"] = a.note
+    form = ScoreForm(request.POST or None, criteria=criteria, label="Agreed score", initial=initial)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            for cid, (score, note) in form.values().items():
+                m.ModeratedScore.objects.update_or_create(
+                    proposal=proposal,
+                    criterion_id=cid,
+                    defaults={"score": score, "note": note, "moderated_by": viewer.user},
+                )
+        messages.success(request, f"Moderated scores for '{proposal.title}' are saved.")
+        return redirect("competition-round", pk=proposal.round_id)
+    rows = [(c, scores.get(c.pk, []), score, note) for c, score, note in form.rows()]
+    return render(
+        request,
+        "web/competition/moderate.html",
+        {"proposal": proposal, "form": form, "rows": rows},
+    )
+
+
+@login_required
+@GET_POST
+def competition_award(request: HttpRequest, pk: int) -> HttpResponse:
+    """Award one proposal with reasons; mark the others of the same lot not awarded."""
+    viewer = _commissioning_side(request)
+    rnd = _round(request, pk)
+    walls.require(request, "award", m.Award)
+    criteria = _criteria(viewer, rnd)
+    proposals = _evaluated(viewer, rnd)
+    results = _results(viewer, criteria, proposals)
+    open_ids = [p.pk for p in proposals if p.status == m.Proposal.Status.SUBMITTED]
+    complete = [pk for pk in open_ids if results[pk].total is not None]
+    base = walls.visible(viewer, m.Proposal).select_related("provider").order_by("pk")
+    form = AwardForm(
+        request.POST or None,
+        candidates=base.filter(pk__in=complete),
+        others=base.filter(pk__in=open_ids),
+    )
+    problems = weight_problems(_weighted(criteria))
+    if request.method == "POST" and not problems and form.is_valid():
+        chosen: m.Proposal = form.cleaned_data["proposal"]
+        total = results[chosen.pk].total
+        assert total is not None  # only complete evaluations are candidates
+        with transaction.atomic():
+            m.Award.objects.create(
+                proposal=chosen,
+                reasons=form.cleaned_data["reasons"],
+                total_score=total,
+                decided_by=viewer.user,
+            )
+            chosen.status = m.Proposal.Status.AWARDED
+            chosen.save()
+            for other in form.cleaned_data["not_awarded"]:
+                other.status = m.Proposal.Status.NOT_AWARDED
+                other.save()
+        messages.success(request, f"'{chosen.title}' is awarded.")
+        return redirect("competition-round", pk=rnd.pk)
+    ranking = [results[pk] for pk in open_ids]
+    titles = {p.pk: p for p in proposals}
+    return render(
+        request,
+        "web/competition/award.html",
+        {
+            "round": rnd,
+            "form": form,
+            "problems": problems,
+            "ranking": [(titles[r.proposal_id], r) for r in ranking],
+            "awaiting": len(open_ids) - len(complete),
+        },
+    )
+
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("competition/", competition_list, name="competition-list"),
+    path("competition/rounds/<int:pk>/", competition_round, name="competition-round"),
+    path(
+        "competition/rounds/<int:pk>/criteria/", competition_criteria, name="competition-criteria"
+    ),
+    path("competition/rounds/<int:pk>/award/", competition_award, name="competition-award"),
+    path("competition/proposals/<int:pk>/score/", competition_score, name="competition-score"),
+    path(
+        "competition/proposals/<int:pk>/moderate/",
+        competition_moderate,
+        name="competition-moderate",
+    ),
+]

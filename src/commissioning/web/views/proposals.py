@@ -1,7 +1,365 @@
-"""Pages: proposals (filled in by its owner)."""
+"""Pages: proposals — a provider answers an open round; commissioners read submitted ones.
+
+Every record is fetched through the ethical walls (:func:`walls.visible`,
+:func:`walls.get_visible_or_404`) and every change is checked with :func:`walls.require`.
+The automatic check against the intentions runs after every change to lines, the upload, and
+on submission, replacing the proposal's flags.
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from decimal import Decimal
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import DecimalField, ExpressionWrapper, F, Sum
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, URLResolver, path
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from commissioning.web import models as m
+from commissioning.web import walls
+from commissioning.web.forms.proposals import (
+    ProposalCreateForm,
+    ProposalEditForm,
+    ProposalLineForm,
+    SubcontractForm,
+    UploadForm,
+    service_name,
+)
+from commissioning.web.profiling import (
+    UploadRejected,
+    parameters,
+    profile_upload,
+    published_tables,
+    round_date,
+)
+from commissioning.web.proposal_checks import refresh_flags
+
+PAGE_SIZE = 50
+GET_POST = require_http_methods(["GET", "POST"])
+
+
+def _price() -> ExpressionWrapper:  # type: ignore[type-arg]
+    return ExpressionWrapper(
+        F("lines__unit_price") * F("lines__volume"),
+        output_field=DecimalField(max_digits=18, decimal_places=2),
+    )
+
+
+def _proposal(request: HttpRequest, pk: int) -> m.Proposal:
+    return walls.get_visible_or_404(request, m.Proposal, pk=pk)
+
+
+def _recheck(proposal: m.Proposal) -> None:
+    refresh_flags(proposal, round_date(proposal.round.year))
+
+
+def _detail(proposal: m.Proposal) -> HttpResponseRedirect:
+    return redirect("proposal-detail", pk=proposal.pk)
+
+
+@login_required
+@require_http_methods(["GET"])
+def proposal_list(request: HttpRequest) -> HttpResponse:
+    """Providers: their own proposals (drafts too). Commissioning side: submitted proposals."""
+    viewer = walls.viewer_of(request.user)
+    proposals = (
+        walls.visible(viewer, m.Proposal)
+        .select_related("round", "provider")
+        .annotate(price=Sum(_price()))
+        .order_by("-updated_at", "pk")
+    )
+    status = request.GET.get("status", "")
+    if status in m.Proposal.Status.values:
+        proposals = proposals.filter(status=status)
+    page = Paginator(proposals, PAGE_SIZE).get_page(request.GET.get("page"))
+    open_rounds = walls.visible(viewer, m.CommissioningRound).filter(
+        status=m.CommissioningRound.Status.OPEN
+    )
+    return render(
+        request,
+        "web/proposals/list.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": m.Proposal.Status.choices,
+            "may_create": walls.can(viewer, "create", m.Proposal) and open_rounds.exists(),
+        },
+    )
+
+
+@login_required
+@GET_POST
+def proposal_create(request: HttpRequest) -> HttpResponse:
+    viewer = walls.require(request, "create", m.Proposal)
+    rounds = walls.visible(viewer, m.CommissioningRound).filter(
+        status=m.CommissioningRound.Status.OPEN
+    )
+    form = ProposalCreateForm(request.POST or None, rounds=rounds)
+    if request.method == "POST" and form.is_valid():
+        # require() admitted a provider, who always belongs to an organisation
+        assert viewer.organisation is not None
+        proposal = m.Proposal.objects.create(
+            round=form.cleaned_data["round"],
+            provider=viewer.organisation,
+            title=form.cleaned_data["title"],
+            created_by=viewer.user,
+        )
+        messages.success(request, "Proposal started. Add the services you will deliver.")
+        return _detail(proposal)
+    return render(request, "web/proposals/create.html", {"form": form, "rounds": rounds})
+
+
+@login_required
+@require_http_methods(["GET"])
+def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    viewer = walls.viewer_of(request.user)
+    proposal = _proposal(request, pk)
+    lines = walls.visible(viewer, m.ProposalLine).filter(proposal=proposal).order_by("pk")
+    subcontracts = walls.visible(viewer, m.Subcontract).filter(proposal=proposal).order_by("pk")
+    flags = (
+        walls.visible(viewer, m.ProposalFlag)
+        .filter(proposal=proposal)
+        .select_related("line")
+        .order_by("pk")
+    )
+    line_rows = [(line, service_name(line.service_id)) for line in lines]
+    tables = published_tables(proposal.profile, parameters()) if proposal.profile else None
+    return render(
+        request,
+        "web/proposals/detail.html",
+        {
+            "proposal": proposal,
+            "line_rows": line_rows,
+            "subcontracts": subcontracts,
+            "flags": flags,
+            "annual_price": sum((line.price for line in lines), Decimal(0)),
+            "tables": tables,
+            "may_change": walls.can(viewer, "change", proposal),
+            "may_submit": walls.can(viewer, "submit", proposal),
+            "may_withdraw": walls.can(viewer, "withdraw", proposal),
+            "may_evaluate": walls.can(viewer, "evaluate", m.Score)
+            and proposal.status == m.Proposal.Status.SUBMITTED,
+        },
+    )
+
+
+@login_required
+@GET_POST
+def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = _proposal(request, pk)
+    walls.require(request, "change", proposal)
+    form = ProposalEditForm(request.POST or None, instance=proposal)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Proposal updated.")
+        return _detail(proposal)
+    return render(request, "web/proposals/edit.html", {"form": form, "proposal": proposal})
+
+
+@login_required
+@GET_POST
+def line_add(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = _proposal(request, pk)
+    walls.require(request, "change", proposal)
+    form = ProposalLineForm(request.POST or None, instance=m.ProposalLine(proposal=proposal))
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            _recheck(proposal)
+        messages.success(request, "Service added.")
+        return _detail(proposal)
+    return render(
+        request, "web/proposals/line.html", {"form": form, "proposal": proposal, "line": None}
+    )
+
+
+@login_required
+@GET_POST
+def line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    proposal = _proposal(request, pk)
+    line = walls.get_visible_or_404(request, m.ProposalLine, pk=line_pk, proposal=proposal)
+    walls.require(request, "change", line)
+    form = ProposalLineForm(request.POST or None, instance=line)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            _recheck(proposal)
+        messages.success(request, "Service updated.")
+        return _detail(proposal)
+    return render(
+        request, "web/proposals/line.html", {"form": form, "proposal": proposal, "line": line}
+    )
+
+
+def _confirm(
+    request: HttpRequest, proposal: m.Proposal, heading: str, body: str, button: str
+) -> HttpResponse:
+    return render(
+        request,
+        "web/proposals/confirm.html",
+        {"proposal": proposal, "heading": heading, "body": body, "button": button},
+    )
+
+
+@login_required
+@GET_POST
+def line_delete(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    proposal = _proposal(request, pk)
+    line = walls.get_visible_or_404(request, m.ProposalLine, pk=line_pk, proposal=proposal)
+    walls.require(request, "delete", line)
+    if request.method == "POST":
+        with transaction.atomic():
+            line.delete()
+            _recheck(proposal)
+        messages.success(request, "Service removed.")
+        return _detail(proposal)
+    return _confirm(
+        request,
+        proposal,
+        f"Remove {service_name(line.service_id)}?",
+        f"{line.volume:,} a year for {line.offence_group} offenders, {line.setting}.",
+        "Remove service",
+    )
+
+
+@login_required
+@GET_POST
+def subcontract_add(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = _proposal(request, pk)
+    walls.require(request, "change", proposal)
+    form = SubcontractForm(request.POST or None, instance=m.Subcontract(proposal=proposal))
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Subcontract added.")
+        return _detail(proposal)
+    return render(request, "web/proposals/subcontract.html", {"form": form, "proposal": proposal})
+
+
+@login_required
+@GET_POST
+def subcontract_delete(request: HttpRequest, pk: int, sub_pk: int) -> HttpResponse:
+    proposal = _proposal(request, pk)
+    sub = walls.get_visible_or_404(request, m.Subcontract, pk=sub_pk, proposal=proposal)
+    walls.require(request, "delete", sub)
+    if request.method == "POST":
+        sub.delete()
+        messages.success(request, "Subcontract removed.")
+        return _detail(proposal)
+    return _confirm(
+        request,
+        proposal,
+        f"Remove the subcontract with {sub.subcontractor}?",
+        sub.services,
+        "Remove subcontract",
+    )
+
+
+@login_required
+@GET_POST
+def proposal_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload → validate → profile → keep the aggregates; on any problem change nothing."""
+    proposal = _proposal(request, pk)
+    walls.require(request, "change", proposal)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    rejected: UploadRejected | None = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            kept = profile_upload(
+                upload.chunks(), upload.name, parameters(), round_date(proposal.round.year)
+            )
+        except UploadRejected as exc:
+            rejected = exc
+        else:
+            with transaction.atomic():
+                proposal.profile = kept.profile
+                proposal.profile_rows = kept.rows
+                proposal.profile_sha256 = kept.sha256
+                proposal.profile_source = kept.filename[:255]
+                proposal.save()
+                _recheck(proposal)
+            messages.success(
+                request,
+                f"{kept.filename}: {kept.rows:,} assessments profiled. The records were "
+                "discarded; only the counts below are kept.",
+            )
+            return _detail(proposal)
+    return render(
+        request,
+        "web/proposals/upload.html",
+        {"form": form, "proposal": proposal, "rejected": rejected},
+        status=400 if rejected is not None else 200,
+    )
+
+
+@login_required
+@GET_POST
+def proposal_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = _proposal(request, pk)
+    walls.require(request, "submit", proposal)
+    error = ""
+    if request.method == "POST":
+        if not proposal.lines.exists():
+            error = "Add at least one service before you submit the proposal"
+        else:
+            with transaction.atomic():
+                _recheck(proposal)
+                proposal.status = m.Proposal.Status.SUBMITTED
+                proposal.submitted_at = timezone.now()
+                proposal.save()
+            messages.success(request, "Proposal submitted to the commissioner.")
+            return _detail(proposal)
+    flags = walls.visible(request.user, m.ProposalFlag).filter(proposal=proposal)
+    return render(
+        request,
+        "web/proposals/submit.html",
+        {"proposal": proposal, "flags": flags, "error": error},
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@GET_POST
+def proposal_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = _proposal(request, pk)
+    walls.require(request, "withdraw", proposal)
+    if request.method == "POST":
+        proposal.status = m.Proposal.Status.WITHDRAWN
+        proposal.save()
+        messages.success(request, "Proposal withdrawn.")
+        return _detail(proposal)
+    return _confirm(
+        request,
+        proposal,
+        f"Withdraw '{proposal.title}'?",
+        "The commissioner will no longer consider it. You cannot submit it again.",
+        "Withdraw proposal",
+    )
+
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("proposals/", proposal_list, name="proposal-list"),
+    path("proposals/new/", proposal_create, name="proposal-create"),
+    path("proposals/<int:pk>/", proposal_detail, name="proposal-detail"),
+    path("proposals/<int:pk>/edit/", proposal_edit, name="proposal-edit"),
+    path("proposals/<int:pk>/lines/new/", line_add, name="proposal-line-add"),
+    path("proposals/<int:pk>/lines/<int:line_pk>/", line_edit, name="proposal-line-edit"),
+    path(
+        "proposals/<int:pk>/lines/<int:line_pk>/delete/", line_delete, name="proposal-line-delete"
+    ),
+    path("proposals/<int:pk>/subcontracts/new/", subcontract_add, name="proposal-subcontract-add"),
+    path(
+        "proposals/<int:pk>/subcontracts/<int:sub_pk>/delete/",
+        subcontract_delete,
+        name="proposal-subcontract-delete",
+    ),
+    path("proposals/<int:pk>/upload/", proposal_upload, name="proposal-upload"),
+    path("proposals/<int:pk>/submit/", proposal_submit, name="proposal-submit"),
+    path("proposals/<int:pk>/withdraw/", proposal_withdraw, name="proposal-withdraw"),
+]
