@@ -1,12 +1,21 @@
 """What the plan reads from the rest of the product: services and the plan's parameters.
 
 An adapter, so the optimisation does not depend on how the evidence base or the demand forecast
-is built: a service's evidence category, core flag, eligibility and linked needs come from the
-evidence catalogue (:func:`commissioning.evidence.catalogue.load_catalogue`), falling back to the
-synthetic data's own list (parameter ``synth_outcomes.interventions``) for any id the catalogue
-lacks; its effect is the odds ratio for its category (parameter ``plan.effect_by_category``) until
-the evidence base publishes pooled effects per service; unit costs and the court requirement
-that makes part of a volume statutory are parameter ``plan.unit_costs``.
+is built. The services planned are the keys of parameter ``plan.unit_costs``. For each:
+
+- evidence category, core flag, eligibility and linked needs: the evidence catalogue
+  (:func:`commissioning.evidence.catalogue.load_catalogue`), falling back to the synthetic
+  data's own list (``synth_outcomes.interventions``) for an id the catalogue lacks;
+- effect: the evidence base's pooled odds ratio (:func:`commissioning.evidence.rating.rate_all`,
+  the same pooled effect × quality-of-delivery factor the benefit–cost model uses); where the
+  evidence base has no pooled effect, the odds ratio for the category
+  (``plan.effect_by_category``);
+- unit cost, one source per service: the catalogue's price converted to pounds exactly as the
+  benefit–cost model does (:meth:`commissioning.evidence.benefit_cost.Valuation.unit_cost_gbp`)
+  where the catalogue has one; otherwise ``plan.unit_costs`` (sentence delivery and services the
+  catalogue prices "not known"). A service priced in both is an error, so no number is kept
+  twice. ``plan.unit_costs`` also names the court requirement that makes part of a volume
+  statutory.
 """
 
 from __future__ import annotations
@@ -44,6 +53,8 @@ class ServiceSpec:
     unit_cost: float
     requirement: str | None
     odds_ratio: float
+    unit_cost_source: str = "plan.unit_costs"
+    effect_source: str = "plan.effect_by_category"
 
     @property
     def rehabilitation(self) -> bool:
@@ -109,28 +120,43 @@ def _synthetic_list(params: ParameterSet, when: dt.date) -> Mapping[str, Any]:
 def service_specs(
     params: ParameterSet, when: dt.date = DEFAULT_DATE, use_catalogue: bool = True
 ) -> dict[str, ServiceSpec]:
-    """Every service with a unit cost in ``plan.unit_costs``, described for the plan."""
-    costs: Mapping[str, Mapping[str, Any]] = params.value("plan.unit_costs", when)
+    """Every service named in ``plan.unit_costs``, described for the plan (see the module)."""
+    costs: Mapping[str, Mapping[str, Any] | None] = params.value("plan.unit_costs", when)
     odds = params.value("plan.effect_by_category", when)["odds_ratio"]
     synthetic = _synthetic_list(params, when)
     catalogue: dict[str, Any] = {}
+    effects: dict[str, tuple[float, str]] = {}
+    valuation = None
     if use_catalogue:
+        from commissioning.evidence.benefit_cost import Valuation
         from commissioning.evidence.catalogue import load_catalogue
+        from commissioning.evidence.rating import rate_all
 
-        catalogue = {i.id: i for i in load_catalogue()}
+        items = load_catalogue().interventions
+        catalogue = {i.id: i for i in items}
+        valuation = Valuation.from_parameters(params, when)
+        for rating in rate_all(items, params, when):
+            if rating.pooled is not None:
+                log_or = rating.pooled.log_or * rating.quality_factor
+                effects[rating.intervention_id] = (
+                    math.exp(log_or), f"evidence base: {rating.pooled.source}, × quality of "
+                    f"delivery {rating.quality_factor:g}")
     specs: dict[str, ServiceSpec] = {}
-    for service_id, cost in costs.items():
+    for service_id, entry in costs.items():
+        cost = dict(entry or {})
         statutory = bool(cost.get("statutory", False))
         requirement = cost.get("requirement")
         if statutory:
             setting = STATUTORY_SERVICES.get(service_id, "community")
             specs[service_id] = ServiceSpec(
                 service_id, service_id.replace("_", " ").capitalize(), NOT_APPLICABLE, True, True,
-                (setting,), (), None, (), float(cost["cost"]), requirement, 1.0,
+                (setting,), (), None, (), _price(service_id, cost, None), requirement, 1.0,
             )
             continue
         item = catalogue.get(service_id)
         synth = synthetic.get(service_id, {})
+        price = (valuation.unit_cost_gbp(item) if valuation is not None and item is not None
+                 else None)
         if item is not None:
             name, category, core = item.name, item.category, bool(item.core)
             settings = tuple(item.settings)
@@ -149,11 +175,36 @@ def service_specs(
                 "catalogue nor in synth_outcomes.interventions; add it to the catalogue or "
                 "remove it from the unit costs"
             )
+        odds_ratio, effect_source = effects.get(
+            service_id, (float(odds.get(category, 1.0)), f"plan.effect_by_category ({category})"))
         specs[service_id] = ServiceSpec(
             service_id, name, category, core, False, settings, needs, min_tier, groups,
-            float(cost["cost"]), requirement, float(odds.get(category, 1.0)),
+            _price(service_id, cost, price), requirement, odds_ratio,
+            "plan.unit_costs" if price is None else
+            f"evidence catalogue ({item.unit_cost.source if item else ''})",
+            effect_source,
         )
     return specs
+
+
+def _price(service_id: str, entry: Mapping[str, Any], catalogue_price: float | None) -> float:
+    """The one unit cost of a service: the catalogue's, or else ``plan.unit_costs``'s."""
+    own = entry.get("cost")
+    if own is not None and catalogue_price is not None:
+        raise ValueError(
+            f"{service_id} has two unit costs: £{catalogue_price:,.0f} from the evidence "
+            f"catalogue and £{float(own):,.0f} in plan.unit_costs; remove the cost from "
+            "plan.unit_costs (the catalogue's price, with its citation, is the one used)"
+        )
+    if catalogue_price is not None:
+        return float(catalogue_price)
+    if own is None:
+        raise ValueError(
+            f"{service_id} has no unit cost: the evidence catalogue says 'not known' and "
+            "plan.unit_costs gives none; add `cost:` to plan.unit_costs or a price to the "
+            "catalogue entry"
+        )
+    return float(own)
 
 
 def avoided_per_participant(
