@@ -4,20 +4,13 @@ levels, agreeing a version (with the variation's reason), action plans and shari
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, ClassVar
 
 from django import forms
 
-from commissioning.evidence.catalogue import load_catalogue
 from commissioning.web import models as m
+from commissioning.web.forms.proposals import service_choices
 from commissioning.web.roles import PROVIDER_KINDS, OrganisationKind
-
-
-@lru_cache(maxsize=1)
-def service_choices() -> list[tuple[str, str]]:
-    """The intervention catalogue's services, as (id, name), for schedule lines."""
-    return sorted(((i.id, i.name) for i in load_catalogue()), key=lambda c: c[1])
 
 
 class ContractForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -125,7 +118,7 @@ class ScheduleLineForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service_id"].choices = [("", "Choose a service"), *service_choices()]  # type: ignore[attr-defined]
+        self.fields["service_id"].choices = service_choices()  # type: ignore[attr-defined]
         self.fields["price"].min_value = Decimal(0)  # type: ignore[attr-defined]
 
     def clean_price(self) -> Decimal:
@@ -163,7 +156,6 @@ class AgreeVersionForm(forms.Form):
     def __init__(self, *args: Any, variation: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.variation = variation
-        self.fields["reason"].required = variation
 
     def clean_reason(self) -> str:
         reason: str = self.cleaned_data.get("reason", "").strip()

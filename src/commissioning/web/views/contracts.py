@@ -34,8 +34,8 @@ from commissioning.web.forms.contracts import (
     ShareForm,
     TargetLevelForm,
     VersionPriceForm,
-    service_choices,
 )
+from commissioning.web.forms.proposals import service_name
 from commissioning.web.roles import OrganisationKind, Role
 from commissioning.web.views.assurance import performance_lines
 from commissioning.web.walls import can, get_visible_or_404, require, viewer_of, visible
@@ -67,8 +67,7 @@ def _current(request: HttpRequest, contract: m.Contract) -> m.ContractVersion | 
 
 def _named(lines: Iterable[m.ScheduleLine]) -> list[tuple[m.ScheduleLine, str]]:
     """Schedule lines with their service's name from the catalogue (its id if unknown)."""
-    names = dict(service_choices())
-    return [(line, names.get(line.service_id, line.service_id)) for line in lines]
+    return [(line, service_name(line.service_id)) for line in lines]
 
 
 def contract_list(request: HttpRequest) -> HttpResponse:
@@ -165,7 +164,12 @@ def contract_create(request: HttpRequest) -> HttpResponse:
                     )
         messages.success(request, f"{contract.reference} created with a draft version 1.")
         return redirect("contract-version", pk=contract.pk, number=1)
-    return render(request, "web/contracts/create.html", {"form": form, "proposal": proposal})
+    return render(
+        request,
+        "web/contracts/create.html",
+        {"form": form, "proposal": proposal},
+        status=400 if form.errors else 200,
+    )
 
 
 def _awarded_proposal(request: HttpRequest) -> m.Proposal | None:
