@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from commissioning.evidence.effect_sizes import apply_odds_ratio
 from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
@@ -205,6 +206,49 @@ def _price(service_id: str, entry: Mapping[str, Any], catalogue_price: float | N
             "catalogue entry"
         )
     return float(own)
+
+
+def _financial_year_quarters(year: int) -> set[str]:
+    """Calendar quarters of the financial year starting April ``year`` ("2012Q2".."2013Q1")."""
+    return {f"{year}Q2", f"{year}Q3", f"{year}Q4", f"{year + 1}Q1"}
+
+
+def demand_growth_from_forecasts(
+    community: pd.DataFrame | None, prison_projection: pd.DataFrame | None,
+    year: int = 2012, scenario: str = "baseline",
+) -> dict[str, float]:
+    """Growth of statutory demand from financial year ``year - 1`` to ``year`` per setting, from
+    the demand step (:mod:`commissioning.assess.demand`): ``community`` — community sentence and
+    licence starts (``quarter, kind, starts``, history and the ``scenario`` forecast together,
+    kind ``sentence_type``); ``prison_projection`` — the mean projected prison population
+    (``month, scenario, population_mean``). A setting the inputs do not cover is left out (the
+    parameter ``plan.statutory_demand_growth`` then stands)."""
+    out: dict[str, float] = {}
+    if community is not None and len(community):
+        rows = community[community["kind"] == "sentence_type"]
+        if "scenario" in rows.columns:
+            rows = rows[rows["scenario"].isna() | (rows["scenario"] == scenario)]
+        quarter = rows["quarter"].astype(str)
+        before_q, after_q = _financial_year_quarters(year - 1), _financial_year_quarters(year)
+        before = float(rows.loc[quarter.isin(before_q), "starts"].sum())
+        after = float(rows.loc[quarter.isin(after_q), "starts"].sum())
+        whole = before_q <= set(quarter) and after_q <= set(quarter)
+        if whole and before > 0 and after > 0:
+            out["community"] = after / before - 1.0
+    if prison_projection is not None and len(prison_projection):
+        rows = prison_projection[prison_projection["scenario"] == scenario]
+        months = rows["month"].astype(str)
+
+        def mean_of(start: int) -> float | None:
+            wanted = {f"{start}-{m:02d}" for m in range(4, 13)} | {
+                f"{start + 1}-{m:02d}" for m in range(1, 4)}
+            values = rows.loc[months.isin(wanted), "population_mean"]
+            return float(values.mean()) if len(values) else None
+
+        before_pop, after_pop = mean_of(year - 1), mean_of(year)
+        if before_pop and after_pop:
+            out["custody"] = after_pop / before_pop - 1.0
+    return out
 
 
 def avoided_per_participant(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -256,11 +256,16 @@ def plan_workspace(
     scenario: PlanScenario | None = None,
     compare: bool = True,
     with_policy_costs: bool = False,
+    demand_growth: Mapping[str, float] | None = None,
 ) -> tuple[PlanResult, Baseline]:
-    """Baseline from the workspace, then :func:`make_plan` (and the savings comparison)."""
+    """Baseline from the workspace, then :func:`make_plan` (and the savings comparison).
+    ``demand_growth`` (per setting, from the demand step) replaces
+    ``plan.statutory_demand_growth`` for the settings it names."""
     if scenario is not None and scenario.parameters:
         params = params.with_overrides(scenario.parameters)
     settings = PlanSettings.from_parameters(params, when)
+    if demand_growth:
+        settings = replace(settings, demand_growth={**settings.demand_growth, **demand_growth})
     specs = service_specs(params, when)
     baseline = load_baseline(con, ws, specs, settings, when)
     intentions = load_intentions()

@@ -11,7 +11,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import pandas as pd
+
 from commissioning.plan.baseline import BaselineError
+from commissioning.plan.inputs import demand_growth_from_forecasts
 from commissioning.plan.run import PlanResult, plan_workspace, write_plan
 from commissioning.steps import RoundStep, StepContext, register_step
 
@@ -27,12 +30,32 @@ class PlanStepResult:
     seconds: float
 
 
+def demand_growth(ctx: StepContext) -> dict[str, float]:
+    """Statutory demand growth per setting from the demand step's forecasts, when it has run
+    in this round (else empty: ``plan.statutory_demand_growth`` stands)."""
+    demand = ctx.results.get("demand")
+    community = getattr(demand, "community", None)
+    prison = getattr(demand, "prison", None)
+    if community is None and prison is None:
+        return {}
+    frames = [f for f in (getattr(community, "history", None),
+                          getattr(community, "forecast", None)) if f is not None]
+    return demand_growth_from_forecasts(
+        pd.concat(frames, ignore_index=True) if frames else None,
+        getattr(prison, "projection", None))
+
+
 def run(ctx: StepContext) -> PlanStepResult:
-    """Plan the workspace's portfolio under the parameters in force."""
+    """Plan the workspace's portfolio under the parameters in force (statutory demand growing
+    as the demand step projects, when it has run)."""
     started = time.perf_counter()
+    growth = demand_growth(ctx)
+    if growth:
+        ctx.log("plan: statutory demand growth from the demand step: " + ", ".join(
+            f"{k} {v:+.1%}" for k, v in sorted(growth.items())))
     try:
         result, baseline = plan_workspace(ctx.con, ctx.workspace, ctx.parameters, ctx.when,
-                                          compare=False)
+                                          compare=False, demand_growth=growth)
     except BaselineError as exc:
         ctx.log(f"plan: skipped ({exc})")
         return PlanStepResult(None, str(exc), time.perf_counter() - started)
