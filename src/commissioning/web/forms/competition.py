@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.db.models import QuerySet
@@ -26,17 +26,17 @@ class CriterionForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = m.Criterion
         fields = ("name", "kind", "weight", "guidance")
-        labels = {
+        labels: ClassVar[dict[str, Any]] = {
             "name": "Criterion",
             "kind": "Scored on",
             "weight": "Weight (%)",
             "guidance": "Guidance for evaluators and bidders (optional)",
         }
-        widgets = {
+        widgets: ClassVar[dict[str, Any]] = {
             "kind": forms.RadioSelect,
             "guidance": forms.Textarea(attrs={"rows": 2}),
         }
-        error_messages = {
+        error_messages: ClassVar[dict[str, Any]] = {
             "name": {"required": "Enter the criterion"},
             "kind": {"required": "Select quality or price"},
             "weight": {

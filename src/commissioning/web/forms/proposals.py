@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
@@ -84,13 +84,13 @@ class ProposalCreateForm(forms.Form):
 class ProposalEditForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = m.Proposal
-        fields = ["title", "delivery_approach", "subcontracting_plan"]
-        labels = {
+        fields = ("title", "delivery_approach", "subcontracting_plan")
+        labels: ClassVar[dict[str, Any]] = {
             "title": "Title",
             "delivery_approach": "How you will deliver the services",
             "subcontracting_plan": "Subcontracting and co-commissioning plan",
         }
-        help_texts = {
+        help_texts: ClassVar[dict[str, Any]] = {
             "delivery_approach": (
                 "How your delivery follows your local profile of need and demand, and why, "
                 "where a choice departs from the evidence base."
@@ -99,7 +99,9 @@ class ProposalEditForm(forms.ModelForm):  # type: ignore[type-arg]
                 "What you will subcontract or co-commission with local services, and to whom."
             ),
         }
-        error_messages = {"title": {"required": "Enter a title for your proposal"}}
+        error_messages: ClassVar[dict[str, Any]] = {
+            "title": {"required": "Enter a title for your proposal"}
+        }
 
 
 class ProposalLineForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -111,7 +113,7 @@ class ProposalLineForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = m.ProposalLine
-        fields = [
+        fields = (
             "service_id",
             "setting",
             "offence_group",
@@ -121,8 +123,8 @@ class ProposalLineForm(forms.ModelForm):  # type: ignore[type-arg]
             "volume",
             "unit_price",
             "rationale",
-        ]
-        labels = {
+        )
+        labels: ClassVar[dict[str, Any]] = {
             "setting": "Setting",
             "offence_group": "Offence group",
             "risk_tier": "Risk tier",
@@ -132,19 +134,19 @@ class ProposalLineForm(forms.ModelForm):  # type: ignore[type-arg]
             "unit_price": "Unit price in pounds",
             "rationale": "Rationale (optional)",
         }
-        help_texts = {
+        help_texts: ClassVar[dict[str, Any]] = {
             "risk_tier": "The segment's tier as in Tables 1-2 (Offender Management Model).",
             "rationale": (
                 "Why you chose this service for this segment, especially where the choice departs "
                 "from the evidence base or the commissioning intentions."
             ),
         }
-        widgets = {
+        widgets: ClassVar[dict[str, Any]] = {
             "setting": forms.RadioSelect,
             "harm": forms.RadioSelect,
             "rationale": forms.Textarea(attrs={"rows": 3}),
         }
-        error_messages = {
+        error_messages: ClassVar[dict[str, Any]] = {
             "setting": {"required": "Select the setting"},
             "offence_group": {"required": "Select the offence group"},
             "risk_tier": {"required": "Select the risk tier"},
@@ -201,13 +203,13 @@ class ProposalLineForm(forms.ModelForm):  # type: ignore[type-arg]
 class SubcontractForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = m.Subcontract
-        fields = ["subcontractor", "services", "annual_value"]
-        labels = {
+        fields = ("subcontractor", "services", "annual_value")
+        labels: ClassVar[dict[str, Any]] = {
             "subcontractor": "Subcontractor",
             "services": "Services subcontracted",
             "annual_value": "Annual value in pounds",
         }
-        error_messages = {
+        error_messages: ClassVar[dict[str, Any]] = {
             "subcontractor": {"required": "Enter the subcontractor's name"},
             "services": {"required": "Enter the services subcontracted"},
             "annual_value": {
