@@ -117,8 +117,9 @@ def _proposals(path: str) -> ReadRule:
     return rule
 
 
-def _contracts(path: str, *, partner: bool, public: str | None) -> ReadRule:
-    """Contract-owned records; ``public`` is the extra filter for the public (None: never)."""
+def _contracts(path: str, *, partner: bool, public: bool) -> ReadRule:
+    """Contract-owned records: ``partner`` — shared ones are visible to partners they are shared
+    with; ``public`` — published contracts' records are visible to everyone."""
     owner = f"{path}provider"
 
     def rule(v: Viewer) -> Q:
@@ -126,18 +127,18 @@ def _contracts(path: str, *, partner: bool, public: str | None) -> ReadRule:
             return EVERYTHING
         if v.role == Role.PROVIDER and v.organisation is not None:
             return Q(**{owner: v.organisation})
+        published = Q(**{f"{path}published": True}) if public else NOTHING
         if v.role == Role.PARTNER and partner and v.organisation is not None:
-            return Q(**{f"{path}shared_with": v.organisation})
-        if public is not None:
-            return Q(**{f"{path}published": True}) & (Q(**{public: True}) if public else EVERYTHING)
-        return NOTHING
+            # Partners see what is shared with them and, like everyone, what is published.
+            return Q(**{f"{path}shared_with": v.organisation}) | published
+        return published
 
     return rule
 
 
 def _versions(path: str) -> ReadRule:
     """Versions (and their lines/targets): the public and partners see agreed versions only."""
-    base = _contracts(f"{path}contract__", partner=True, public="")
+    base = _contracts(f"{path}contract__", partner=True, public=True)
     status = f"{path}status"
 
     def rule(v: Viewer) -> Q:
@@ -183,16 +184,16 @@ READ_RULES: dict[type[Model], ReadRule] = {
     m.Score: _commissioning_only,
     m.ModeratedScore: _commissioning_only,
     m.Award: _commissioning_only,
-    m.Contract: _contracts("", partner=True, public=""),
+    m.Contract: _contracts("", partner=True, public=True),
     m.ContractVersion: _versions(""),
     m.ScheduleLine: _versions("version__"),
     m.TargetLevel: _versions("version__"),
-    m.Variation: _contracts("contract__", partner=True, public=None),
-    m.ActionPlan: _contracts("contract__", partner=False, public=None),
-    m.AssuranceReturn: _contracts("contract__", partner=False, public=None),
-    m.ExternalAudit: _contracts("contract__", partner=False, public=None),
-    m.RiskEntry: _contracts("contract__", partner=False, public=None),
-    m.PerformanceRecord: _contracts("contract__", partner=True, public=""),
+    m.Variation: _contracts("contract__", partner=True, public=False),
+    m.ActionPlan: _contracts("contract__", partner=False, public=False),
+    m.AssuranceReturn: _contracts("contract__", partner=False, public=False),
+    m.ExternalAudit: _contracts("contract__", partner=False, public=False),
+    m.RiskEntry: _contracts("contract__", partner=False, public=False),
+    m.PerformanceRecord: _contracts("contract__", partner=True, public=True),
     m.Rating: _rating,
     m.AuditEntry: _commissioning_only,
     m.AccessDenial: _failed_logins,
