@@ -313,6 +313,6 @@ def connect() -> None:
     from django.contrib.auth import get_user_model
 
     user = get_user_model()
-    for rel in (user.groups.through, user.user_permissions.through):  # type: ignore[attr-defined]
+    for rel in (user.groups.through, user.user_permissions.through):
         m2m_changed.connect(_on_m2m, sender=rel, dispatch_uid=f"audit-m2m-{rel._meta.label}")
     _connected = True

@@ -15,6 +15,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -25,6 +26,8 @@ from commissioning.synth.partners import CO_COMMISSIONING_PARTNERS
 from commissioning.synth.reference import providers_table
 from commissioning.web import audit
 from commissioning.web import models as m
+from commissioning.web.profiling import round_date
+from commissioning.web.proposal_checks import refresh_flags
 from commissioning.web.roles import OrganisationKind, Role
 
 COMMISSIONER_NAME = "NOMS Commissioning (demo)"
@@ -297,7 +300,8 @@ def _proposals(rnd: m.CommissioningRound, orgs: dict[str, m.Organisation]) -> No
             submitted_at=now if status == "submitted" else None,
         )
         for line in lines:
-            m.ProposalLine.objects.create(proposal=proposal, **line)  # type: ignore[arg-type]
+            m.ProposalLine.objects.create(proposal=proposal, **line)
+        refresh_flags(proposal, round_date(rnd.year))
 
 
 def _contracts(orgs: dict[str, m.Organisation], rnd: m.CommissioningRound) -> None:
@@ -418,7 +422,7 @@ def _contracts(orgs: dict[str, m.Organisation], rnd: m.CommissioningRound) -> No
     )
 
 
-def _assurance(orgs: dict[str, m.Organisation], people: dict[str, object]) -> None:
+def _assurance(orgs: dict[str, m.Organisation], people: dict[str, Any]) -> None:
     leeds = m.Contract.objects.get(reference="SLA-LEI-2012")
     m.AssuranceReturn.objects.create(
         contract=leeds,
@@ -479,5 +483,5 @@ def seed_demo(password: str | None = None) -> DemoSeed:
         rnd = _round(orgs)
         _proposals(rnd, orgs)
         _contracts(orgs, rnd)
-        _assurance(orgs, users)  # type: ignore[arg-type]
+        _assurance(orgs, users)
     return DemoSeed(created=True, password=password, accounts=accounts)
