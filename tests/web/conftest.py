@@ -126,6 +126,7 @@ def browser() -> Iterator[Any]:
         )
         yield chromium
         chromium.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture

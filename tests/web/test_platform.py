@@ -30,15 +30,20 @@ def _env(workspace: Path, **extra: str) -> dict[str, str]:
     """The environment for a subprocess: SQLite in ``workspace`` (never the test database)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMMISSIONING_")}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests in this process
     env["COMMISSIONING_WORKSPACE"] = str(workspace)
     env.update(extra)
     return env
 
 
 def run(args: list[str], workspace: Path, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    """Run a command; its output with line wrapping undone (the console wraps long lines)."""
+    result = subprocess.run(
         args, env=_env(workspace, **extra), capture_output=True, text=True, timeout=300, cwd=ROOT
     )
+    result.stdout = " ".join(result.stdout.split())
+    result.stderr = " ".join(result.stderr.split())
+    return result
 
 
 # --- production settings and headers -----------------------------------------------------------
