@@ -1,0 +1,80 @@
+"""Forms for starting a round and setting its budget envelope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from commissioning.web import models as m
+
+
+class RoundForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A new round: its year, title, summary of the intentions, and dates."""
+
+    class Meta:
+        model = m.CommissioningRound
+        fields = ("year", "title", "summary", "opens", "closes")
+        labels = {
+            "year": "Commissioning year",
+            "title": "Title",
+            "summary": "Summary of the commissioning intentions",
+            "opens": "Opens for proposals",
+            "closes": "Closing date for proposals",
+        }
+        help_texts = {
+            "year": "For example, 2013-14",
+            "opens": "For example, 2012-11-01",
+            "closes": "For example, 2012-12-09",
+        }
+        widgets = {"opens": forms.DateInput(), "closes": forms.DateInput()}
+
+    def clean_year(self) -> str:
+        year = str(self.cleaned_data["year"]).strip()
+        parts = year.split("-")
+        ok = (
+            len(parts) == 2
+            and parts[0].isdigit()
+            and len(parts[0]) == 4
+            and parts[1].isdigit()
+            and len(parts[1]) == 2
+            and (int(parts[0]) + 1) % 100 == int(parts[1])
+        )
+        if not ok:
+            raise forms.ValidationError("Enter the year as a financial year, like 2013-14")
+        return year
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        opens: dt.date | None = data.get("opens")
+        closes: dt.date | None = data.get("closes")
+        if opens and closes and closes <= opens:
+            self.add_error("closes", "The closing date must be after the opening date")
+        return data
+
+
+class EnvelopeForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The budget envelope and savings target (commissioning information)."""
+
+    class Meta:
+        model = m.RoundEnvelope
+        fields = ("budget", "savings_target", "notes")
+        labels = {
+            "budget": "Budget (£ a year)",
+            "savings_target": "Savings target (£ a year)",
+            "notes": "Notes",
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        budget: Decimal | None = data.get("budget")
+        savings: Decimal | None = data.get("savings_target")
+        if budget is not None and budget <= 0:
+            self.add_error("budget", "The budget must be more than £0")
+        if savings is not None and savings < 0:
+            self.add_error("savings_target", "The savings target cannot be negative")
+        if budget is not None and savings is not None and savings >= budget > 0:
+            self.add_error("savings_target", "The savings target must be less than the budget")
+        return data

@@ -1,0 +1,166 @@
+"""Pages: commissioning rounds — the commissioner starts a round, sets its budget envelope and
+publishes its intentions; everyone sees a published round and the 38 intentions it carries.
+
+Publishing opens the round to proposals (status *open*); closing it ends submissions and
+freezes drafts (the walls refuse changes to a proposal once its round is not open).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from itertools import groupby
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, URLResolver, path
+from django.views.decorators.http import require_http_methods, require_POST
+
+from commissioning.plan.intentions import load_intentions
+from commissioning.policy.parameters import load_parameters
+from commissioning.web import models as m
+from commissioning.web import walls
+from commissioning.web.forms.rounds import EnvelopeForm, RoundForm
+
+GET_POST = require_http_methods(["GET", "POST"])
+Status = m.CommissioningRound.Status
+#: The moves a commissioner may make, and what each is called on the page.
+TRANSITIONS: dict[str, tuple[str, str]] = {
+    Status.DRAFT: (Status.OPEN, "Publish and open for proposals"),
+    Status.OPEN: (Status.CLOSED, "Close for proposals"),
+    Status.CLOSED: (Status.AWARDED, "Mark as awarded"),
+}
+GROUP_TITLES = {
+    "co_commissioning": "Co-commissioned services",
+    "community": "Community services",
+    "custody": "Custodial services",
+}
+
+
+def _round_start(year: str) -> dt.date:
+    return dt.date(int(year[:4]), 4, 1)
+
+
+def round_list(request: HttpRequest) -> HttpResponse:
+    rounds = walls.visible(request.user, m.CommissioningRound).order_by("-year")
+    return render(
+        request,
+        "web/rounds/list.html",
+        {
+            "rounds": rounds,
+            "may_create": walls.can(request.user, "create", m.CommissioningRound),
+        },
+    )
+
+
+def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    rnd = walls.get_visible_or_404(request, m.CommissioningRound, pk=pk)
+    viewer = walls.viewer_of(request.user)
+    intentions = load_intentions()
+    groups = [
+        (GROUP_TITLES.get(group, group), list(items))
+        for group, items in groupby(intentions, key=lambda i: i.group)
+    ]
+    envelope = walls.visible(viewer, m.RoundEnvelope).filter(round=rnd).first()
+    criteria = walls.visible(viewer, m.Criterion).filter(round=rnd).order_by("pk")
+    proposals = walls.visible(viewer, m.Proposal).filter(round=rnd)
+    transition = TRANSITIONS.get(rnd.status)
+    return render(
+        request,
+        "web/rounds/detail.html",
+        {
+            "round": rnd,
+            "groups": groups,
+            "intention_count": len(intentions),
+            "envelope": envelope,
+            "criteria": criteria,
+            "proposal_count": proposals.count(),
+            "may_change": walls.can(viewer, "change", rnd),
+            "may_propose": (rnd.status == Status.OPEN and walls.can(viewer, "create", m.Proposal)),
+            "transition": transition,
+        },
+    )
+
+
+@login_required
+@GET_POST
+def round_create(request: HttpRequest) -> HttpResponse:
+    walls.require(request, "create", m.CommissioningRound)
+    form = RoundForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        year = form.cleaned_data["year"]
+        params = load_parameters()
+        when = _round_start(year)
+        with transaction.atomic():
+            rnd = form.save()
+            m.RoundEnvelope.objects.create(
+                round=rnd,
+                budget=Decimal(str(params.value("secure.agency_budget", when))),
+                savings_target=Decimal(str(params.value("plan.savings_target", when))),
+                notes="Started from the dated parameters secure.agency_budget and "
+                "plan.savings_target; change them here.",
+            )
+        messages.success(
+            request,
+            f"Round {rnd.year} started as a draft. Set its budget envelope "
+            "and criteria, then publish it.",
+        )
+        return redirect("round-detail", pk=rnd.pk)
+    return render(
+        request, "web/rounds/form.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@GET_POST
+def round_envelope(request: HttpRequest, pk: int) -> HttpResponse:
+    rnd = walls.get_visible_or_404(request, m.CommissioningRound, pk=pk)
+    envelope = walls.visible(request.user, m.RoundEnvelope).filter(round=rnd).first()
+    target = envelope if envelope is not None else m.RoundEnvelope(round=rnd)
+    walls.require(request, "change", target)
+    form = EnvelopeForm(request.POST or None, instance=target)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Budget envelope saved.")
+        return redirect("round-detail", pk=rnd.pk)
+    return render(
+        request,
+        "web/rounds/envelope.html",
+        {"form": form, "round": rnd},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def round_advance(request: HttpRequest, pk: int) -> HttpResponse:
+    rnd = walls.get_visible_or_404(request, m.CommissioningRound, pk=pk)
+    walls.require(request, "change", rnd)
+    move = TRANSITIONS.get(rnd.status)
+    if move is None or request.POST.get("to") != move[0]:
+        messages.error(
+            request, f"That change of status is not possible from '{rnd.get_status_display()}'."
+        )
+        return redirect("round-detail", pk=rnd.pk)
+    if (
+        move[0] == Status.OPEN
+        and not walls.visible(request.user, m.RoundEnvelope).filter(round=rnd).exists()
+    ):
+        messages.error(request, "Set the budget envelope before publishing the round.")
+        return redirect("round-detail", pk=rnd.pk)
+    rnd.status = move[0]
+    rnd.save(update_fields=["status"])
+    messages.success(request, f"Round {rnd.year} is now '{rnd.get_status_display()}'.")
+    return redirect("round-detail", pk=rnd.pk)
+
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("rounds/", round_list, name="round-list"),
+    path("rounds/new/", round_create, name="round-create"),
+    path("rounds/<int:pk>/", round_detail, name="round-detail"),
+    path("rounds/<int:pk>/envelope/", round_envelope, name="round-envelope"),
+    path("rounds/<int:pk>/status/", round_advance, name="round-advance"),
+]
