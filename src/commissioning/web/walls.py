@@ -411,3 +411,14 @@ def get_visible_or_404(
                 request, v, "view", f"{model.__name__} {lookup}", "behind the ethical wall"
             )
         raise Http404(f"No {model._meta.verbose_name} found.") from None
+
+
+def require_commissioning_side(request: HttpRequest, what: str) -> Viewer:
+    """The viewer, when on the commissioning side of the wall; otherwise 404 — the page's
+    existence is not confirmed to a provider — and the refusal is recorded."""
+    v = viewer_of(request.user)
+    if not v.commissioning_side:
+        record_denial(request, v, "view", request.path, f"{what} is commissioning information")
+        raise Http404("No such page.")
+    return v
+

@@ -36,14 +36,7 @@ EVALUATED = (
 
 
 def _commissioning_side(request: HttpRequest) -> walls.Viewer:
-    """The viewer, if on the commissioning side of the wall; otherwise 404 (recorded)."""
-    viewer = walls.viewer_of(request.user)
-    if not viewer.commissioning_side:
-        walls.record_denial(
-            request, viewer, "view", request.path, "competition is commissioning information"
-        )
-        raise Http404("No such page.")
-    return viewer
+    return walls.require_commissioning_side(request, "competition")
 
 
 def _round(request: HttpRequest, pk: int) -> m.CommissioningRound:
