@@ -156,11 +156,14 @@ def make_plan(
     contracts: Sequence[Contract] = (),
     with_policy_costs: bool = False,
     scenario: str | None = None,
+    dropped: Sequence[str] = (),
 ) -> PlanResult:
-    """Optimise, verify, compare with the ranking method and check every intention."""
+    """Optimise, verify, compare with the ranking method and check every intention. Intentions
+    in ``dropped`` (a scenario's ``drop_intentions``) are not applied, but still checked and
+    reported as set aside."""
     cells = cells.reset_index(drop=True)
     every = list(intentions)
-    applied = [i for i in every if i.checkable]
+    applied = [i for i in every if i.checkable and i.id not in dropped]
     budget = budget_of(cells, settings)
     pm = build_model(cells, settings, applied, objective, contracts)
     solution = read_solution(pm, solve(pm))
@@ -195,7 +198,8 @@ def make_plan(
         objective=objective_value(cells, planned, objective, settings),
         planned_spend=float((cells["planned_unit_cost"].to_numpy(float) * planned).sum()) + fixed,
         mip_gap=solution.mip_gap if contracts else 0.0,
-        intentions=check_intentions(all_intentions, cells, planned, settings, pm.built),
+        intentions=_set_aside(check_intentions(all_intentions, cells, planned, settings,
+                                               pm.built), dropped),
         portfolio=portfolio_frame(cells, planned, pm.built),
         budget_shadow_price=budget_shadow_price(solution.duals),
         **common,
@@ -204,6 +208,12 @@ def make_plan(
         result.policy_costs = policy_costs(cells, settings, applied, objective,
                                            float(solution.objective), budget)
     return result
+
+
+def _set_aside(verdicts: list[Verdict], dropped: Sequence[str]) -> list[Verdict]:
+    """Mark the verdicts of intentions a scenario set aside (checked, not applied)."""
+    return [Verdict(v.id, v.holds, f"not applied in this scenario (set aside); {v.detail}")
+            if v.id in dropped else v for v in verdicts]
 
 
 def compare_scenarios(cells: pd.DataFrame, settings: PlanSettings,
@@ -276,9 +286,9 @@ def plan_workspace(
                        "'custody 3'")
     kept = [i for i in intentions if i.id not in dropped]
     objective = scenario.objective if scenario else "reoffences"
-    result = make_plan(baseline.cells, settings, kept, objective,
+    result = make_plan(baseline.cells, settings, list(intentions), objective,
                        with_policy_costs=with_policy_costs,
-                       scenario=scenario.name if scenario else None)
+                       scenario=scenario.name if scenario else None, dropped=tuple(dropped))
     if compare:
         result.scenarios = compare_scenarios(baseline.cells, settings, kept,
                                              savings_scenarios(objective=objective), result)
