@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
+from tests.web.conftest import DEMO_PASSWORD
 from tests.web.world import World, build_world
 
 from commissioning.web import models as m
@@ -256,3 +257,13 @@ def test_the_award_records_reasons_decides_the_lot_and_writes_audit_entries(
     )
     assert ("create", "web.Award", "commissioner") in entries
     assert entries.count(("update", "web.Proposal", "commissioner")) == 2
+
+
+@pytest.mark.django_db
+def test_the_ranking_counts_every_flag_of_a_proposal(demo: Any) -> None:
+    client = Client()
+    assert client.login(username="commissioner", password=DEMO_PASSWORD)
+    london = m.Proposal.objects.get(provider__provider_id="LDN")
+    assert london.flags.count() == 2  # community 3 (mentoring, low/low) and community 5
+    page = client.get(f"/competition/rounds/{london.round_id}/").content.decode()
+    assert "2 flags" in page

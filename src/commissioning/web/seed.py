@@ -90,11 +90,9 @@ def _organisations() -> dict[str, m.Organisation]:
     ]
     for row in rows:
         kind = row["kind"]
-        name = (
-            row["name"]
-            if kind != OrganisationKind.PROBATION_TRUST
-            else (f"{row['name']} Probation Trust")
-        )
+        name = row["name"]
+        if kind == OrganisationKind.PROBATION_TRUST and not name.endswith("Probation Trust"):
+            name = f"{name} Probation Trust"
         org = m.Organisation.objects.create(
             name=name, kind=kind, provider_id=row["provider_id"], region=row["region"] or ""
         )

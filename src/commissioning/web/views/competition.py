@@ -117,6 +117,7 @@ def competition_round(request: HttpRequest, pk: int) -> HttpResponse:
     scored = dict(
         walls.visible(viewer, m.Score)
         .filter(proposal__in=list(by_id))
+        .order_by()  # no default ordering in the GROUP BY
         .values_list("proposal")
         .annotate(n=Count("evaluator", distinct=True))
         .values_list("proposal", "n")
@@ -124,6 +125,7 @@ def competition_round(request: HttpRequest, pk: int) -> HttpResponse:
     flagged = dict(
         walls.visible(viewer, m.ProposalFlag)
         .filter(proposal__in=list(by_id))
+        .order_by()  # the default ordering by pk would split the groups
         .values_list("proposal")
         .annotate(n=Count("pk"))
         .values_list("proposal", "n")
