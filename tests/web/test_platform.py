@@ -150,7 +150,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace prepared by `commission serve`'s preparation, run twice."""
     workspace = tmp_path_factory.mktemp("served")
     code = (
-        "import sys; from pathlib import Path; from commissioning.cli.cmd_web import prepare; "
+        "import sys; from pathlib import Path; from commissioning.web.setup import prepare; "
         "print(prepare(Path(sys.argv[1])))"
     )
     for _ in range(2):

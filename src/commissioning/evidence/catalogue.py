@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from commissioning.policy.parameters import SAFE_LOADER
 from commissioning.schema.contract import NEEDS, OFFENCE_GROUPS, RISK_TIERS, SETTINGS
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
@@ -382,7 +383,7 @@ def load_catalogue(folders: Sequence[Path] = ()) -> Catalogue:
             raise CatalogueError(f"{folder}: not a folder of catalogue YAML files")
         for path in sorted(folder.glob("*.yaml")):
             try:
-                raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+                raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
             except yaml.YAMLError as exc:
                 raise CatalogueError(f"{path}: not valid YAML ({exc})") from None
             item = parse_intervention(raw, str(path))
