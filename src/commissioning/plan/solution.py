@@ -67,10 +67,14 @@ STARTS: dict[int, Start] = {}
 
 
 def solve(pm: PlanModel, mip_gap: float = 1e-3, time_limit: float | None = None,
-          threads: int | None = None, start: bool = True) -> tuple[str, str]:
+          threads: int | None = None, start: bool = True,
+          presolve: str | None = None) -> tuple[str, str]:
     """Solve with HiGHS; returns linopy's (status, termination condition). With contracts and
     ``start``, HiGHS first gets an incumbent from :func:`commissioning.plan.start.rounding_start`
-    (it still proves the gap itself)."""
+    (it still proves the gap itself). ``presolve`` ("on", "off", "choose") defaults to "off"
+    when that incumbent is in hand — the strengthened root LP then usually proves the gap at
+    once, and HiGHS's MIP presolve costs more than it saves (benchmarks/RESULTS.md) — and to
+    HiGHS's own choice otherwise."""
     options: dict[str, Any] = {"mip_rel_gap": mip_gap, "output_flag": False}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
@@ -85,6 +89,9 @@ def solve(pm: PlanModel, mip_gap: float = 1e-3, time_limit: float | None = None,
             if found is not None:
                 STARTS[id(pm)] = found
                 warm = Path(tmp) / "start.sol"
+        chosen = presolve if presolve is not None else ("off" if warm is not None else None)
+        if chosen is not None:
+            options["presolve"] = chosen
         status, condition = pm.model.solve(
             solver_name="highs", io_api="direct", progress=False, warmstart_fn=warm,
             set_names=warm is not None, **options)
