@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,11 @@ def test_demo_runs_the_whole_round(tmp_path: Path) -> None:
     html = report.read_text(encoding="utf-8")
     assert "Need: offenders in the community" in html
     assert "Provenance" in html
+    # the secure step prepared the web workspace and reported what it holds
+    assert "Secure: proposals, contracts and assurance" in html
+    secure = json.loads((ws / "exports" / "secure" / "workspace.json").read_text())
+    assert secure["audit"]["ok"] and secure["organisations"]["probation_trust"] == 35
+    assert (ws / "web" / "db.sqlite3").exists()
     national = pd.read_csv(ws / "exports" / "profiles" / "national" / "risk_profile.csv")
     assert set(national["setting"]) == {"community", "custody"}
     assert (ws / "exports" / "profiles" / "by-provider" / "need_profile.csv").exists()

@@ -1,0 +1,77 @@
+"""The round's secure step: the web workspace prepared in its own process, summarised for
+the report, and prepared only once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from commissioning.web.report_section import render_secure
+from commissioning.web.step import SecureResult
+
+
+def summarise(workspace: Path, out: Path) -> dict[str, object]:
+    subprocess.run(
+        [sys.executable, "-m", "commissioning.web.round_summary", str(workspace), str(out),
+         "2012-11-15"],
+        check=True, capture_output=True, text=True,
+    )
+    return json.loads(out.read_text())  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    ws = tmp_path_factory.mktemp("secure")
+    return ws, summarise(ws, ws / "first.json")
+
+
+def test_the_summary_counts_what_the_workspace_holds(
+    prepared: tuple[Path, dict[str, object]],
+) -> None:
+    _, s = prepared
+    assert s["organisations"] == {
+        "assurance": 1, "commissioner": 1, "contracted_prison": 11, "partner": 16,
+        "probation_trust": 35, "public_prison": 124, "voluntary_sector": 4,
+    }
+    assert s["proposals"] == {"draft": 1, "submitted": 3}
+    # London's mentoring for low risk, low harm (with a rationale) and its self-esteem group
+    assert s["flags"] == {
+        "community 3": {"flags": 1, "with_rationale": 1, "proposals": 1},
+        "community 5": {"flags": 1, "with_rationale": 0, "proposals": 1},
+    }
+    assert s["contracts_total_price"] == "297700000.00"
+    assert s["audit"]["ok"] is True  # type: ignore[index]
+    # 2012-Q2 returns were due by 31 October 2012: none was received
+    assert s["assurance"]["returns"]["Overdue"] == 4  # type: ignore[index]
+
+
+def test_a_second_round_reuses_the_workspace_without_seeding_again(
+    prepared: tuple[Path, dict[str, object]],
+) -> None:
+    ws, first = prepared
+    again = summarise(ws, ws / "second.json")
+    assert again["audit"] == first["audit"]  # no new entry: nothing was created twice
+    assert again["proposals"] == first["proposals"]
+
+
+def test_the_report_section_shows_the_flags_contracts_and_chain(
+    prepared: tuple[Path, dict[str, object]],
+) -> None:
+    ws, s = prepared
+    context = SimpleNamespace(extras={"secure": SecureResult(s, None, 1.0, ws)})
+    html = render_secure(context)  # type: ignore[arg-type]
+    assert "Disinvest in ineffective services and interventions" in html
+    assert "£297.7M a year in all" in html
+    assert "SLA-LEI-2012" in html and "Service level agreement" in html
+    assert "chain verified" in html
+    assert f"commission serve --workspace {ws}" in html
+
+
+def test_a_workspace_that_cannot_be_prepared_is_reported_not_hidden(tmp_path: Path) -> None:
+    context = SimpleNamespace(extras={"secure": SecureResult(None, "disk full", 0.1, tmp_path)})
+    assert "could not be prepared: disk full" in render_secure(context)  # type: ignore[arg-type]
