@@ -46,7 +46,8 @@ def summarise(on: dt.date) -> dict[str, Any]:
         .order_by().values_list("intention").annotate(n=Count("proposal", distinct=True))
     ):
         flags[intention]["proposals"] = n
-    contracts = []
+    contracts: list[dict[str, Any]] = []
+    total = Decimal(0)
     returns: Counter[str] = Counter()
     for c in m.Contract.objects.select_related("provider").order_by("reference"):
         current = c.current_version
@@ -55,10 +56,9 @@ def summarise(on: dt.date) -> dict[str, Any]:
             "published": c.published, "version": current.number if current else None,
             "annual_operating_price": str(current.annual_operating_price) if current else None,
         })
+        total += current.annual_operating_price if current else Decimal(0)
         received = c.assurance_returns.values_list("period", flat=True)
         returns[str(return_status(c.starts, c.ends, received, on).state)] += 1
-    total = sum((Decimal(c["annual_operating_price"]) for c in contracts
-                 if c["annual_operating_price"]), Decimal(0))
     chain = audit.verify()
     return {
         "as_of": on.isoformat(),
