@@ -7,7 +7,7 @@ viewer — whoever is signed in, so it is the same page for everyone.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -23,10 +23,15 @@ from django.views.decorators.http import require_http_methods
 
 from commissioning.evidence.catalogue import load_catalogue
 from commissioning.plan.intentions import Intention, load_intentions
-from commissioning.policy.parameters import load_parameters
-from commissioning.publish.disclosure import SUPPRESSED
 from commissioning.web import audit, walls
 from commissioning.web import models as m
+from commissioning.web.assurance_rules import (
+    SUPPRESSED,
+    ReturnState,
+    is_small_cell,
+    return_status,
+    small_cell_threshold,
+)
 from commissioning.web.roles import Role
 
 #: Audit entries per page of the audit log.
@@ -43,23 +48,9 @@ def _intentions() -> tuple[Intention, ...]:
     return tuple(load_intentions())
 
 
-@lru_cache(maxsize=8)
-def small_cell_threshold(on: dt.date) -> int:
-    """``disclosure.small_cell_threshold`` in force on ``on`` (the published-tables rule)."""
-    return int(load_parameters().value("disclosure.small_cell_threshold", on))
-
-
 def published_figure(value: Any, people: int | None, threshold: int) -> Any:
-    """``value``, or ``*`` when it rests on 1 to threshold - 1 people (zero is shown), as in
-    :mod:`commissioning.publish.disclosure`."""
-    if people is not None and 0 < people < threshold:
-        return SUPPRESSED
-    return value
-
-
-def current_quarter(today: dt.date) -> str:
-    """The assurance period containing ``today``, written as returns are (``2012-Q3``)."""
-    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    """``value``, or ``*`` when it rests on 1 to threshold - 1 people (zero is shown)."""
+    return SUPPRESSED if is_small_cell(people, threshold) else value
 
 
 @require_http_methods(["GET"])
@@ -161,14 +152,25 @@ class Tile:
             return ""
 
 
+def _returns(viewer: walls.Viewer, contracts: list[m.Contract], on: dt.date) -> Counter[str]:
+    """How many contracts' latest quarterly self-audit returns are due, overdue or received
+    (the assurance rules: a return is due by the end of the month after its quarter)."""
+    received: dict[int, set[str]] = defaultdict(set)
+    for contract_id, period in (
+        walls.visible(viewer, m.AssuranceReturn)
+        .filter(kind=m.AssuranceReturn.Kind.SELF_AUDIT)
+        .values_list("contract_id", "period")
+    ):
+        received[contract_id].add(period)
+    return Counter(return_status(c.starts, c.ends, received[c.pk], on).state for c in contracts)
+
+
 def _dashboard_tiles(viewer: walls.Viewer) -> list[Tile]:
     proposals = walls.visible(viewer, m.Proposal)
     contracts = walls.visible(viewer, m.Contract)
     today = timezone.localdate()
-    live = contracts.filter(starts__lte=today, ends__gte=today)
-    period = current_quarter(today)
     if viewer.role == Role.PROVIDER:
-        returned = walls.visible(viewer, m.AssuranceReturn).filter(period=period)
+        returns = _returns(viewer, list(contracts), today)
         return [
             Tile(
                 "Draft proposals",
@@ -181,11 +183,8 @@ def _dashboard_tiles(viewer: walls.Viewer) -> list[Tile]:
                 "proposal-list",
             ),
             Tile("Contracts and SLAs", contracts.count(), "contract-list"),
-            Tile(
-                f"Assurance returns due for {period}",
-                live.exclude(pk__in=returned.values("contract_id")).count(),
-                "assurance-overview",
-            ),
+            Tile("Self-audit returns due", returns[ReturnState.DUE], "assurance-overview"),
+            Tile("Self-audit returns overdue", returns[ReturnState.OVERDUE], "assurance-overview"),
         ]
     if viewer.role == Role.COMMISSIONER:
         return [
@@ -205,7 +204,7 @@ def _dashboard_tiles(viewer: walls.Viewer) -> list[Tile]:
             Tile("Awards made", walls.visible(viewer, m.Award).count()),
         ]
     if viewer.role == Role.CONTRACT_MANAGER:
-        returned = walls.visible(viewer, m.AssuranceReturn).filter(period=period)
+        returns = _returns(viewer, list(contracts), today)
         return [
             Tile("Contracts and SLAs", contracts.count(), "contract-list"),
             Tile(
@@ -220,11 +219,7 @@ def _dashboard_tiles(viewer: walls.Viewer) -> list[Tile]:
                 .count(),
                 "assurance-overview",
             ),
-            Tile(
-                f"Live contracts without a return for {period}",
-                live.exclude(pk__in=returned.values("contract_id")).count(),
-                "assurance-overview",
-            ),
+            Tile("Overdue self-audit returns", returns[ReturnState.OVERDUE], "assurance-overview"),
         ]
     if viewer.role == Role.AUDITOR:
         return [
@@ -234,7 +229,7 @@ def _dashboard_tiles(viewer: walls.Viewer) -> list[Tile]:
             ),
         ]
     if viewer.role == Role.PARTNER:
-        return [Tile("Contracts shared with you", contracts.count(), "contract-list")]
+        return [Tile("Contracts shared with you or published", contracts.count(), "contract-list")]
     return []
 
 
