@@ -86,3 +86,15 @@ def test_a_year_the_forecasts_do_not_cover_leaves_the_parameter_in_force() -> No
     partial = _community(100_000, 101_000)
     partial = partial[partial["quarter"] != "2011Q2"]
     assert demand_growth_from_forecasts(partial, None) == {}
+
+
+def test_the_round_plans_on_the_demand_step_only_when_the_parameter_says_so() -> None:
+    from commissioning.plan.inputs import PlanSettings, demand_from_forecasts
+
+    params = load_parameters()
+    assert demand_from_forecasts(params) is False
+    value = dict(params.value("plan.statutory_demand_growth"))
+    on = params.with_overrides({"plan.statutory_demand_growth": {
+        "2012-04-01": {**value, "from_demand_step": True}}})
+    assert demand_from_forecasts(on) is True
+    assert set(PlanSettings.from_parameters(on).demand_growth) == {"community", "custody"}

@@ -92,7 +92,8 @@ class PlanSettings:
                         params.value("plan.sentence_delivery_efficiency", when).items()},
             custody_population=None if population is None else float(population),
             demand_growth={k: float(v) for k, v in
-                           params.value("plan.statutory_demand_growth", when).items()},
+                           params.value("plan.statutory_demand_growth", when).items()
+                           if k in ("community", "custody")},
             growth=float(limits["growth"]),
             new_share=float(limits["new_share"]),
             shrink=float(limits["shrink"]),
@@ -206,6 +207,13 @@ def _price(service_id: str, entry: Mapping[str, Any], catalogue_price: float | N
             "catalogue entry"
         )
     return float(own)
+
+
+def demand_from_forecasts(params: ParameterSet, when: dt.date = DEFAULT_DATE) -> bool:
+    """Whether the round plans on the demand step's projections (``from_demand_step`` in
+    ``plan.statutory_demand_growth``) rather than the parameter's own growth figures."""
+    value = params.value("plan.statutory_demand_growth", when)
+    return bool(value.get("from_demand_step", False)) if isinstance(value, Mapping) else False
 
 
 def _financial_year_quarters(year: int) -> set[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from commissioning.plan.baseline import BaselineError
-from commissioning.plan.inputs import demand_growth_from_forecasts
+from commissioning.plan.inputs import demand_from_forecasts, demand_growth_from_forecasts
 from commissioning.plan.run import PlanResult, plan_workspace, write_plan
 from commissioning.steps import RoundStep, StepContext, register_step
 
@@ -32,7 +32,10 @@ class PlanStepResult:
 
 def demand_growth(ctx: StepContext) -> dict[str, float]:
     """Statutory demand growth per setting from the demand step's forecasts, when it has run
-    in this round (else empty: ``plan.statutory_demand_growth`` stands)."""
+    in this round and ``plan.statutory_demand_growth`` says ``from_demand_step`` (else empty:
+    the parameter's figures stand)."""
+    if not demand_from_forecasts(ctx.parameters, ctx.when):
+        return {}
     demand = ctx.results.get("demand")
     community = getattr(demand, "community", None)
     prison = getattr(demand, "prison", None)
