@@ -87,6 +87,7 @@ def generate(
     timings, and the query counts of the measured pages."""
     # What ``commission serve`` does before serving (cli.cmd_web.setup_django), without
     # importing the whole command line: the settings read these at import.
+    (workspace / "web").mkdir(parents=True, exist_ok=True)
     os.environ["COMMISSIONING_WORKSPACE"] = str(workspace.resolve())
     if database_url:
         os.environ["COMMISSIONING_DATABASE_URL"] = database_url
@@ -538,7 +539,9 @@ def measure(label: str, database_url: str | None, args: argparse.Namespace) -> l
         ]
         if database_url:
             command += ["--database-url", database_url]
-        generated = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+        generated = subprocess.run(command, env=env, check=False, capture_output=True, text=True)
+        if generated.returncode != 0:
+            raise SystemExit(f"generating the data failed:\n{generated.stderr}")
         report = json.loads(generated.stdout.strip().splitlines()[-1])
         print(
             f"\n== {label}: {report['providers']} providers, {report['proposals']:,} proposals, "
@@ -670,6 +673,8 @@ def main() -> None:
                 results += measure("PostgreSQL", url, args)
         else:
             print("\nPostgreSQL not measured: give --postgres URL or --start-postgres")
+    if not results:
+        raise SystemExit("nothing measured")
     print()
     print(table(results))
     print(f"\nwhole run: {time.monotonic() - began:.0f} s")
