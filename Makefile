@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python benchmarks/demand.py
 	$(BIN)/python benchmarks/plan.py
 	$(BIN)/python benchmarks/review.py
+	$(BIN)/python benchmarks/web_load.py
 
 clean:
 	rm -rf $(VENV) $(WORKSPACE) .mypy_cache .ruff_cache .pytest_cache
