@@ -22,9 +22,11 @@ For each database:
    off — in a subprocess. Its first-run demo seed is skipped because the commissioner exists.
 4. **Sessions.** A provider and the commissioner sign in by a real POST to ``/sign-in/`` (CSRF
    token from the form); the session cookies are handed to locust.
-5. **Load.** ``locust --headless`` once per page: ``--users`` simulated people asking without
-   pause for ``--duration`` seconds each on kept-alive connections. A response that is not the
-   expected page (e.g. "5,000 proposals" in the list's caption) counts as a failure. Pages:
+5. **Load.** Locust, used as a library in one subprocess (``benchmarks/web_locustfile.py``),
+   one page after another: ``--users`` simulated people asking without pause on kept-alive
+   connections, ``--warmup`` seconds not counted, then ``--duration`` seconds measured. A
+   response that is not the expected page (e.g. "5,000 proposals" in the list's caption)
+   counts as a failure. Pages:
 
    - baseline: a static file (WhiteNoise) and the public home page (one query, the full
      layout) — measured on the same server in the same session;
