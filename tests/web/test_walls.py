@@ -217,3 +217,11 @@ def test_a_deactivated_user_sees_only_what_the_public_sees(world: World) -> None
     user.is_active = False
     user.save()
     assert titles(world, "provider_a") == set()
+
+
+def test_a_published_contract_shared_with_several_partners_is_listed_once(world: World) -> None:
+    other = m.Organisation.objects.create(name="Another PCC", kind="partner")
+    world.contracts["a_published"].shared_with.add(world.orgs["partner"], other)
+    seen = list(walls.visible(world.users["partner"], m.Contract))
+    assert sorted(c.reference for c in seen) == ["CON-B", "SLA-A"]
+    assert walls.visible(AnonymousUser(), m.Contract).count() == 1

@@ -208,7 +208,26 @@ def visible(who: Any, model: type[M] | QuerySet[M]) -> QuerySet[M]:
     rule = READ_RULES.get(qs.model)
     if rule is None:
         raise LookupError(f"no ethical-wall rule for {qs.model.__name__}: add one to READ_RULES")
-    return qs.filter(rule(v)).distinct()
+    condition = rule(v)
+    # Only a rule that crosses a to-many relation (sharing) can repeat a row; DISTINCT over
+    # every column elsewhere would cost the long lists dearly (benchmarks/web_load.py).
+    if _crosses_to_many(condition):
+        return qs.filter(pk__in=qs.filter(condition).values("pk"))
+    return qs.filter(condition)
+
+
+#: Lookups through to-many relations used by the rules above.
+TO_MANY = ("shared_with",)
+
+
+def _crosses_to_many(condition: Q) -> bool:
+    for child in condition.children:
+        if isinstance(child, Q):
+            if _crosses_to_many(child):
+                return True
+        elif isinstance(child, tuple) and any(p in TO_MANY for p in str(child[0]).split("__")):
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------

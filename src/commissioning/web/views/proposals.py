@@ -44,9 +44,10 @@ PAGE_SIZE = 50
 GET_POST = require_http_methods(["GET", "POST"])
 
 
-def _price() -> ExpressionWrapper:  # type: ignore[type-arg]
+def _price(prefix: str = "lines__") -> ExpressionWrapper:  # type: ignore[type-arg]
+    """A line's price (unit price × volume), from a proposal (``lines__``) or a line ("")."""
     return ExpressionWrapper(
-        F("lines__unit_price") * F("lines__volume"),
+        F(f"{prefix}unit_price") * F(f"{prefix}volume"),
         output_field=DecimalField(max_digits=18, decimal_places=2),
     )
 
@@ -71,13 +72,24 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     proposals = (
         walls.visible(viewer, m.Proposal)
         .select_related("round", "provider")
-        .annotate(price=Sum(_price()))
         .order_by("-updated_at", "pk")
     )
     status = request.GET.get("status", "")
     if status in m.Proposal.Status.values:
         proposals = proposals.filter(status=status)
     page = Paginator(proposals, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Prices for this page only (grouping every visible proposal made the list slow).
+    on_page = list(page.object_list)
+    prices = dict(
+        m.ProposalLine.objects.filter(proposal__in=[p.pk for p in on_page])
+        .order_by()
+        .values_list("proposal")
+        .annotate(total=Sum(_price("")))
+        .values_list("proposal", "total")
+    )
+    for proposal in on_page:
+        proposal.price = prices.get(proposal.pk)
+    page.object_list = on_page
     open_rounds = walls.visible(viewer, m.CommissioningRound).filter(
         status=m.CommissioningRound.Status.OPEN
     )
