@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, URLPattern, URLResolver, path, reverse
@@ -196,8 +196,7 @@ def _dashboard_tiles(viewer: walls.Viewer) -> list[Tile]:
             Tile(
                 "Proposals with flags",
                 proposals.filter(status=m.Proposal.Status.SUBMITTED)
-                .annotate(n=Count("flags"))
-                .filter(n__gt=0)
+                .filter(Exists(m.ProposalFlag.objects.filter(proposal=OuterRef("pk"))))
                 .count(),
                 "proposal-list",
             ),
