@@ -481,3 +481,39 @@ def test_api_operation(world: MatrixWorld, operation: str, role: str) -> None:
         failures += [f"{method} {url} ({instance}): {p}" for p in problems]
     if failures:
         pytest.fail(f"{role} on {operation}:\n" + "\n".join(failures), pytrace=False)
+
+
+#: For the cross-record check: whose parent record, with whose child records, as whom.
+MISMATCHED = {
+    "proposal": ("own draft", "other draft", "provider"),
+    "contract": ("own", "other", "commissioner"),
+}
+
+
+def _children(name: str) -> list[str]:
+    """The URL's parameters that name a record within the first (not its version number)."""
+    converters = declared_urls()[name].replace(">", "<").split("<")[1::2]
+    return [c.split(":")[-1] for c in converters[1:] if not c.endswith(":number")]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n for n in PAGE_NAMES if n in PAGES and PAGES[n].subject in MISMATCHED and _children(n)],
+)
+def test_a_child_record_of_another_parent_is_not_found(world: MatrixWorld, name: str) -> None:
+    """A URL naming one's own record with another's child (a line, a risk, a partner...) is
+    refused as not found and changes nothing: children are looked up within their parent."""
+    subject = PAGES[name].subject
+    parent, child, role = MISMATCHED[subject]
+    params = {**world.params[subject][child], "pk": world.params[subject][parent]["pk"]}
+    visitor = Visitor(world, role)
+    url = _page_url(name, params)
+    failures = []
+    for method in ("GET", "POST"):
+        answer = visitor.ask(method, url, {} if method == "POST" else None)
+        if answer.status not in (404, 405) or (method == "POST" and answer.status != 404):
+            failures.append(f"{method} {url}: answered {answer.status}, expected 404")
+        if answer.changed:
+            failures.append(f"{method} {url}: changed the database")
+    if failures:
+        pytest.fail("\n".join(failures), pytrace=False)
