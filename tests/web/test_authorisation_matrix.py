@@ -84,9 +84,13 @@ PROPOSAL_WRITE = (
     "login | ok 403 404 404 | 404 403 404 403 | 404 403 404 403 | 404 403 404 403 | 404"
 )
 PROPOSAL_READ = "login | ok ok 404 404 | 404 ok 404 ok | 404 ok 404 ok | 404 ok 404 ok | 404"
-# Contract-side writes: commissioners and contract managers; the provider reads its own; the
-# partner reads what is shared with it and what is published, but never writes.
-CONTRACT_WRITE = "login | 403 404 404 | ok | ok | 403 | 403 404 403"
+# Contract-side writes: commissioners and contract managers; the provider reads its own and, like
+# everyone, a published one; the partner reads what is shared with it and what is published;
+# neither writes.
+CONTRACT_WRITE = "login | 403 404 403 | ok | ok | 403 | 403 404 403"
+# A contract's assurance pages: another provider's published contract is visible, but its
+# management is not (404).
+ASSURANCE_WRITE = "login | 403 404 404 | ok | ok | 403 | 403 404 403"
 # Writes to a contract's draft version (and its lines and targets), which only the provider and
 # the commissioning side can see.
 DRAFT_VERSION_WRITE = "login | 403 404 404 | ok | ok | 403 | 404"
@@ -140,12 +144,11 @@ PAGES: dict[str, Rule] = {
     "competition-moderate": rule(
         "proposal", "login | 404 | 404 ok 404 ok | 404 403 404 403 | 404 403 404 403 | 404"
     ),
-    # contracts.py. A provider sees only its own contracts (not even another's published one:
-    # that is on the transparency page); the partner sees shared and published ones, agreed
-    # versions only.
+    # contracts.py. A provider sees its own contracts and, like everyone, published ones (their
+    # agreed versions only); the partner sees shared and published ones, agreed versions only.
     "contract-list": rule("none", ANYONE, None),
     "contract-create": rule("none", "login | 403 | ok | ok | 403 | 403"),
-    "contract-detail": rule("contract", "404 404 ok | ok 404 404 | ok | ok | ok | ok 404 ok", None),
+    "contract-detail": rule("contract", "404 404 ok | ok 404 ok | ok | ok | ok | ok 404 ok", None),
     "contract-version-draft": rule("contract", NO_GET, CONTRACT_WRITE),
     "contract-version": rule("contract", "404 | ok 404 404 | ok | ok | ok | 404", None),
     "contract-version-price": rule("contract", NO_GET, DRAFT_VERSION_WRITE),
@@ -163,11 +166,11 @@ PAGES: dict[str, Rule] = {
     "assurance-overview": rule("none", "login | ok | ok | ok | ok | 403", None),
     "assurance-contract": rule("contract", "login | ok 404 404 | ok | ok | ok | 403", None),
     "assurance-return": rule("contract", "login | ok 404 404 | 403 | 403 | 403 | 403 404 403"),
-    "assurance-audit": rule("contract", CONTRACT_WRITE),
+    "assurance-audit": rule("contract", ASSURANCE_WRITE),
     "assurance-audit-opinion": rule("contract", ASSURANCE_RECORD_WRITE),
-    "assurance-risk": rule("contract", CONTRACT_WRITE),
+    "assurance-risk": rule("contract", ASSURANCE_WRITE),
     "assurance-risk-edit": rule("contract", ASSURANCE_RECORD_WRITE),
-    "assurance-performance": rule("contract", CONTRACT_WRITE),
+    "assurance-performance": rule("contract", ASSURANCE_WRITE),
     # ratings: a provider sees its own unpublished rating, never another's.
     "rating-list": rule("none", ANYONE, None),
     "rating-create": rule("none", "login | 403 | ok | ok | 403 | 403"),
@@ -194,7 +197,7 @@ API: dict[str, Rule] = {
     "GET /api/proposals/{proposal_id}/flags": rule("proposal", PROPOSAL_READ),
     "GET /api/contracts": rule("none", ANYONE),
     "GET /api/contracts/{contract_id}": rule(
-        "contract", "404 404 ok | ok 404 404 | ok | ok | ok | ok 404 ok"
+        "contract", "404 404 ok | ok 404 ok | ok | ok | ok | ok 404 ok"
     ),
     "GET /api/transparency/contracts": rule("none", ANYONE),
     # answers as the public, whoever asks

@@ -34,7 +34,7 @@ def references(client: Client) -> set[str]:
     ("name", "expected"),
     [
         ("provider", {"SLA-EXA"}),
-        ("other_provider", {"CON-EXT"}),
+        ("other_provider", {"CON-EXT", "SLA-EXA"}),  # its own, and what is published
         ("partner", {"CON-EXT", "SLA-EXA"}),  # shared with them, and what is published
         ("contract_manager", {"SLA-EXA", "CON-EXT"}),
         ("auditor", {"SLA-EXA", "CON-EXT"}),

@@ -67,7 +67,7 @@ def test_the_budget_envelope_is_visible_to_the_commissioning_side(world: World) 
     ("name", "expected"),
     [
         ("provider_a", {"SLA-A"}),
-        ("provider_b", {"CON-B"}),
+        ("provider_b", {"CON-B", "SLA-A"}),  # its own, and the published one like everyone
         ("partner", {"CON-B", "SLA-A"}),  # shared with them, and the published one
         ("public", {"SLA-A"}),
         ("commissioner", {"SLA-A", "CON-B"}),
@@ -87,6 +87,10 @@ def test_the_public_and_partners_see_only_agreed_versions(world: World) -> None:
     assert {(v.contract.reference, v.number) for v in partner} == {("CON-B", 1), ("SLA-A", 1)}
     provider = walls.visible(world.users["provider_a"], m.ContractVersion)
     assert {(v.contract.reference, v.number) for v in provider} == {("SLA-A", 1), ("SLA-A", 2)}
+    other = walls.visible(world.users["provider_b"], m.ContractVersion)
+    # its own draft, but of another provider's published contract only the agreed version
+    assert {(v.contract.reference, v.number) for v in other} == {
+        ("CON-B", 1), ("CON-B", 2), ("SLA-A", 1)}
 
 
 @pytest.mark.parametrize(

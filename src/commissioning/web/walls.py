@@ -125,9 +125,10 @@ def _contracts(path: str, *, partner: bool, public: bool) -> ReadRule:
     def rule(v: Viewer) -> Q:
         if v.commissioning_side:
             return EVERYTHING
-        if v.role == Role.PROVIDER and v.organisation is not None:
-            return Q(**{owner: v.organisation})
         published = Q(**{f"{path}published": True}) if public else NOTHING
+        if v.role == Role.PROVIDER and v.organisation is not None:
+            # Their own, and — like everyone — what is published.
+            return Q(**{owner: v.organisation}) | published
         if v.role == Role.PARTNER and partner and v.organisation is not None:
             # Partners see what is shared with them and, like everyone, what is published.
             return Q(**{f"{path}shared_with": v.organisation}) | published
@@ -137,15 +138,21 @@ def _contracts(path: str, *, partner: bool, public: bool) -> ReadRule:
 
 
 def _versions(path: str) -> ReadRule:
-    """Versions (and their lines/targets): the public and partners see agreed versions only."""
+    """Versions (and their lines/targets): only a contract's provider and the commissioning side
+    see drafts; everyone else sees the agreed versions of what they may see."""
     base = _contracts(f"{path}contract__", partner=True, public=True)
     status = f"{path}status"
 
+    agreed = Q(**{status: m.ContractVersion.Status.AGREED})
+
     def rule(v: Viewer) -> Q:
-        q = base(v)
-        if v.commissioning_side or v.role == Role.PROVIDER:
-            return q
-        return q & Q(**{status: m.ContractVersion.Status.AGREED})
+        if v.commissioning_side:
+            return EVERYTHING
+        if v.role == Role.PROVIDER and v.organisation is not None:
+            # Drafts of their own contracts; of others', only what the public sees.
+            own = Q(**{f"{path}contract__provider": v.organisation})
+            return own | (Q(**{f"{path}contract__published": True}) & agreed)
+        return base(v) & agreed
 
     return rule
 
@@ -440,4 +447,29 @@ def require_commissioning_side(request: HttpRequest, what: str) -> Viewer:
         record_denial(request, v, "view", request.path, f"{what} is commissioning information")
         raise Http404("No such page.")
     return v
+
+
+def managed_contracts(who: Any) -> QuerySet[m.Contract]:
+    """Contracts whose management pages — assurance returns, audits, risks — the viewer may open:
+    a provider only its own (another's published contract is visible to it, but its management
+    stays between that provider and the commissioner); anyone else, the contracts they see."""
+    v = who if isinstance(who, Viewer) else viewer_of(who)
+    contracts = visible(v, m.Contract)
+    if v.role == Role.PROVIDER and v.organisation is not None:
+        return contracts.filter(provider=v.organisation)
+    # Others see what they may see; the management records' own rules then refuse (403) or
+    # show nothing to partners and the public.
+    return contracts
+
+
+def get_managed_contract_or_404(request: HttpRequest, pk: int) -> m.Contract:
+    """A contract from :func:`managed_contracts`, else 404 (recorded when it exists)."""
+    v = viewer_of(request.user)
+    try:
+        return managed_contracts(v).get(pk=pk)
+    except m.Contract.DoesNotExist:
+        if m.Contract.objects.filter(pk=pk).exists():
+            record_denial(request, v, "view", f"Contract {pk} management",
+                          "another organisation's contract management")
+        raise Http404("No contract found.") from None
 

@@ -13,7 +13,7 @@ from ninja.security import django_auth
 from commissioning.web import models as m
 from commissioning.web.api.common import Code, Id, LongText, responses
 from commissioning.web.assurance_rules import Quarter
-from commissioning.web.walls import get_visible_or_404, require, visible
+from commissioning.web.walls import get_managed_contract_or_404, require, visible
 
 router = Router(tags=["assurance"])
 
@@ -61,7 +61,7 @@ def _return_out(r: m.AssuranceReturn) -> ReturnOut:
     "/contracts/{contract_id}/returns", response=responses(list[ReturnOut]), auth=django_auth
 )
 def list_returns(request: HttpRequest, contract_id: Id) -> list[ReturnOut]:
-    contract = get_visible_or_404(request, m.Contract, pk=contract_id)
+    contract = get_managed_contract_or_404(request, contract_id)
     returns = visible(request.user, m.AssuranceReturn).filter(contract=contract)
     return [_return_out(r) for r in returns.select_related("submitted_by")]
 
@@ -73,7 +73,7 @@ def create_return(
     request: HttpRequest, contract_id: Id, payload: ReturnIn
 ) -> Status[ReturnOut]:
     """A self-audit return or assurance statement for a quarter (the provider, own contracts)."""
-    contract = get_visible_or_404(request, m.Contract, pk=contract_id)
+    contract = get_managed_contract_or_404(request, contract_id)
     record = m.AssuranceReturn(contract=contract)
     require(request, "create", record)
     if payload.kind not in m.AssuranceReturn.Kind.values:

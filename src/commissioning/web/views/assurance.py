@@ -46,6 +46,7 @@ from commissioning.web.roles import PROVIDER_KINDS
 from commissioning.web.walls import (
     Viewer,
     can,
+    get_managed_contract_or_404,
     get_visible_or_404,
     require,
     require_view,
@@ -160,7 +161,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 @login_required
 def contract_assurance(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = require_view(request, m.AssuranceReturn)
-    contract = get_visible_or_404(request, m.Contract, pk=pk)
+    contract = get_managed_contract_or_404(request, pk)
     on = _as_at(request)
     returns = visible(request.user, m.AssuranceReturn).filter(contract=contract)
     current = (
@@ -216,7 +217,7 @@ def _form_page(
 @login_required
 def return_create(request: HttpRequest, pk: int) -> HttpResponse:
     """A provider's self-audit return or assurance statement for its own contract."""
-    contract = get_visible_or_404(request, m.Contract, pk=pk)
+    contract = get_managed_contract_or_404(request, pk)
     draft = m.AssuranceReturn(contract=contract)
     require(request, "create", draft)
     form = AssuranceReturnForm(request.POST or None, instance=draft)
@@ -231,7 +232,7 @@ def return_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def audit_create(request: HttpRequest, pk: int) -> HttpResponse:
-    contract = get_visible_or_404(request, m.Contract, pk=pk)
+    contract = get_managed_contract_or_404(request, pk)
     require(request, "create", m.ExternalAudit)
     form = ExternalAuditForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -246,7 +247,7 @@ def audit_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def audit_opinion(request: HttpRequest, pk: int, audit: int) -> HttpResponse:
-    contract = get_visible_or_404(request, m.Contract, pk=pk)
+    contract = get_managed_contract_or_404(request, pk)
     record = get_visible_or_404(request, m.ExternalAudit, pk=audit, contract=contract)
     require(request, "change", record)
     form = AuditOpinionForm(request.POST or None, instance=record)
@@ -259,7 +260,7 @@ def audit_opinion(request: HttpRequest, pk: int, audit: int) -> HttpResponse:
 
 @login_required
 def risk_create(request: HttpRequest, pk: int) -> HttpResponse:
-    contract = get_visible_or_404(request, m.Contract, pk=pk)
+    contract = get_managed_contract_or_404(request, pk)
     require(request, "create", m.RiskEntry)
     form = RiskEntryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -273,7 +274,7 @@ def risk_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def risk_edit(request: HttpRequest, pk: int, risk: int) -> HttpResponse:
-    contract = get_visible_or_404(request, m.Contract, pk=pk)
+    contract = get_managed_contract_or_404(request, pk)
     record = get_visible_or_404(request, m.RiskEntry, pk=risk, contract=contract)
     require(request, "change", record)
     form = RiskEntryForm(request.POST or None, instance=record)
@@ -287,7 +288,7 @@ def risk_edit(request: HttpRequest, pk: int, risk: int) -> HttpResponse:
 @login_required
 def performance_create(request: HttpRequest, pk: int) -> HttpResponse:
     """A result against one of the current agreed version's target levels."""
-    contract = get_visible_or_404(request, m.Contract, pk=pk)
+    contract = get_managed_contract_or_404(request, pk)
     require(request, "create", m.PerformanceRecord)
     current = (
         visible(request.user, m.ContractVersion)
