@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -58,7 +60,20 @@ def _fuzz(
             raise
 
 
+@pytest.fixture
+def connections_kept_open() -> Any:
+    """Keep the test's database connection across requests, as Django's test client does: the
+    WSGI handler closes connections after each request, which ends the test's transaction on
+    PostgreSQL (``CONN_MAX_AGE``)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.mark.parametrize("who", ["public", "provider"])
+@pytest.mark.usefixtures("connections_kept_open")
 def test_no_api_operation_fails_or_breaks_its_schema(people: People, who: str) -> None:
     build_contracts(people.orgs)
     rnd = m.CommissioningRound.objects.create(year="2013-14", title="Round", status="open")
