@@ -199,18 +199,7 @@ def generate(
         lines = m.ProposalLine.objects.bulk_create(lines, batch_size=2000)
         by_proposal: dict[int, list[LineFacts]] = {}
         for line in lines:
-            by_proposal.setdefault(line.proposal_id, []).append(
-                LineFacts(
-                    line.pk,
-                    line.service_id,
-                    line.setting,
-                    line.offence_group,
-                    line.risk_tier,
-                    line.harm,
-                    line.women_only,
-                    line.rationale,
-                )
-            )
+            by_proposal.setdefault(line.proposal_id, []).append(LineFacts.of(line))
         catalogue, rules = catalogue_by_id(), rules_on(round_date(rnd.year))
         flags = [
             m.ProposalFlag(

@@ -18,6 +18,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from commissioning.policy.parameters import load_parameters
+from commissioning.publish.disclosure import SUPPRESSED
 
 # ---------------------------------------------------------------------------------------------
 # Quarters and returns
@@ -158,8 +159,6 @@ def is_small_cell(people: int | None, threshold: int) -> bool:
     :mod:`commissioning.publish.disclosure`."""
     return people is not None and 0 < people < threshold
 
-
-SUPPRESSED = "*"
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from commissioning.plan.intentions import GROUP_LABELS, Intention, Intentions, l
 from commissioning.policy.parameters import ParameterSet, load_parameters
 
 if TYPE_CHECKING:
-    from commissioning.web.models import Proposal, ProposalFlag
+    from commissioning.web.models import Proposal, ProposalFlag, ProposalLine
 
 #: The catalogue's category for services with no effect, or that may increase reoffending.
 INEFFECTIVE = "no_effect"
@@ -65,6 +65,12 @@ class LineFacts:
     harm: str
     women_only: bool
     rationale: str = ""
+
+    @classmethod
+    def of(cls, line: ProposalLine) -> LineFacts:
+        """The facts of a stored proposal line."""
+        return cls(line.pk, line.service_id, line.setting, line.offence_group, line.risk_tier,
+                   line.harm, line.women_only, line.rationale)
 
 
 @dataclass(frozen=True)
@@ -332,16 +338,7 @@ def refresh_flags(proposal: Proposal, when: dt.date) -> list[ProposalFlag]:
     from commissioning.web.profiling import population
 
     lines = [
-        LineFacts(
-            line.pk,
-            line.service_id,
-            line.setting,
-            line.offence_group,
-            line.risk_tier,
-            line.harm,
-            line.women_only,
-            line.rationale,
-        )
+        LineFacts.of(line)
         for line in proposal.lines.all()
     ]
     findings = check_proposal(

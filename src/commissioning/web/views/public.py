@@ -23,10 +23,10 @@ from django.views.decorators.http import require_http_methods
 
 from commissioning.evidence.catalogue import load_catalogue
 from commissioning.plan.intentions import Intention, load_intentions
+from commissioning.publish.disclosure import SUPPRESSED
 from commissioning.web import audit, walls
 from commissioning.web import models as m
 from commissioning.web.assurance_rules import (
-    SUPPRESSED,
     ReturnState,
     is_small_cell,
     return_status,
