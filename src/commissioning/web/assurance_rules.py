@@ -149,6 +149,12 @@ def standing(actual: Decimal, target: Decimal | None, direction: str | None) -> 
 
 
 @lru_cache(maxsize=8)
+def high_risk_score(on: dt.date) -> int:
+    """The dated policy parameter ``secure.high_risk_score`` in force on ``on``."""
+    return int(load_parameters().value("secure.high_risk_score", on))
+
+
+@lru_cache(maxsize=8)
 def small_cell_threshold(on: dt.date) -> int:
     """The dated policy parameter ``disclosure.small_cell_threshold`` in force on ``on``."""
     return int(load_parameters().value("disclosure.small_cell_threshold", on))

@@ -27,7 +27,7 @@ def summarise(on: dt.date) -> dict[str, Any]:
 
     from commissioning.web import audit
     from commissioning.web import models as m
-    from commissioning.web.assurance_rules import ReturnState, return_status
+    from commissioning.web.assurance_rules import ReturnState, high_risk_score, return_status
 
     orgs = Counter(m.Organisation.objects.values_list("kind", flat=True))
     rounds = [
@@ -75,7 +75,8 @@ def summarise(on: dt.date) -> dict[str, Any]:
             "open_action_plans": m.ActionPlan.objects.filter(status="open").count(),
             "audits_limited_or_none": m.ExternalAudit.objects.filter(
                 opinion__in=("limited", "none")).count(),
-            "high_risks": sum(1 for r in m.RiskEntry.objects.all() if r.score >= 15),
+            "high_risks": sum(1 for r in m.RiskEntry.objects.all()
+                              if r.score >= high_risk_score(on)),
         },
         "ratings": dict(sorted(Counter(
             m.Rating.objects.values_list("level", flat=True)).items())),

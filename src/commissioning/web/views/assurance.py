@@ -30,6 +30,7 @@ from commissioning.web import models as m
 from commissioning.web.assurance_rules import (
     PerformanceLine,
     ReturnStatus,
+    high_risk_score,
     performance_line,
     return_status,
     small_cell_threshold,
@@ -53,9 +54,6 @@ from commissioning.web.walls import (
     visible,
 )
 
-#: A risk scoring 15 or more of 25 (likelihood × impact) is high: the red zone of the usual
-#: 5 × 5 risk matrix (HM Treasury, The Orange Book: Management of Risk, annex 'risk matrix').
-HIGH_RISK_SCORE = 15
 #: External audit opinions that call for the commissioner's attention.
 WEAK_OPINIONS = (m.ExternalAudit.Opinion.LIMITED, m.ExternalAudit.Opinion.NONE)
 
@@ -132,7 +130,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     risks = [
         r
         for r in visible(request.user, m.RiskEntry).select_related("contract")
-        if r.score >= HIGH_RISK_SCORE
+        if r.score >= high_risk_score(on)
     ]
     rows = [
         PortfolioRow(
@@ -153,7 +151,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "open_plans": plans.select_related("contract"),
             "weak_audits": audits.select_related("contract"),
             "high_risks": sorted(risks, key=lambda r: -r.score),
-            "high_risk_score": HIGH_RISK_SCORE,
+            "high_risk_score": high_risk_score(on),
         },
     )
 
@@ -187,7 +185,7 @@ def contract_assurance(request: HttpRequest, pk: int) -> HttpResponse:
         "returns": returns.select_related("submitted_by"),
         "audits": visible(request.user, m.ExternalAudit).filter(contract=contract),
         "risks": risks,
-        "high_risk_score": HIGH_RISK_SCORE,
+        "high_risk_score": high_risk_score(on),
         "performance": performance,
         "withheld": any(line.withheld for line in performance),
         "threshold": small_cell_threshold(timezone.localdate()),
