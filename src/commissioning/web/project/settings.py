@@ -50,7 +50,9 @@ def database_from_url(url: str | None) -> dict[str, Any]:
     parts = urlparse(url)
     if parts.scheme not in ("postgres", "postgresql"):
         raise ValueError(
-            f"COMMISSIONING_DATABASE_URL must start with postgresql:// (got {parts.scheme}://)"
+            "the database URL (--database-url or COMMISSIONING_DATABASE_URL) must start with "
+            f"postgresql:// (got {parts.scheme}://): only SQLite (the default) and PostgreSQL "
+            "are supported"
         )
     query = parse_qs(parts.query)
     host = query.get("host", [parts.hostname or ""])[0]
