@@ -14,7 +14,7 @@ import typer
 
 from commissioning.cli.app import EXIT_FAILURE, BadInput, app, console, out
 from commissioning.cli.common import WorkspaceOption
-from commissioning.web.setup import DatabaseUrlError, prepare, setup_django
+from commissioning.web.setup import DatabaseUrlError, holds_real_data, prepare, setup_django
 
 DatabaseOption = typer.Option(
     None,
@@ -56,7 +56,13 @@ def serve_command(
         out.print(accounts_file.read_text(encoding="utf-8"), highlight=False, soft_wrap=True)
         out.print(f"(also in {accounts_file}, readable by you only)", highlight=False)
     else:
-        out.print("This database was seeded elsewhere: its demo accounts are not listed here.")
+        out.print(
+            "This workspace holds real (not synthetic) data, so no demo organisations, people or "
+            "bids were added; or its database was seeded elsewhere and its demo accounts are not "
+            "listed here. See docs/web.md, 'Your own organisations and people'."
+            if holds_real_data(workspace)
+            else "This database was seeded elsewhere: its demo accounts are not listed here."
+        )
     if not _static_built():
         console.print(
             "[yellow]warning:[/] the GOV.UK Frontend files are not built: run `make static`."

@@ -4,6 +4,7 @@ audit verify`` and the round's *secure* step."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -58,9 +59,21 @@ def demo_accounts_text(password: str, accounts: list[tuple[str, str, str]]) -> s
     return "\n".join(lines) + "\n"
 
 
+def holds_real_data(workspace: Path) -> bool:
+    """Whether the workspace's assessments were imported with a real key (not the synthetic
+    data's demo key): such a workspace never gets the demo organisations, people and bids."""
+    manifest = workspace / "inputs" / "assessments.manifest.json"
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("demo_key") is not True
+
+
 def prepare(workspace: Path, database_url: str | None = None) -> Path:
-    """Migrate the database and seed the demo data on the first run only. Returns the file that
-    lists the demo accounts and their password (0600)."""
+    """Migrate the database and, on the first run of a new or synthetic workspace only, seed the
+    demo data. Returns the file that lists the demo accounts and their password (0600); it does
+    not exist when nothing was seeded."""
     web = setup_django(workspace, database_url)
     from django.core.management import call_command
 
@@ -68,6 +81,8 @@ def prepare(workspace: Path, database_url: str | None = None) -> Path:
 
     call_command("migrate", interactive=False, verbosity=0)
     accounts_file = web / "demo-accounts.txt"
+    if holds_real_data(workspace):
+        return accounts_file
     seeded = seed_demo()
     if seeded.created and seeded.password is not None:
         rows = [(a.username, a.role, a.organisation) for a in seeded.accounts]
