@@ -75,3 +75,14 @@ def test_the_report_section_shows_the_flags_contracts_and_chain(
 def test_a_workspace_that_cannot_be_prepared_is_reported_not_hidden(tmp_path: Path) -> None:
     context = SimpleNamespace(extras={"secure": SecureResult(None, "disk full", 0.1, tmp_path)})
     assert "could not be prepared: disk full" in render_secure(context)  # type: ignore[arg-type]
+
+
+def test_a_workspace_of_real_data_is_reported_without_demo_wording(
+    prepared: tuple[Path, dict[str, object]],
+) -> None:
+    ws, s = prepared
+    assert s["demo"] is True
+    real = {**s, "demo": False}
+    context = SimpleNamespace(extras={"secure": SecureResult(real, None, 1.0, ws)})
+    html = render_secure(context)  # type: ignore[arg-type]
+    assert "demo-accounts.txt" not in html and "manage.py add_person" in html

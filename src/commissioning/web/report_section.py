@@ -50,10 +50,14 @@ def render_secure(context: RoundContext) -> str:
         "intentions, providers answer with proposals, the commissioner evaluates and awards, "
         "and the result becomes an SLA or contract assured through the year — behind ethical "
         "walls, every change in a hash-chained audit log. Open it with "
-        f"<code>commission serve --workspace {esc(result.workspace)}</code>; the demo accounts "
-        "and their password are in <code>web/demo-accounts.txt</code>, readable by its owner "
-        "only. Organisations are the real trusts, prisons and partners; proposals, prices, "
-        "contracts and assurance are synthetic.</p>",
+        f"<code>commission serve --workspace {esc(result.workspace)}</code>.</p>",
+        "<p>This is the demonstration workspace: the demo accounts and their password are in "
+        "<code>web/demo-accounts.txt</code>, readable by its owner only. Organisations are the "
+        "real trusts, prisons and partners; proposals, prices, contracts and assurance are "
+        "synthetic.</p>"
+        if s.get("demo", True)
+        else "<p>The figures below are this workspace's own records: its people are added "
+        "with <code>manage.py add_person</code> (see docs/web.md).</p>",
     ]
     parts.append(table(
         ["Organisations", ("Number", True)],

@@ -92,11 +92,12 @@ def main(argv: list[str]) -> int:
         return 2
     workspace, out = Path(argv[0]), Path(argv[1])
     on = dt.date.fromisoformat(argv[2])
-    from commissioning.web.setup import prepare
+    from commissioning.web.setup import holds_real_data, prepare
 
     accounts = prepare(workspace)
     summary = summarise(on)
     summary["accounts_file"] = str(accounts)
+    summary["demo"] = not holds_real_data(workspace)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return 0
