@@ -129,7 +129,7 @@ def test_params_lists_the_threshold_with_its_reference() -> None:
 
 
 def test_params_before_a_parameter_starts_leaves_it_out() -> None:
-    result = runner.invoke(app, ["params", "--date", "2011-01-01", "--json"])
+    result = runner.invoke(app, ["params", "--date", "2008-01-01", "--json"])
     assert result.exit_code == 0
     assert "risk.medium_high_threshold" not in result.output
 

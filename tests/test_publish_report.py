@@ -202,12 +202,14 @@ def test_provenance_lists_inputs_parameters_version_and_method(
         assert f"<code>{p.name}</code>" in provenance
         assert p.since.isoformat() in provenance
     params = {r[0]: r for r in rows_in(html, "provenance") if len(r) == 5}
-    assert params["risk.medium_high_threshold"][1:4] == ["0.5", "2012-04-01", "probability"]
+    assert params["risk.medium_high_threshold"][1:3] == ["50", "2009-01-01"]
+    assert params["risk.medium_high_threshold"][3].startswith("percent")
     assert "Custodial Services intention 4" in params["risk.medium_high_threshold"][4]
     assert f"commissioning {__version__}" in provenance
     assert context.generated_at.isoformat() in provenance
     assert "count of 1 to 4 people" in provenance
-    assert "below 50% low, below 75% medium, else high" in provenance
+    assert "below 50% low (parameter <code>risk.medium_high_threshold</code>" in provenance
+    assert "below 75% medium, else high" in provenance
 
 
 def test_the_report_is_self_contained(report: tuple[str, RoundContext]) -> None:

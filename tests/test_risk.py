@@ -3,6 +3,7 @@ the clamp, the tier rule, and agreement between the relational and NumPy scorers
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 import yaml
 
 from commissioning.assess import ogrs3
-from commissioning.assess.risk import RISK_COLUMNS, RiskRules, score
+from commissioning.assess.risk import RISK_COLUMNS, RiskRules, classify, score
 from commissioning.engine import backend
 from commissioning.policy.parameters import ParameterSet
 from commissioning.schema.contract import OFFENCES
@@ -101,11 +102,56 @@ def test_risk_tier_rule(
 def test_tier_cut_offs_follow_the_parameter(con: Any, params: ParameterSet) -> None:
     stricter = params.with_overrides(
         {"risk.tier_rule": {"2010-04-01": {"very_high_harm_levels": ["very_high"],
-                                           "medium_from_pct": 20, "high_from_pct": 75}}}
+                                           "high_from_pct": 75}},
+         "risk.medium_high_threshold": {"2009-01-01": 20}}
     )
     row = dict(CASES[0]["input"], rosh="high")
     scored = _score(con, stricter, _frame([row])).iloc[0]
     assert scored["risk_tier"] == "medium"  # 22% >= 20 and high harm no longer very high
+
+
+MEDIUM_HIGH = yaml.safe_load((Path(__file__).parent / "cases" / "medium_high.yaml").read_text())
+
+
+@pytest.mark.parametrize(
+    "case", MEDIUM_HIGH,
+    ids=[f"{c['ogrs3_2y']}-{c['rosh']}-at-{c['threshold']}" for c in MEDIUM_HIGH],
+)
+def test_one_definition_of_medium_to_high_risk(
+    case: dict[str, Any], con: Any, params: ParameterSet
+) -> None:
+    """Tiers, bands, the plan's flag and the web check's low tiers derive from one parameter."""
+    from commissioning.plan.baseline import with_segment
+    from commissioning.plan.inputs import PlanSettings
+    from commissioning.plan.intentions import load_intentions
+    from commissioning.web.proposal_checks import CheckRules
+
+    policy = params.with_overrides(
+        {"risk.medium_high_threshold": {"2009-01-01": case["threshold"]}}
+    )
+    rules = RiskRules.from_parameters(policy)
+    frame = pd.DataFrame([{"ogrs3_2y": case["ogrs3_2y"], "rosh": case["rosh"], "region": "x"}])
+    classified = classify(ibis.memtable(frame), rules)
+    settings = PlanSettings.from_parameters(policy)
+    row = backend.execute(con, with_segment(classified, settings.ogrs_threshold)).iloc[0]
+    assert int(ogrs3.score_percent(np.array([case["ogrs3_2y"]]))[0]) == case["percent"]
+    assert row["risk_tier"] == case["tier"]
+    assert row["ogrs3_band"] == case["band"]
+    assert bool(row["ogrs_medium_high"]) is case["medium_high"]
+    # harm aside, a tier is medium or above exactly where the plan counts medium to high risk
+    if case["rosh"] not in rules.very_high_harm_levels:
+        assert (row["risk_tier"] != "low") is case["medium_high"]
+    check = CheckRules.from_policy(policy, load_intentions(), dt.date(2012, 4, 1))
+    assert check.threshold == case["threshold"]
+    assert (row["risk_tier"] in check.low_risk_tiers) is (
+        not case["medium_high"] and case["rosh"] not in rules.very_high_harm_levels
+    )
+
+
+def test_threshold_must_lie_below_the_high_tier(params: ParameterSet) -> None:
+    broken = params.with_overrides({"risk.medium_high_threshold": {"2009-01-01": 80}})
+    with pytest.raises(ValueError, match="medium_high_threshold"):
+        RiskRules.from_parameters(broken)
 
 
 def test_offence_group_mapping_must_cover_every_category(params: ParameterSet) -> None:

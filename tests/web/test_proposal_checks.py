@@ -37,9 +37,10 @@ def line(
 
 
 def test_the_low_risk_tier_is_the_one_below_the_ogrs3_threshold_of_the_parameters() -> None:
-    # tier rule: low below 50%; threshold 0.50 → only "low" lies wholly at or below it
+    # one definition: the tiers start medium at risk.medium_high_threshold (50%), so the low
+    # tier is exactly the tier below the threshold
     assert RULES.low_risk_tiers == frozenset({"low"})
-    assert RULES.threshold == 0.5
+    assert RULES.threshold == 50
 
 
 def test_the_rules_come_from_the_intentions_by_rule_kind() -> None:

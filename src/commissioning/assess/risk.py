@@ -33,15 +33,27 @@ RISK_COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class RiskRules:
-    """The policy parameters that scoring depends on, read for one date."""
+    """The policy parameters that scoring depends on, read for one date.
+
+    ``medium_high_from_pct`` is the one definition of "medium to high risk of reoffending"
+    (``risk.medium_high_threshold``): the medium tier, the medium OGRS3 band and the plan's
+    medium-or-high flag all start there (:func:`medium_high`).
+    """
 
     offence_groups: Mapping[str, Sequence[str]]
-    band_medium: int
+    medium_high_from_pct: int
     band_high: int
     band_very_high: int
     very_high_harm_levels: tuple[str, ...]
-    tier_medium_from_pct: int
     tier_high_from_pct: int
+
+    @property
+    def band_medium(self) -> int:
+        return self.medium_high_from_pct
+
+    @property
+    def tier_medium_from_pct(self) -> int:
+        return self.medium_high_from_pct
 
     @classmethod
     def from_parameters(cls, params: ParameterSet, when: dt.date = DEFAULT_DATE) -> RiskRules:
@@ -50,11 +62,10 @@ class RiskRules:
         tier: Mapping[str, Any] = params.value("risk.tier_rule", when)
         rules = cls(
             offence_groups={str(g): tuple(c) for g, c in groups.items()},
-            band_medium=int(bands["medium"]),
+            medium_high_from_pct=int(params.value("risk.medium_high_threshold", when)),
             band_high=int(bands["high"]),
             band_very_high=int(bands["very_high"]),
             very_high_harm_levels=tuple(tier["very_high_harm_levels"]),
-            tier_medium_from_pct=int(tier["medium_from_pct"]),
             tier_high_from_pct=int(tier["high_from_pct"]),
         )
         rules.check()
@@ -80,6 +91,11 @@ class RiskRules:
         bad = [lvl for lvl in self.very_high_harm_levels if lvl not in ROSH_LEVELS]
         if bad:
             raise ValueError(f"risk.tier_rule: unknown harm levels {bad}")
+        if not 1 < self.medium_high_from_pct < self.tier_high_from_pct <= 99:
+            raise ValueError(
+                "risk.medium_high_threshold must lie between 1 and risk.tier_rule's "
+                f"high_from_pct ({self.tier_high_from_pct}); it is {self.medium_high_from_pct}"
+            )
 
     def group_of(self) -> dict[str, str]:
         return {c: g for g, cats in self.offence_groups.items() for c in cats}
@@ -109,6 +125,16 @@ def _percent(p: ir.FloatingValue) -> ir.IntegerValue:
     return ibis.greatest(1, ibis.least(99, pct)).cast("int64")
 
 
+def medium_high(ogrs3_2y: ir.FloatingValue, from_pct: int) -> ir.BooleanValue:
+    """True where an OGRS3 two-year score is "medium to high risk of reoffending".
+
+    The one definition (``risk.medium_high_threshold``, :attr:`RiskRules.medium_high_from_pct`):
+    the whole-percent score at or above ``from_pct`` — exactly the scores whose tier, harm
+    aside, is medium or high, and whose band is medium or above.
+    """
+    return _percent(ogrs3_2y) >= from_pct
+
+
 def score(t: ir.Table, rules: RiskRules) -> ir.Table:
     """Add :data:`RISK_COLUMNS` to an assessments table expression.
 
@@ -136,17 +162,26 @@ def score(t: ir.Table, rules: RiskRules) -> ir.Table:
         ogrs3_1y=1.0 / (1.0 + (-(ogrs3.INTERCEPT_1Y + linear._y)).exp()),
         ogrs3_2y=1.0 / (1.0 + (-(ogrs3.INTERCEPT_2Y + linear._y)).exp()),
     )
+    return classify(scored, rules).select(*original, *RISK_COLUMNS)
+
+
+def classify(scored: ir.Table, rules: RiskRules) -> ir.Table:
+    """Add ``ogrs3_band`` and ``risk_tier`` to a table with ``ogrs3_2y`` and ``rosh``.
+
+    Both start "medium" at the one threshold of medium to high risk
+    (``rules.medium_high_from_pct``, see :func:`medium_high`).
+    """
     scored = scored.mutate(_pct=_percent(scored.ogrs3_2y))
     band = ibis.cases(
         (scored._pct >= rules.band_very_high, "very_high"),
         (scored._pct >= rules.band_high, "high"),
-        (scored._pct >= rules.band_medium, "medium"),
+        (medium_high(scored.ogrs3_2y, rules.medium_high_from_pct), "medium"),
         else_="low",
     )
     tier = ibis.cases(
         (scored.rosh.isin(list(rules.very_high_harm_levels)), "very_high"),
         (scored._pct >= rules.tier_high_from_pct, "high"),
-        (scored._pct >= rules.tier_medium_from_pct, "medium"),
+        (medium_high(scored.ogrs3_2y, rules.medium_high_from_pct), "medium"),
         else_="low",
     )
-    return scored.mutate(ogrs3_band=band, risk_tier=tier).select(*original, *RISK_COLUMNS)
+    return scored.mutate(ogrs3_band=band, risk_tier=tier).drop("_pct")

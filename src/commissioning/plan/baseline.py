@@ -2,7 +2,7 @@
 
 Derived from the workspace: the ``interventions`` table (who started which service) joined to the
 scored assessments (segment: setting, offence group, risk tier, risk of serious harm, sex, region
-and whether OGRS3 is above ``risk.medium_high_threshold``), priced with ``plan.unit_costs``.
+and whether OGRS3 is at or above ``risk.medium_high_threshold``), priced with ``plan.unit_costs``.
 Statutory delivery is counted from the caseload: a prison place-year per prisoner and a year of
 offender management per offender in the community. Custody volumes are weighted up to the
 national prison population (``plan.custody_population``). Each row of the result is a *cell*:
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from ibis.backends import BaseBackend
 
+from commissioning.assess.risk import medium_high
 from commissioning.engine import backend
 from commissioning.io.workspace import Workspace
 from commissioning.plan.inputs import PlanSettings, ServiceSpec, avoided_per_participant
@@ -48,12 +49,15 @@ class Baseline:
     custody_weight: float
 
 
-def with_segment(scored: ir.Table, threshold: float) -> ir.Table:
-    """Scored assessments with ``harm`` (high or very high → ``high``) and the OGRS flag."""
+def with_segment(scored: ir.Table, medium_high_from_pct: int) -> ir.Table:
+    """Scored assessments with ``harm`` (high or very high → ``high``) and the OGRS flag.
+
+    The flag is the one definition of medium to high risk (:func:`assess.risk.medium_high`).
+    """
     harm = scored.rosh.cases(("high", "high"), ("very_high", "high"), else_=scored.rosh)
     return scored.mutate(
         harm=harm,
-        ogrs_medium_high=scored.ogrs3_2y > threshold,
+        ogrs_medium_high=medium_high(scored.ogrs3_2y, medium_high_from_pct),
         region=scored.region.fill_null("unknown"),
     )
 

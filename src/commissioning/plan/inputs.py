@@ -79,7 +79,7 @@ class PlanSettings:
     core_offer_coverage: float
     low_risk_fraction: float
     value_per_reoffence: float
-    ogrs_threshold: float
+    ogrs_threshold: int
 
     @classmethod
     def from_parameters(cls, params: ParameterSet, when: dt.date = DEFAULT_DATE) -> PlanSettings:
@@ -104,7 +104,7 @@ class PlanSettings:
                 params.value("evidence.benefit_cost", when)["low_risk_effect_fraction"]
             ),
             value_per_reoffence=float(params.value("plan.value_per_reoffence", when)),
-            ogrs_threshold=float(params.value("risk.medium_high_threshold", when)),
+            ogrs_threshold=int(params.value("risk.medium_high_threshold", when)),
         )
 
     @property

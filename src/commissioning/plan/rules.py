@@ -8,7 +8,7 @@ recomputes every row from the solution. Rule kinds (``rule.kind`` in ``intention
 
 - ``statutory_capacity``: national volume of each statutory service ≥ projected demand.
 - ``minimum_specification``: sentence delivery in every segment and region ≥ its demand.
-- ``no_non_core_low_risk``: non-core rehabilitation for offenders with OGRS3 at or below
+- ``no_non_core_low_risk``: non-core rehabilitation for offenders with OGRS3 below
   ``risk.medium_high_threshold`` and low risk of harm only where a court ordered it.
 - ``no_ineffective``: services rated "no effect" only where a court ordered them.
 - ``spend_at_least_baseline``: spend on a group's rehabilitation ≥ its 2011-12 spend.

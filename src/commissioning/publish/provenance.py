@@ -60,13 +60,15 @@ def _method_notes(context: RoundContext) -> list[str]:
             "(parameter <code>disclosure.small_cell_threshold</code> = "
             f"{esc(threshold)})."
         )
-    if "risk.tier_rule" in params:
+    if "risk.tier_rule" in params and "risk.medium_high_threshold" in params:
         rule = params.value("risk.tier_rule", context.when)
+        medium_from = params.value("risk.medium_high_threshold", context.when)
         harm = ", ".join(str(h).replace("_", " ") for h in rule.get("very_high_harm_levels", []))
         notes.append(
             f"Risk tier (Offender Management Model, footnote iii of Tables 1-2): very high when "
             f"the risk of serious harm is {esc(harm)}; otherwise by the OGRS3 two-year score: "
-            f"below {esc(rule.get('medium_from_pct'))}% low, below "
+            f"below {esc(medium_from)}% low (parameter <code>risk.medium_high_threshold</code>, "
+            "the one definition of medium to high risk of reoffending), below "
             f"{esc(rule.get('high_from_pct'))}% medium, else high (parameter "
             "<code>risk.tier_rule</code>)."
         )

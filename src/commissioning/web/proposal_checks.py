@@ -8,9 +8,9 @@ rules (``rule.kind`` in ``plan/intentions.yaml``, the plan's :mod:`commissioning
 
 - ``no_non_core_low_risk`` (community 3, custody 4): a service outside the core rehabilitation
   offer for a segment of low risk of reoffending and low risk of harm. "Low risk of reoffending"
-  is OGRS3 two-year at or below ``risk.medium_high_threshold``; a risk tier counts as low risk
-  when its whole OGRS3 range (``risk.tier_rule``) lies at or below that threshold. Where the
-  rule is for men only (custody 4), women-only lines are not checked.
+  is OGRS3 two-year below ``risk.medium_high_threshold``, the one definition from which the
+  tiers derive too, so the low tier is exactly the low-risk tier. Where the rule is for men
+  only (custody 4), women-only lines are not checked.
 - ``no_ineffective`` (community 5, custody 7): a service the catalogue rates "no effect or may
   increase reoffending".
 - Women (``spend_at_least_baseline`` with ``sex: female``; community 7, custody 5): the profile
@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
+from commissioning.assess.risk import RiskRules
 from commissioning.evidence.catalogue import CATEGORY_LABELS, Intervention, load_catalogue
 from commissioning.plan.intentions import GROUP_LABELS, Intention, Intentions, load_intentions
 from commissioning.policy.parameters import ParameterSet, load_parameters
@@ -97,7 +98,7 @@ class CheckRules:
     """The intentions and parameters the check applies, read for one date."""
 
     low_risk_tiers: frozenset[str]
-    threshold: float
+    threshold: int
     court_ordered: frozenset[str]
     statutory: frozenset[str]
     non_core_low_risk: tuple[Intention, ...]
@@ -107,14 +108,10 @@ class CheckRules:
 
     @classmethod
     def from_policy(cls, params: ParameterSet, intentions: Intentions, when: dt.date) -> CheckRules:
-        threshold = float(params.value("risk.medium_high_threshold", when))
-        tier_rule = params.value("risk.tier_rule", when)
-        # upper end (exclusive, whole % of OGRS3 two-year) of each tier defined by OGRS3 alone
-        upper = {
-            "low": int(tier_rule["medium_from_pct"]),
-            "medium": int(tier_rule["high_from_pct"]),
-        }
-        low_tiers = frozenset(t for t, top in upper.items() if top <= round(threshold * 100))
+        # the tiers start medium at the one threshold (assess.risk.RiskRules), so the only
+        # tier of low risk of reoffending is "low"
+        threshold = RiskRules.from_parameters(params, when).medium_high_from_pct
+        low_tiers = frozenset({"low"})
         costs: Mapping[str, Mapping[str, object]] = params.value("plan.unit_costs", when)
 
         def with_rule(
@@ -178,7 +175,7 @@ def _non_core_low_risk(
             rule=RULE_NON_CORE_LOW_RISK,
             detail=(
                 f"{service.name} is not in the core rehabilitation offer, and this line is for "
-                f"{_segment(line)} (OGRS3 two-year at or below {rules.threshold:.0%}). "
+                f"{_segment(line)} (OGRS3 two-year below {rules.threshold}%). "
                 f"{GROUP_LABELS[intention.group]} intention {intention.number} disinvests in "
                 "non-core rehabilitation services for offenders of low risk of reoffending and "
                 "low risk of harm." + _court_note(line, rules)
