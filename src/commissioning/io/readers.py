@@ -5,8 +5,10 @@ typed :class:`~commissioning.io.validation.ValidTable`; any problem raises
 :class:`~commissioning.io.validation.ValidationFailed` listing file, row, column, value and rule.
 
 Column names are matched after trimming spaces and lower-casing. CSV files are UTF-8 (a byte
-order mark is fine), comma-separated, with a header row. Excel workbooks hold one sheet per
-table, named after the table; a workbook with a single sheet is read whatever its name.
+order mark is fine), comma-separated, with a header row; a semicolon-separated file is refused
+with a hint. Excel workbooks hold one sheet per table, named after the table; a workbook with a
+single sheet is read whatever its name. Every reader returns every row of the file, whatever
+its width: a table is as wide as its widest row.
 """
 
 from __future__ import annotations
@@ -74,13 +76,26 @@ def read_csv_raw(path: Path) -> RawTable:
         raise _unreadable(path, "the file is not UTF-8 text; save it as CSV UTF-8") from None
     if not header:
         raise _unreadable(path, "the file is empty; it needs a header row naming the columns")
+    if any(";" in name for name in header):
+        raise _unreadable(
+            path,
+            "the header row is separated by semicolons (" + "; ".join(
+                n.strip() for n in ";".join(header).split(";")[:3]) + " …); this is how Excel "
+            "saves CSV where the decimal mark is a comma. Save it again as \"CSV UTF-8 "
+            "(Comma delimited)\", or save it as .xlsx",
+            rule="csv_semicolon_separated",
+        )
     convert = pacsv.ConvertOptions(
         column_types={name: pa.string() for name in header},
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
     )
     try:
-        table = pacsv.read_csv(path, convert_options=convert)
+        table = pacsv.read_csv(
+            path,
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=convert,
+        )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise _unreadable(path, f"the CSV could not be parsed: {exc}") from None
     return _normalise(path, table)
@@ -112,6 +127,15 @@ def _cell_text(value: Any) -> str | None:
     return str(value)
 
 
+def _used_width(row: tuple[Any, ...]) -> int:
+    """The number of cells up to the last one holding a value."""
+    for i in range(len(row), 0, -1):
+        value = row[i - 1]
+        if value is not None and str(value).strip() != "":
+            return i
+    return 0
+
+
 def read_excel_raw(path: Path, table_name: str) -> RawTable:
     """Read the sheet named after the table (or the only sheet) from an .xlsx workbook."""
     import openpyxl
@@ -140,12 +164,15 @@ def read_excel_raw(path: Path, table_name: str) -> RawTable:
         rows.pop()  # trailing empty rows that spreadsheets keep around
     if not rows:
         raise _unreadable(path, f"sheet {sheet_name!r} is empty; it needs a header row")
-    header = ["" if v is None else str(v) for v in rows[0]]
-    width = len(header)
-    body = [tuple(r) + (None,) * (width - len(r)) for r in rows[1:]]
-    columns = list(zip(*body, strict=True)) if body else [() for _ in header]
-    arrays = [pa.array([_cell_text(v) for v in col[:width]], type=pa.string())
-              for col in columns[:width]]
+    # The table is as wide as its widest row (a value under an unnamed header cell becomes an
+    # unnamed column, as in a CSV); every row is padded to that width, never cut.
+    width = max(_used_width(r) for r in rows)
+    header = ["" if v is None else str(v) for v in rows[0][:width]]
+    header += [""] * (width - len(header))
+    body = [tuple(r[:width]) + (None,) * (width - len(r)) for r in rows[1:]]
+    # One array per header column, each holding every row of the sheet.
+    arrays = [pa.array([_cell_text(r[i]) for r in body], type=pa.string())
+              for i in range(width)]
     table = pa.Table.from_arrays(arrays, names=[f"{i}:{h}" for i, h in enumerate(header)])
     table = table.rename_columns(header)
     return _normalise(path, table, sheet_name)
