@@ -22,7 +22,7 @@ ROWS = 40
 
 @pytest.fixture(autouse=True)
 def _registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    import commissioning.cli.cmd_assess  # noqa: F401  (registers the commands)
+    import commissioning.cli.cmd_assess
     import commissioning.cli.cmd_workspace  # noqa: F401
 
     monkeypatch.delenv(ENV_KEY, raising=False)
