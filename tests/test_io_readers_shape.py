@@ -61,8 +61,11 @@ def _random_table(rows: int, cols: int, seed: int, empty_share: float) -> pa.Tab
         text = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 12)))
         return text.strip() or "x"
 
-    return pa.table({f"col_{j}": pa.array([cell() for _ in range(rows)], type=pa.string())
-                     for j in range(cols)})
+    if cols == 1:
+        empty_share = 0.0  # one column: an empty cell is an empty line, which CSV skips
+    columns = {f"col_{j}": [cell() for _ in range(rows)] for j in range(cols)}
+    columns["col_0"][-1] = "last"  # trailing wholly empty rows are not rows (tested below)
+    return pa.table({k: pa.array(v, type=pa.string()) for k, v in columns.items()})
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -151,3 +154,12 @@ def test_a_semicolon_separated_csv_gets_a_hint(tmp_path: Path) -> None:
     assert problem.rule == "csv_semicolon_separated"
     assert "p.csv" in str(info.value)
     assert "CSV UTF-8 (Comma delimited)" in str(info.value)
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_trailing_empty_rows_are_not_rows_in_any_format(tmp_path: Path, suffix: str) -> None:
+    table = pa.table({"a": ["1", None, "3", None, ""], "b": ["x", None, None, "  ", None]})
+    raw = read_raw(_write_text_table(table, tmp_path / f"t{suffix}"), "data")
+    # the empty second row stays (a filled row follows); the two at the end go
+    assert raw.table.num_rows == 3
+    assert _cells(raw.table) == {"a": ["1", None, "3"], "b": ["x", None, None]}

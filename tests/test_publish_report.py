@@ -78,6 +78,7 @@ def sample_context(tmp_path: Path) -> RoundContext:
     risk["offenders"] = risk["offenders"].astype("Int64")
     for col in ("share_pct", "under_25_pct", "female_pct"):
         risk[col] = risk[col].astype("Float64")
+    totals = risk[["setting", "offence_group", "risk_tier", "offenders"]].copy()
     # Suppress cells the way `commission profile` does: their counts are 1-4 people.
     at = (risk["setting"] == "custody") & (risk["offence_group"] == "sex")
     risk.loc[at & (risk["risk_tier"] == "very_high"), "female_pct"] = pd.NA
@@ -92,6 +93,7 @@ def sample_context(tmp_path: Path) -> RoundContext:
         title="Test round",
         workspace=tmp_path,
         inputs=[describe_input(assessments, "assessments (test)")],
+        totals=totals,
     )
 
 
@@ -245,6 +247,11 @@ def test_summary_gives_headline_numbers(report: tuple[str, RoundContext]) -> Non
     very_high = community.loc[community["risk_tier"] == "very_high", "offenders"].sum()
     assert f"<dd>{total:,}</dd>" in summary
     assert f"<dd>{fmt_pct(100 * very_high / total)}%</dd>" in summary
+    # custody has a withheld count: its headline total still counts those people
+    assert context.totals is not None
+    custody = int(context.totals.loc[context.totals["setting"] == "custody", "offenders"].sum())
+    assert custody > int(risk.loc[risk["setting"] == "custody", "offenders"].sum())
+    assert f"<dd>{custody:,}</dd>" in summary
     assert "Largest differences from the published tables" in summary
 
 

@@ -27,6 +27,9 @@ from commissioning.io.workspace import Workspace
 from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet, load_parameters
 from commissioning.publish.context import InputFile, RoundContext
 from commissioning.publish.disclosure import (
+    small_cell_threshold as disclosure_threshold,
+)
+from commissioning.publish.disclosure import (
     suppress_need_profile,
     suppress_risk_profile,
     to_published_csv,
@@ -48,7 +51,8 @@ def workspace_parameters(ws: Workspace, extra: Sequence[Path] = ()) -> Parameter
 
 
 def small_cell_threshold(params: ParameterSet, when: dt.date = DEFAULT_DATE) -> int:
-    return int(params.value("disclosure.small_cell_threshold", when))
+    """The small-cell threshold in force (:func:`commissioning.publish.disclosure`)."""
+    return disclosure_threshold(params, when)
 
 
 def open_assessments(con: BaseBackend, ws: Workspace) -> ir.Table:
@@ -87,6 +91,24 @@ def publishable(profiles: Profiles, threshold: int) -> PublishedProfiles:
         need=suppress_need_profile(profiles.need, profiles.by, threshold),
         threshold=threshold,
     )
+
+
+def tier_counts(risk: pd.DataFrame) -> pd.DataFrame:
+    """Unsuppressed counts of people per setting, offence group and risk tier (national)."""
+    keys = ["setting", "offence_group", "risk_tier"]
+    counts = risk.groupby(keys, sort=False)["offenders"].sum().reset_index()
+    counts["offenders"] = counts["offenders"].astype("int64")
+    return counts
+
+
+def profile_workspace(
+    con: BaseBackend, ws: Workspace, params: ParameterSet, when: dt.date = DEFAULT_DATE
+) -> tuple[PublishedProfiles, pd.DataFrame]:
+    """Score and profile the workspace: the national profiles after disclosure control, and the
+    unsuppressed counts per tier that headlines and totals are computed from."""
+    scored = score_workspace(con, ws, params, when)
+    profiles = compute_profiles(con, scored)
+    return publishable(profiles, small_cell_threshold(params, when)), tier_counts(profiles.risk)
 
 
 def write_profiles(published: PublishedProfiles, out_dir: Path, xlsx: bool = False) -> list[Path]:
@@ -149,8 +171,7 @@ def round_context(
     own = con is None
     con = con or backend.connect(ws.database_path)
     try:
-        scored = score_workspace(con, ws, params, when)
-        published = publishable(compute_profiles(con, scored), small_cell_threshold(params, when))
+        published, totals = profile_workspace(con, ws, params, when)
         step_context = StepContext(
             workspace=ws, parameters=params, when=when, con=con, seed=seed, log=log
         )
@@ -166,6 +187,7 @@ def round_context(
         when=when,
         inputs=workspace_inputs(ws),
         extras=results,
+        totals=totals,
     )
 
 

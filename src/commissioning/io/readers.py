@@ -18,7 +18,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -64,7 +66,23 @@ def _normalise(path: Path, table: pa.Table, sheet: str | None = None) -> RawTabl
         keep.append(i)
         names.append(clean)
     selected = pa.Table.from_arrays([table.column(i) for i in keep], names=names)
-    return RawTable(path, selected, sheet, tuple(problems))
+    return RawTable(path, _without_trailing_empty_rows(selected), sheet, tuple(problems))
+
+
+def _without_trailing_empty_rows(table: pa.Table) -> pa.Table:
+    """Drop the rows at the end whose every cell is empty (spreadsheets keep them around),
+    the same way in every format; an empty row before a filled one stays a row."""
+    if table.num_rows == 0 or table.num_columns == 0:
+        return table
+    filled = np.zeros(table.num_rows, dtype=bool)
+    for column in table.columns:
+        present = pc.is_valid(column)
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            text = pc.utf8_trim_whitespace(column)
+            present = pc.and_(present, pc.fill_null(pc.not_equal(text, ""), False))
+        filled |= present.to_numpy(zero_copy_only=False)
+    last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
+    return table if last == table.num_rows else table.slice(0, last)
 
 
 def read_csv_raw(path: Path) -> RawTable:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,8 +67,14 @@ class RoundContext:
     """Everything one commissioning-round report is built from.
 
     ``risk_profile`` and ``need_profile`` are national profiles in the layout of
-    ``commission profile`` (suppressed cells are missing values). ``extras`` is where later
-    capabilities (evidence, demand, plans) put what their own report sections need.
+    ``commission profile`` (suppressed cells are missing values). ``totals`` holds the
+    unsuppressed counts of people per setting, offence group and risk tier (columns
+    ``setting``, ``offence_group``, ``risk_tier``, ``offenders``): headlines and totals are
+    computed from them (:meth:`people`), so suppression blanks a cell and never changes a
+    total; they are never shown cell by cell. Without ``totals`` (a context built from
+    published profiles) they are taken from ``risk_profile``, which must then withhold no
+    count. ``extras`` is where later capabilities (evidence, demand, plans) put what their own
+    report sections need.
     """
 
     risk_profile: pd.DataFrame
@@ -80,3 +87,37 @@ class RoundContext:
     software_version: str = __version__
     generated_at: dt.datetime = field(default_factory=_now)
     extras: dict[str, Any] = field(default_factory=dict)
+    totals: pd.DataFrame | None = None
+
+    def _counts(self) -> pd.DataFrame:
+        if self.totals is not None:
+            return self.totals
+        counts = self.risk_profile[["setting", "offence_group", "risk_tier", "offenders"]]
+        if counts["offenders"].isna().any():
+            raise ValueError(
+                "the risk profile withholds counts, so totals cannot be computed from it; "
+                "give the round's unsuppressed counts as RoundContext(totals=...)"
+            )
+        return counts
+
+    def people(
+        self,
+        setting: str | None = None,
+        offence_group: str | None = None,
+        risk_tiers: Sequence[str] | None = None,
+    ) -> int:
+        """The number of people assessed (optionally in one setting, group or tiers), from
+        unsuppressed counts."""
+        counts = self._counts()
+        mask = pd.Series(True, index=counts.index)
+        if setting is not None:
+            mask &= counts["setting"] == setting
+        if offence_group is not None:
+            mask &= counts["offence_group"] == offence_group
+        if risk_tiers is not None:
+            mask &= counts["risk_tier"].isin(list(risk_tiers))
+        return int(pd.to_numeric(counts.loc[mask, "offenders"]).sum())
+
+    def settings(self) -> list[str]:
+        """The settings present in the round's counts."""
+        return [str(s) for s in dict.fromkeys(self._counts()["setting"])]

@@ -18,15 +18,38 @@ DATA_MODEL.md, "Personal data".
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from commissioning.policy.parameters import ParameterSet
+
 SUPPRESSED = "*"
 #: Raw counts used for suppression decisions and dropped from what is published.
 RAW_RISK_COUNTS = ("under_25", "female", "group_offenders")
 RAW_NEED_COUNTS = ("assessed",)
+
+
+#: The dated parameter holding the threshold (policy/parameters/disclosure.yaml).
+THRESHOLD_PARAMETER = "disclosure.small_cell_threshold"
+
+
+def small_cell_threshold(params: ParameterSet, when: dt.date) -> int:
+    """The threshold in force on ``when`` under ``params`` (with the workspace's overrides)."""
+    return int(params.value(THRESHOLD_PARAMETER, when))
+
+
+def is_small_count(count: float, threshold: int) -> bool:
+    """True when one count of people is disclosive: 1 to threshold - 1 (zero is shown)."""
+    return bool(0 < count < threshold)
+
+
+def withheld_share(part: float, total: float, threshold: int) -> bool:
+    """True when a share ``part / total`` must be withheld: the people it counts, or those it
+    does not (the complement), number 1 to threshold - 1."""
+    return is_small_count(part, threshold) or is_small_count(total - part, threshold)
 
 
 def is_small(count: pd.Series, threshold: int) -> pd.Series:

@@ -5,9 +5,15 @@ from __future__ import annotations
 import pandas as pd
 
 from commissioning.publish.context import RoundContext
+from commissioning.publish.disclosure import (
+    is_small_count,
+    small_cell_threshold,
+    withheld_share,
+)
 from commissioning.publish.html import (
     GROUP_LABELS,
     SETTING_LABELS,
+    SUPPRESSED,
     Cell,
     diff_cell,
     esc,
@@ -29,31 +35,42 @@ _MEASURE_LABELS = {
 }
 
 
-def headline(risk_profile: pd.DataFrame) -> pd.DataFrame:
+def headline(context: RoundContext) -> pd.DataFrame:
     """Per setting: assessments, % medium or high risk of reoffending, % very high risk of harm.
 
     "Medium or high risk of reoffending" is the medium and high tiers (OGRS3 two-year score of
     50% or more, harm not high); "very high risk of harm" is the very high tier (footnote iii of
-    Tables 1-2). Suppressed cells are left out of both numerator and denominator.
+    Tables 1-2). Every figure comes from the round's unsuppressed counts
+    (:meth:`RoundContext.people`): a withheld cell of Tables 1-2 never changes a total. The
+    disclosure rule applies to the headline itself: a setting of 1 to threshold - 1 people
+    is withheld, and so is a percentage whose people, or whose complement, are that few.
     """
-    frame = risk_profile.copy()
-    frame["offenders"] = pd.to_numeric(frame["offenders"], errors="coerce").astype("float64")
+    threshold = small_cell_threshold(context.parameters, context.when)
     rows = []
-    for setting in [s for s in SETTINGS if s in set(frame["setting"])]:
-        part = frame[frame["setting"] == setting]
-        total = float(part["offenders"].sum(skipna=True))
-        med_high = float(part.loc[part["risk_tier"].isin(["medium", "high"]), "offenders"].sum())
-        very_high = float(part.loc[part["risk_tier"] == "very_high", "offenders"].sum())
+    for setting in [s for s in SETTINGS if s in context.settings()]:
+        total = context.people(setting)
+        med_high = context.people(setting, risk_tiers=("medium", "high"))
+        very_high = context.people(setting, risk_tiers=("very_high",))
+
+        def pct(part: int, total: int = total) -> float:
+            if not total or withheld_share(part, total, threshold):
+                return float("nan")
+            return 100 * part / total
+
         rows.append(
             {
                 "setting": setting,
-                "assessments": round(total),
-                "medium_high_reoffending_pct": 100 * med_high / total if total else float("nan"),
-                "very_high_harm_pct": 100 * very_high / total if total else float("nan"),
-                "suppressed_cells": int(part["offenders"].isna().sum()),
+                "assessments": float("nan") if is_small_count(total, threshold) else total,
+                "medium_high_reoffending_pct": pct(med_high),
+                "very_high_harm_pct": pct(very_high),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _pct_text(value: float) -> str:
+    text = fmt_pct(value)
+    return text if text == SUPPRESSED else f"{text}%"
 
 
 def largest_differences(context: RoundContext, n: int = LARGEST) -> pd.DataFrame:
@@ -95,8 +112,12 @@ def largest_differences(context: RoundContext, n: int = LARGEST) -> pd.DataFrame
 def render_summary(context: RoundContext) -> str:
     """Coverage, key figures per setting, and the largest differences from Tables 1-2."""
     tol = tolerance_pp(context)
-    heads = headline(context.risk_profile)
-    total = int(heads["assessments"].sum()) if not heads.empty else 0
+    heads = headline(context)
+    total = context.people()
+    if is_small_count(total, small_cell_threshold(context.parameters, context.when)):
+        total_text = SUPPRESSED
+    else:
+        total_text = fmt_count(total)
     risk = risk_comparison(context)
     needs = need_comparison(context)
     compared = int(
@@ -108,7 +129,7 @@ def render_summary(context: RoundContext) -> str:
         + (needs["diff_pp"].abs() > tol).sum()
     )
     parts = [
-        f'<p class="lead">This report profiles {fmt_count(total)} offender assessments by '
+        f'<p class="lead">This report profiles {total_text} offender assessments by '
         "setting, offence group and risk tier, and sets the results beside Tables 1 and 2 of "
         "<cite>NOMS Commissioning Intentions 2012-13</cite> (“Need for services”). Policy "
         f"parameters are those in force on {context.when.isoformat()}.</p>",
@@ -120,9 +141,9 @@ def render_summary(context: RoundContext) -> str:
             f'<div class="key-figure"><h3>{esc(label)}</h3><dl>'
             f"<div><dt>Assessments</dt><dd>{fmt_count(h['assessments'])}</dd></div>"
             "<div><dt>Medium or high risk of reoffending</dt>"
-            f"<dd>{fmt_pct(h['medium_high_reoffending_pct'])}%</dd></div>"
+            f"<dd>{_pct_text(h['medium_high_reoffending_pct'])}</dd></div>"
             "<div><dt>Very high risk of serious harm</dt>"
-            f"<dd>{fmt_pct(h['very_high_harm_pct'])}%</dd></div></dl></div>"
+            f"<dd>{_pct_text(h['very_high_harm_pct'])}</dd></div></dl></div>"
         )
     parts.append("</div>")
     parts.append(

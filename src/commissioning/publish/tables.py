@@ -17,6 +17,7 @@ from commissioning.publish.compare import (
     compare_risk_profile,
 )
 from commissioning.publish.context import RoundContext
+from commissioning.publish.disclosure import is_small_count, small_cell_threshold
 from commissioning.publish.html import (
     GROUP_LABELS,
     Cell,
@@ -147,7 +148,14 @@ def render_setting(context: RoundContext, setting: str) -> str:
     risk = risk[risk["setting"] == setting]
     needs = needs[needs["setting"] == setting]
     number, name, sample = _TABLE_TITLES[setting]
-    total = risk["offenders"].sum(skipna=True)
+    threshold = small_cell_threshold(context.parameters, context.when)
+
+    def people(group: str | None = None) -> float:
+        # totals come from unsuppressed counts; a total of 1 to threshold - 1 is withheld
+        n = context.people(setting, group)
+        return float("nan") if is_small_count(n, threshold) else n
+
+    total = people()
     over = int(risk["over_tolerance"].sum() + needs["over_tolerance"].sum())
     parts = [
         f'<p class="lead">{esc(number)} of the document, “{esc(name)}” (a sample of '
@@ -171,7 +179,7 @@ def render_setting(context: RoundContext, setting: str) -> str:
         parts.append(
             f'<div class="offence-group" id="{esc(setting)}-{esc(group)}">'
             f"<h3>{esc(GROUP_LABELS.get(group, group))} offenders "
-            f'<span class="count">{fmt_count(g_risk["offenders"].sum(skipna=True))} '
+            f'<span class="count">{fmt_count(people(group))} '
             "assessed</span></h3>"
             f"{_tier_table(g_risk, tol)}{note_html}"
             f"<h4>Most common needs</h4>{_need_table(g_need, tol)}</div>"
