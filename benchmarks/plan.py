@@ -67,7 +67,7 @@ def national_instance(services: int, regions: int, seed: int) -> pd.DataFrame:
                                  eligible=people, completion=1.0, baseline_volume=people,
                                  statutory_volume=people, unit_cost=cost,
                                  planned_unit_cost=cost * 0.975, avoided_per_unit=0.0,
-                                 upper=people * 1.5))
+                                 value_per_unit=0.0, upper=people * 1.5))
                 for s in range(services):
                     srng = np.random.default_rng(seed * 1000 + s)
                     category = CATEGORIES[int(srng.integers(0, 4))]
@@ -86,6 +86,8 @@ def national_instance(services: int, regions: int, seed: int) -> pd.DataFrame:
                                      completion=completion, baseline_volume=base,
                                      statutory_volume=0.0, unit_cost=unit,
                                      planned_unit_cost=unit, avoided_per_unit=avoided,
+                                     # a synthetic instance: £20,000 per reoffence avoided
+                                     value_per_unit=20000.0 * avoided,
                                      upper=max(0.6 * eligible, base)))
     cells = pd.DataFrame(rows)
     cells["baseline_spend"] = cells["baseline_volume"] * cells["unit_cost"]

@@ -10,67 +10,101 @@ import pytest
 from typer.testing import CliRunner
 
 from commissioning.cli.app import _register, app
-from commissioning.evidence.benefit_cost import Segment, Valuation, benefit_cost, monte_carlo
+from commissioning.evidence.benefit_cost import (
+    Segment,
+    Valuation,
+    benefit_cost,
+    p_benefit_exceeds_cost,
+)
 from commissioning.evidence.catalogue import load_catalogue
-from commissioning.evidence.rating import rate_all
+from commissioning.evidence.outcome import EffectDistribution, risk_ratio, service_effects
 from commissioning.evidence.step import evaluate
 from commissioning.policy.parameters import ParameterSet
 
 SEGMENTS = [
-    Segment(setting, group, tier, 100, base)
+    Segment(setting, group, tier, 100, base, freq, value)
     for setting in ("community", "custody")
-    for group in ("sex", "violence", "acquisitive", "other")
-    for tier, base in (("low", 0.2), ("medium", 0.6), ("high", 0.8), ("very_high", 0.9))
+    for group, value in (("sex", 30000.0), ("violence", 7000.0), ("acquisitive", 2000.0),
+                         ("other", 1500.0))
+    for tier, base, freq in (("low", 0.15, 1.8), ("medium", 0.45, 3.0), ("high", 0.75, 4.5),
+                             ("very_high", 0.85, 5.0))
 ]
 
 
-def _tsp(params: ParameterSet):  # type: ignore[no-untyped-def]
+def _tsp(params: ParameterSet) -> tuple[object, EffectDistribution]:
     item = load_catalogue().get("thinking_skills_programme")
-    rating = rate_all([item], params)[0]
-    return item, rating
+    return item, service_effects([item], params)[item.id]
 
 
-def test_risk_principle_low_risk_segments_gain_little(params: ParameterSet) -> None:
-    item, rating = _tsp(params)
-    table = benefit_cost(item, rating, SEGMENTS, Valuation.from_parameters(params), draws=2000)
+def test_the_risk_principle_larger_absolute_effects_for_higher_risk(params: ParameterSet) -> None:
+    item, effect = _tsp(params)
+    valuation = Valuation.from_parameters(params, interventions=[item])  # type: ignore[list-item]
+    table = benefit_cost(item, effect, SEGMENTS, valuation, draws=2000)  # type: ignore[arg-type]
     violence = table[(table.setting == "community") & (table.offence_group == "violence")]
-    low = violence[violence.risk_tier == "low"].iloc[0]
-    medium = violence[violence.risk_tier == "medium"].iloc[0]
-    assert low.reduction_pp < medium.reduction_pp / 5
-    assert low.p_benefit_exceeds_cost < 0.1 < 0.9 < medium.p_benefit_exceeds_cost
-    assert not low.eligible and medium.eligible
-    # Hand check of the medium segment: OR 0.654 at quality "adequate" (0.75), baseline 0.6.
-    lor = np.log(0.654) * 0.75
-    treated = 0.6 * np.exp(lor) / (1 - 0.6 + 0.6 * np.exp(lor))
-    assert medium.reduction_pp == pytest.approx((0.6 - treated) * 100)
-    value = params.value("evidence.cost_of_crime")["violence"] + params.value(
-        "evidence.cjs_cost")["violence"]
-    assert medium.benefit_gbp == pytest.approx((0.6 - treated) * 3.2 * value)
-    assert medium.cost_gbp == pytest.approx(1395 * 0.62)
+    by_tier = violence.set_index("risk_tier")
+    # A constant risk ratio: the reduction grows in proportion to the baseline (RNR), unlike a
+    # constant odds ratio whose absolute effect peaks at p = 0.5.
+    assert by_tier.loc["low", "reduction_pp"] < by_tier.loc["medium", "reduction_pp"] < \
+        by_tier.loc["high", "reduction_pp"] < by_tier.loc["very_high", "reduction_pp"]
+    ratio = by_tier["reduction_pp"] / by_tier["baseline"]
+    assert ratio.max() == pytest.approx(ratio.min())
+    assert not by_tier.loc["low", "eligible"] and by_tier.loc["medium", "eligible"]
+    # Hand check of the medium segment (no other service has coverage here).
+    rr = float(risk_ratio(effect.log_or, effect.reference_rate))
+    medium = by_tier.loc["medium"]
+    assert medium["reduction_pp"] == pytest.approx(0.45 * (1 - rr) * 100)
+    assert medium["avoided_reoffences"] == pytest.approx(0.45 * (1 - rr) * 3.0)
+    assert medium["benefit_gbp"] == pytest.approx(0.45 * (1 - rr) * 3.0 * 7000.0)
+    assert medium["cost_gbp"] == pytest.approx(params.value("plan.unit_costs")[
+        "thinking_skills_programme"]["cost"])
+    assert by_tier.loc["low", "p_benefit_exceeds_cost"] < by_tier.loc["high",
+                                                                      "p_benefit_exceeds_cost"]
 
 
 def test_harmful_programme_has_negative_benefit(params: ParameterSet) -> None:
     item = load_catalogue().get("scared_straight")
-    rating = rate_all([item], params)[0]
-    table = benefit_cost(item, rating, SEGMENTS, Valuation.from_parameters(params), draws=500)
+    effect = service_effects([item], params)[item.id]
+    assert effect.risk_ratio > 1
+    valuation = Valuation(unit_costs={"scared_straight": 100.0}, draws=500)
+    table = benefit_cost(item, effect, SEGMENTS, valuation, draws=500)
     assert (table.benefit_gbp < 0).all()
+    assert (table.p_benefit_exceeds_cost < 0.5).all()
 
 
-def test_monte_carlo_probability_matches_the_normal_calculation() -> None:
+def test_other_services_coverage_shrinks_the_value_multiplicatively() -> None:
+    effect = EffectDistribution("a", np.log(0.7), 0.1, 0.5, "published", "test")
+    alone = Segment("community", "violence", "medium", 100, 0.5, 2.0, 1000.0)
+    shared = Segment("community", "violence", "medium", 100, 0.5, 2.0, 1000.0,
+                     {"a": 0.3, "b": 0.5})
+    item = load_catalogue().get("thinking_skills_programme")
+    valuation = Valuation({"thinking_skills_programme": 1.0}, 100)
+    rr_b = 0.8
+    one = benefit_cost(item, effect, [alone], valuation, {"b": rr_b}, draws=100)
+    two = benefit_cost(item, effect, [shared], valuation, {"b": rr_b}, draws=100)
+    factor = 1 - 0.5 * (1 - rr_b)
+    assert two.others_factor.iloc[0] == pytest.approx(factor)
+    assert two.benefit_gbp.iloc[0] == pytest.approx(one.benefit_gbp.iloc[0] * factor)
+
+
+def test_probability_benefit_exceeds_cost_matches_the_normal_calculation() -> None:
     rng = np.random.default_rng(1)
-    # benefit = reduction × 1 × 1000 > 50  ⇔  reduction > 0.05; baseline 0.5, fraction 1.
-    p = monte_carlo([0.5], [1.0], [1000.0], np.log(0.7), 0.2, 50.0, 1.0, 200_000, rng)
-    # reduction > 0.05 ⇔ treated < 0.45 ⇔ θ < logit(0.45) (baseline odds 1)
+    effect = EffectDistribution("a", np.log(0.7), 0.2, 0.5, "published", "test")
+    # benefit = scale × (1 − RR) > 50 with scale 1000 ⇔ RR < 0.95 ⇔ treated < 0.475 at p0 = 0.5
+    p = p_benefit_exceeds_cost(effect, [1000.0], 50.0, 200_000, rng)
     from scipy import stats
 
-    expected = stats.norm.cdf((np.log(0.45 / 0.55) - np.log(0.7)) / 0.2)
+    threshold = np.log(0.475 / 0.525)  # θ at which RR = 0.95 (baseline odds 1)
+    expected = stats.norm.cdf((threshold - np.log(0.7)) / 0.2)
     assert p[0] == pytest.approx(expected, abs=0.005)
 
 
-def test_evaluate_values_every_service_with_an_effect(params: ParameterSet) -> None:
+def test_evaluate_values_every_service_with_a_uk_price(params: ParameterSet) -> None:
     result = evaluate(SEGMENTS, params, draws=200)
-    assert set(result.benefit_cost.intervention_id) == {
-        "thinking_skills_programme", "scared_straight", "boot_camp"}
+    planned = {k for k, v in params.value("plan.unit_costs").items()
+               if v and v.get("cost") is not None and not v.get("statutory")}
+    priced = {i.id for i in result.catalogue if i.unit_cost.gbp is not None} | planned
+    assert set(result.benefit_cost.intervention_id) == priced
+    assert set(result.effects) == set(result.catalogue.ids())
 
 
 def _cli(*args: str) -> tuple[int, str]:

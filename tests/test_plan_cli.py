@@ -41,7 +41,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_national_dataset(synthetic, n=3_000, seed=11)
     ws = root / "ws"
     assert runner.invoke(app, ["init", "--workspace", str(ws)]).exit_code == 0
-    for table in ("assessments", "interventions"):
+    for table in ("assessments", "cohort", "reoffences", "interventions"):
         result = runner.invoke(app, ["import", table, str(synthetic / f"{table}.parquet"),
                                      "--workspace", str(ws), "--synthetic-demo-key"])
         assert result.exit_code == 0, result.output

@@ -15,23 +15,36 @@ from commissioning.plan.inputs import demand_growth_from_forecasts, service_spec
 from commissioning.policy.parameters import load_parameters
 
 
-def test_a_catalogue_priced_service_takes_the_catalogues_price_converted_as_benefit_cost() -> None:
-    params = load_parameters()
+def _with_approved_premises(params, cost):  # type: ignore[no-untyped-def]
+    costs = dict(params.value("plan.unit_costs"))
+    costs["approved_premises"] = {} if cost is None else {"cost": cost}
+    return params.with_overrides({"plan.unit_costs": {"2012-04-01": costs}})
+
+
+def test_a_catalogue_priced_service_takes_the_catalogues_uk_price_in_the_rounds_prices() -> None:
+    params = _with_approved_premises(load_parameters(), None)
     specs = service_specs(params)
-    item = load_catalogue().get("thinking_skills_programme")
+    item = load_catalogue().get("approved_premises")
+    assert item.unit_cost.currency == "GBP" and item.unit_cost.gbp is not None
     expected = Valuation.from_parameters(params).unit_cost_gbp(item)
-    assert expected is not None
-    assert specs["thinking_skills_programme"].unit_cost == pytest.approx(expected)
-    assert specs["thinking_skills_programme"].unit_cost_source.startswith("evidence catalogue")
+    assert expected is not None and expected > item.unit_cost.gbp  # deflated up to 2011-12
+    assert specs["approved_premises"].unit_cost == pytest.approx(expected)
+    assert specs["approved_premises"].unit_cost_source.startswith("evidence catalogue")
     assert specs["prison_place"].unit_cost_source == "plan.unit_costs"
 
 
-def test_a_service_priced_twice_is_an_error_that_says_which_to_remove() -> None:
+def test_a_us_dollar_figure_never_becomes_a_uk_unit_cost() -> None:
     params = load_parameters()
-    costs = dict(params.value("plan.unit_costs"))
-    costs["thinking_skills_programme"] = {"cost": 1000, "requirement": "accredited_programme"}
-    twice = params.with_overrides({"plan.unit_costs": {"2012-04-01": costs}})
-    with pytest.raises(ValueError, match="thinking_skills_programme has two unit costs"):
+    item = load_catalogue().get("thinking_skills_programme")
+    assert item.unit_cost.currency == "USD"
+    spec = service_specs(params)["thinking_skills_programme"]
+    assert spec.unit_cost_source == "plan.unit_costs"
+    assert spec.unit_cost == params.value("plan.unit_costs")["thinking_skills_programme"]["cost"]
+
+
+def test_a_service_priced_twice_is_an_error_that_says_which_to_remove() -> None:
+    twice = _with_approved_premises(load_parameters(), 1000)
+    with pytest.raises(ValueError, match="approved_premises has two unit costs"):
         service_specs(twice)
 
 
@@ -44,22 +57,24 @@ def test_a_service_priced_nowhere_is_an_error() -> None:
         service_specs(unpriced)
 
 
-def test_the_effect_is_the_evidence_bases_pooled_odds_ratio_where_there_is_one() -> None:
+def test_the_effect_is_the_evidence_bases_distribution_the_benefit_cost_uses() -> None:
+    from commissioning.evidence.outcome import service_effects
+
     params = load_parameters()
     specs = service_specs(params)
-    ratings = {r.intervention_id: r for r in rate_all(load_catalogue().interventions, params)}
-    pooled = [sid for sid in specs if sid in ratings and ratings[sid].pooled is not None]
-    assert pooled, "at least one planned service has a pooled effect"
-    for sid in pooled:
-        rating = ratings[sid]
-        assert rating.pooled is not None
-        assert specs[sid].odds_ratio == pytest.approx(
-            math.exp(rating.pooled.log_or * rating.quality_factor))
-        assert specs[sid].effect_source.startswith("evidence base")
-    odds = params.value("plan.effect_by_category")["odds_ratio"]
+    effects = service_effects(load_catalogue().interventions, params)
     for sid, spec in specs.items():
-        if sid not in pooled and not spec.statutory:
-            assert spec.odds_ratio == odds[spec.evidence_category]
+        if spec.statutory:
+            assert spec.effect is None and spec.risk_ratio == 1.0
+            continue
+        assert spec.effect == effects[sid]
+        assert spec.odds_ratio == pytest.approx(math.exp(effects[sid].log_or))
+        assert spec.effect_source.startswith(effects[sid].kind)
+    ratings = {r.intervention_id: r for r in rate_all(load_catalogue().interventions, params)}
+    for sid, spec in specs.items():
+        if not spec.statutory and ratings[sid].pooled is None:
+            assert spec.effect is not None and spec.effect.kind == "assumption"
+            assert spec.effect.se > 0, "an assumption carries its range"
 
 
 def _community(starts_2011: float, starts_2012: float) -> pd.DataFrame:

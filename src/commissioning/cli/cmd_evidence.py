@@ -267,7 +267,8 @@ def bca(
 ) -> None:
     """Benefit–cost per intervention × segment on a workspace's scored assessments."""
     from commissioning.engine import backend
-    from commissioning.evidence.step import SCORED_TABLE, evaluate, segments_from_backend
+    from commissioning.evidence.outcome import OutcomeError
+    from commissioning.evidence.step import evaluate, segments_from_workspace
     from commissioning.io.workspace import Workspace
     from commissioning.round import score_workspace, workspace_parameters
 
@@ -290,8 +291,9 @@ def bca(
     con = backend.connect(ws.database_path)
     try:
         score_workspace(con, ws, params, when)
-        baseline = str(params.value("evidence.benefit_cost", when)["baseline_column"])
-        segments = segments_from_backend(con, SCORED_TABLE, baseline)
+        segments = segments_from_workspace(con, ws, params, when)
+    except OutcomeError as exc:
+        raise BadInput(str(exc)) from None
     finally:
         con.disconnect()
     result = evaluate(segments, params, when, seed, cat, draws)

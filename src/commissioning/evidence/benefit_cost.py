@@ -1,177 +1,177 @@
 """Benefit–cost per intervention × segment, with a Monte Carlo of the effect's uncertainty.
 
-For a segment s (setting × offence group × risk tier) with baseline reoffending probability
-p_s (mean OGRS3 of the segment's assessments) and an intervention with log odds ratio θ
-(pooled, times the quality-of-delivery factor q, times the low-risk fraction f_s for the risk
-principle — 1 for medium and above):
+The one outcome model (:mod:`commissioning.evidence.outcome`, the same functions the plan's
+cells are valued with): for a segment s (setting × offence group × risk tier) with baseline
+probability p_s (mean OGRS3 one-year of its assessments), proven reoffences per reoffender F_s
+and £ per proven reoffence V_s (its own reoffence mix), and a service with risk ratio RR (from
+its log odds ratio θ at the reference rate):
 
-    p'_s = logistic(logit p_s + q·f_s·θ)                (effect on the odds scale)
-    avoided reoffences per participant = (p_s − p'_s) · offences per reoffender
-    benefit_s = avoided · (cost of crime + CJS cost)[offence group]
-    net = benefit − unit cost;   BCR = benefit / unit cost
+    avoided proven reoffences per start = (p_s·o_s − min(1, p_s·o_s·RR)) · F_s
+    benefit_s = avoided · V_s;   net = benefit − unit cost;   BCR = benefit / unit cost
 
-The Monte Carlo draws θ ~ Normal(θ̂, SE²) and reports the probability that benefits exceed
-costs. A lower baseline means fewer reoffences to avoid, and the low-risk fraction shrinks the
-effect further: the risk principle shows as little benefit in low-risk segments.
+where o_s is the other services' combined risk ratio at their 2011-12 coverage in s (effects
+multiply for the same person). The Monte Carlo draws θ ~ Normal(θ̂, SE²) and reports the
+probability that benefits exceed costs. Unit costs are UK pounds: the catalogue's GBP price, or
+else the plan's (``plan.unit_costs``) — one figure per service, the one the plan uses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from commissioning.evidence.catalogue import Intervention
-from commissioning.evidence.effect_sizes import apply_odds_ratio
-from commissioning.evidence.rating import Rating
+from commissioning.evidence.outcome import (
+    EffectDistribution,
+    avoided_per_start,
+    central_risk_ratios,
+)
 from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
 
 #: Columns of the benefit–cost table (CLI ``bca`` output and the round's CSV).
 BCA_COLUMNS: tuple[str, ...] = (
     "intervention_id", "setting", "offence_group", "risk_tier", "offenders", "baseline",
-    "odds_ratio", "effect_fraction", "treated_rate", "reduction_pp", "avoided_reoffences",
-    "benefit_gbp", "cost_gbp", "net_benefit_gbp", "bcr", "p_benefit_exceeds_cost",
-    "se_assumed", "eligible",
+    "effect_kind", "risk_ratio", "risk_ratio_low", "risk_ratio_high", "others_factor",
+    "treated_rate", "reduction_pp", "reoffences_per_reoffender", "avoided_reoffences",
+    "value_per_reoffence", "benefit_gbp", "cost_gbp", "net_benefit_gbp", "bcr",
+    "p_benefit_exceeds_cost", "se_assumed", "eligible",
 )
 
 
 @dataclass(frozen=True)
 class Segment:
-    """A segment and its baseline reoffending probability (mean OGRS3)."""
+    """A segment: its baseline probability of proven reoffending in a year (mean OGRS3
+    one-year), proven reoffences per reoffender, £ per proven reoffence (its reoffence mix) and
+    each service's 2011-12 coverage (starts per person)."""
 
     setting: str
     offence_group: str
     risk_tier: str
     offenders: int
     baseline: float
+    reoffences_per_reoffender: float = 1.0
+    value_per_reoffence: float = 0.0
+    coverage: Mapping[str, float] = field(default_factory=dict)
+
+    def others_factor(self, service_id: str, rr: Mapping[str, float]) -> float:
+        """``Π_{j≠k} (1 − u_j (1 − RR_j))`` over the services with coverage here."""
+        log_total = 0.0
+        for other, u in self.coverage.items():
+            if other == service_id:
+                continue
+            factor = 1.0 - min(max(u, 0.0), 1.0) * (1.0 - rr.get(other, 1.0))
+            log_total += math.log(max(factor, 1e-9))
+        return math.exp(log_total)
 
 
 @dataclass(frozen=True)
 class Valuation:
-    """The money values of the model, in force on one date."""
+    """Unit costs in UK pounds of the round's prices (one per service) and the Monte Carlo
+    settings on one date."""
 
-    cost_per_offence: dict[str, float]
-    offences_per_reoffender: float
-    low_risk_effect_fraction: float
-    usd_to_gbp: float
+    unit_costs: Mapping[str, float]
     draws: int
-    baseline_column: str
+    deflator: Mapping[str, float] = field(default_factory=dict)
+    round_price_year: str | None = None
 
     @classmethod
-    def from_parameters(cls, params: ParameterSet, when: dt.date = DEFAULT_DATE) -> Valuation:
-        crime = params.value("evidence.cost_of_crime", when)
-        cjs = params.value("evidence.cjs_cost", when)
+    def from_parameters(cls, params: ParameterSet, when: dt.date = DEFAULT_DATE,
+                        interventions: Sequence[Intervention] = ()) -> Valuation:
         settings = params.value("evidence.benefit_cost", when)
-        return cls(
-            cost_per_offence={g: float(crime[g]) + float(cjs[g]) for g in crime},
-            offences_per_reoffender=float(settings["offences_per_reoffender"]),
-            low_risk_effect_fraction=float(settings["low_risk_effect_fraction"]),
-            usd_to_gbp=float(settings["usd_to_gbp"]),
-            draws=int(settings["monte_carlo_draws"]),
-            baseline_column=str(settings["baseline_column"]),
-        )
+        deflator = params.value("evidence.price_deflator", when)
+        costs: dict[str, float] = {}
+        planned = params.value("plan.unit_costs", when) if "plan.unit_costs" in params else {}
+        for service_id, entry in (planned or {}).items():
+            if entry and entry.get("cost") is not None and not entry.get("statutory"):
+                costs[str(service_id)] = float(entry["cost"])
+        valuation = cls(costs, int(settings["monte_carlo_draws"]),
+                        {str(k): float(v) for k, v in deflator["index"].items()},
+                        str(deflator["round_price_year"]))
+        for item in interventions:
+            price = valuation.catalogue_price(item)
+            if price is not None:
+                costs[item.id] = price
+        return valuation
+
+    def catalogue_price(self, intervention: Intervention) -> float | None:
+        """The catalogue's UK price in the round's prices (a US-dollar figure is never one)."""
+        cost = intervention.unit_cost
+        if cost.gbp is None:
+            return None
+        year = cost.price_year
+        if year is None or not self.deflator or self.round_price_year is None:
+            return float(cost.gbp)
+        if year not in self.deflator:
+            raise ValueError(
+                f"{intervention.source_file}: unit_cost price_year {year} is not in "
+                f"evidence.price_deflator (years: {', '.join(sorted(self.deflator))})")
+        return float(cost.gbp) * self.deflator[self.round_price_year] / self.deflator[year]
 
     def unit_cost_gbp(self, intervention: Intervention) -> float | None:
-        cost = intervention.unit_cost
-        if cost.amount is None:
-            return None
-        return cost.amount * (self.usd_to_gbp if cost.currency == "USD" else 1.0)
+        """The UK unit cost: the catalogue's pound price, else the plan's (None if neither)."""
+        price = self.catalogue_price(intervention)
+        return price if price is not None else self.unit_costs.get(intervention.id)
 
 
-def segments_from_scored(scored: pd.DataFrame, baseline_column: str = "ogrs3_2y") -> list[Segment]:
-    """Segments and their mean OGRS3 from scored assessments (one row per assessment)."""
-    grouped = (
-        scored.groupby(["setting", "offence_group", "risk_tier"], observed=True)[baseline_column]
-        .agg(["size", "mean"])
-        .reset_index()
-    )
-    return [
-        Segment(str(setting), str(group), str(tier), int(size), float(mean))
-        for setting, group, tier, size, mean in zip(
-            grouped["setting"], grouped["offence_group"], grouped["risk_tier"],
-            grouped["size"], grouped["mean"], strict=True,
-        )
-    ]
-
-
-def monte_carlo(
-    baseline: npt.ArrayLike,
-    fraction: npt.ArrayLike,
-    value_per_offence: npt.ArrayLike,
-    log_or: float,
-    se: float,
-    unit_cost: float,
-    offences_per_reoffender: float,
-    draws: int,
+def p_benefit_exceeds_cost(
+    effect: EffectDistribution, scale: npt.ArrayLike, unit_cost: float, draws: int,
     rng: np.random.Generator,
 ) -> npt.NDArray[np.float64]:
-    """P(benefit > cost) per segment from ``draws`` draws of the log odds ratio θ.
+    """P(benefit > cost) per segment from ``draws`` draws of the effect.
 
-    The benefit of a segment falls as θ rises, so "benefit > cost" is "θ·f < θ*" with
-    θ* = logit(p − r) − logit(p), r = cost / (offences per reoffender × value): the draws are
-    sorted once and counted below each segment's threshold — the same answer as evaluating
-    every draw in every segment, in O(draws log draws) instead of O(draws × segments).
+    ``scale`` is p·o·F·V per segment (the benefit of a risk ratio of 0). The benefit
+    ``scale·(1 − RR)`` (capped where p·o·RR > 1, where it is negative anyway) falls as RR rises,
+    so "benefit > cost" is "RR < 1 − cost/scale": the draws are sorted once and counted below
+    each segment's threshold — the same answer as evaluating every draw in every segment.
     """
-    p = np.asarray(baseline, dtype=np.float64)
-    f = np.asarray(fraction, dtype=np.float64)
-    value = np.asarray(value_per_offence, dtype=np.float64)
-    theta = np.sort(rng.normal(log_or, se, size=draws))
-    needed = unit_cost / (offences_per_reoffender * value)  # reduction needed to pay back
-    target = p - needed  # the treated rate at which benefit equals cost
-    result = np.empty(p.shape)
-    for j in range(p.size):
-        if target[j] >= 1.0:
-            result[j] = 1.0
-        elif target[j] <= 0.0:
-            result[j] = 0.0
-        elif f[j] == 0.0:
-            result[j] = float(needed[j] < 0)
-        else:
-            threshold = (np.log(target[j] / (1 - target[j])) - np.log(p[j] / (1 - p[j]))) / f[j]
-            result[j] = np.searchsorted(theta, threshold, side="left") / draws
-    return result
+    s = np.asarray(scale, dtype=np.float64)
+    rr = np.sort(effect.draw(rng, draws))
+    threshold = np.where(s > 0, 1.0 - unit_cost / np.where(s > 0, s, 1.0), -np.inf)
+    return np.asarray(np.searchsorted(rr, threshold, side="left") / draws, np.float64)
 
 
 def benefit_cost(
     intervention: Intervention,
-    rating: Rating,
+    effect: EffectDistribution,
     segments: Sequence[Segment],
     valuation: Valuation,
+    risk_ratios: Mapping[str, float] | None = None,
     seed: int = 2012,
     draws: int | None = None,
 ) -> pd.DataFrame:
-    """Benefit–cost of one intervention for every segment it can serve (empty if no effect)."""
-    pooled = rating.pooled
+    """Benefit–cost of one intervention for every segment of its settings and offence groups
+    (``risk_ratios``: every service's central risk ratio, for the others factor)."""
     eligible = [
         s for s in segments
         if s.setting in intervention.settings
         and (not intervention.offence_groups or s.offence_group in intervention.offence_groups)
     ]
-    if pooled is None or not eligible:
+    if not eligible:
         return pd.DataFrame(columns=list(BCA_COLUMNS))
-    log_or = pooled.log_or * rating.quality_factor
-    se = pooled.se * rating.quality_factor
+    rr_all = dict(risk_ratios or {})
+    rr_all[intervention.id] = effect.risk_ratio
+    rr = effect.risk_ratio
+    low, high = effect.interval()
     baseline = np.array([s.baseline for s in eligible])
-    fraction = np.array(
-        [valuation.low_risk_effect_fraction if s.risk_tier == "low" else 1.0 for s in eligible]
-    )
-    value = np.array([valuation.cost_per_offence[s.offence_group] for s in eligible])
-    treated = apply_odds_ratio(baseline, log_or * fraction)
-    avoided = (baseline - treated) * valuation.offences_per_reoffender
+    others = np.array([s.others_factor(intervention.id, rr_all) for s in eligible])
+    freq = np.array([s.reoffences_per_reoffender for s in eligible])
+    value = np.array([s.value_per_reoffence for s in eligible])
+    avoided = avoided_per_start(baseline, rr, freq, others)
     benefit = avoided * value
     cost = valuation.unit_cost_gbp(intervention)
     if cost is not None and cost > 0:
-        rng = np.random.default_rng(seed)
-        p_exceeds = monte_carlo(
-            baseline, fraction, value, log_or, se, cost, valuation.offences_per_reoffender,
-            draws or valuation.draws, rng,
-        )
+        p_exceeds = p_benefit_exceeds_cost(
+            effect, baseline * others * freq * value, cost, draws or valuation.draws,
+            np.random.default_rng(seed))
     else:
         p_exceeds = np.full(len(eligible), np.nan)
+    treated = np.minimum(1.0, baseline * others * rr)
     return pd.DataFrame({
         "intervention_id": intervention.id,
         "setting": [s.setting for s in eligible],
@@ -179,17 +179,22 @@ def benefit_cost(
         "risk_tier": [s.risk_tier for s in eligible],
         "offenders": [s.offenders for s in eligible],
         "baseline": baseline,
-        "odds_ratio": np.exp(log_or),
-        "effect_fraction": fraction,
+        "effect_kind": effect.kind,
+        "risk_ratio": rr,
+        "risk_ratio_low": low,
+        "risk_ratio_high": high,
+        "others_factor": others,
         "treated_rate": treated,
-        "reduction_pp": (baseline - treated) * 100,
+        "reduction_pp": (baseline * others - treated) * 100,
+        "reoffences_per_reoffender": freq,
         "avoided_reoffences": avoided,
+        "value_per_reoffence": value,
         "benefit_gbp": benefit,
         "cost_gbp": np.nan if cost is None else cost,
         "net_benefit_gbp": benefit - (np.nan if cost is None else cost),
         "bcr": benefit / cost if cost else np.nan,
         "p_benefit_exceeds_cost": p_exceeds,
-        "se_assumed": pooled.se_assumed,
+        "se_assumed": effect.kind in ("published_se_assumed", "assumption"),
         "eligible": [intervention.eligibility.admits(s.risk_tier, s.offence_group)
                      for s in eligible],
     })[list(BCA_COLUMNS)]
@@ -197,16 +202,19 @@ def benefit_cost(
 
 def benefit_cost_all(
     interventions: Sequence[Intervention],
-    ratings: Sequence[Rating],
+    effects: Mapping[str, EffectDistribution],
     segments: Sequence[Segment],
     valuation: Valuation,
     seed: int = 2012,
     draws: int | None = None,
 ) -> pd.DataFrame:
-    """Benefit–cost for every rated intervention with an effect estimate."""
+    """Benefit–cost for every intervention with a UK unit cost (``effects``: each one's effect,
+    :func:`commissioning.evidence.outcome.service_effects`)."""
+    rr = central_risk_ratios(dict(effects))
     frames = [
-        benefit_cost(i, r, segments, valuation, seed + n, draws)
-        for n, (i, r) in enumerate(zip(interventions, ratings, strict=True))
+        benefit_cost(i, effects[i.id], segments, valuation, rr, seed + n, draws)
+        for n, i in enumerate(interventions)
+        if i.id in effects and valuation.unit_cost_gbp(i) is not None
     ]
     frames = [f for f in frames if not f.empty]
     if not frames:

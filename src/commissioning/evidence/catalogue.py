@@ -97,10 +97,18 @@ class Study:
 
 @dataclass(frozen=True)
 class UnitCost:
+    """A published unit cost. Only a UK price in pounds (``currency: GBP``) is used to value a
+    service; a figure in another currency is kept for comparison only (``gbp`` is None)."""
+
     amount: float | None
     currency: str
     basis: str
     source: str
+    price_year: str | None = None
+
+    @property
+    def gbp(self) -> float | None:
+        return self.amount if self.currency == "GBP" else None
 
 
 @dataclass(frozen=True)
@@ -153,6 +161,14 @@ class Intervention:
     references: tuple[str, ...]
     published_benefit_cost: Mapping[str, Any] | None = None
     source_file: str | None = None
+    #: ``direct`` when the studies evaluate this service, ``analogue`` when they evaluate a
+    #: close analogue (named in ``effect_analogue``), e.g. drug courts for a drug
+    #: rehabilitation requirement.
+    effect_mapping: str = "direct"
+    effect_analogue: str | None = None
+    #: Comparison-group reoffending rate of the studies, if they give one (else the
+    #: outcome model's reference rate).
+    reference_rate: float | None = None
 
     @property
     def category_label(self) -> str:
@@ -333,6 +349,14 @@ def parse_intervention(raw: Any, where: str) -> Intervention:
     if not intervention_id.replace("_", "").isalnum() or intervention_id != intervention_id.lower():
         raise r.fail("id", f"{intervention_id!r} must be lower-case letters, digits and '_'")
     published = raw.get("published_benefit_cost")
+    effect = r.mapping("effect")
+    mapping = str(effect.choice("mapping", ("direct", "analogue"), required=False) or "direct")
+    analogue = effect.text("analogue_of", required=False)
+    if mapping == "analogue" and not analogue:
+        raise effect.fail("analogue_of", "is missing: say which programme the studies evaluate")
+    reference_rate = effect.number("reference_rate", minimum=0)
+    if reference_rate is not None and not 0 < reference_rate < 1:
+        raise effect.fail("reference_rate", f"is {reference_rate}: a rate between 0 and 1")
     return Intervention(
         id=intervention_id,
         name=r.req_text("name"),
@@ -352,6 +376,7 @@ def parse_intervention(raw: Any, where: str) -> Intervention:
             currency=str(cost.choice("currency", ("GBP", "USD"))),
             basis=cost.req_text("basis"),
             source=cost.req_text("source"),
+            price_year=cost.text("price_year", required=False),
         ),
         dosage=r.text("dosage", required=False),
         duration_days=_int(r.number("duration_days", minimum=0)),
@@ -372,6 +397,9 @@ def parse_intervention(raw: Any, where: str) -> Intervention:
         references=r.texts("references"),
         published_benefit_cost=published if isinstance(published, Mapping) else None,
         source_file=where,
+        effect_mapping=mapping,
+        effect_analogue=analogue,
+        reference_rate=reference_rate,
     )
 
 

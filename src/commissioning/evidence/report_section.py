@@ -1,10 +1,11 @@
 """Report section 200, "Evidence: what works and what to disinvest".
 
-The evidence summary per service (document category, the rules' category and why, pooled
-effect, "what works" score, minimum conditions), a chart of pooled odds ratios, benefit–cost by
-segment (the risk principle shows as low benefit for low-risk segments) and the disinvestment
-candidates. Reads the :class:`~commissioning.evidence.step.EvidenceResult` the round step put
-in ``context.extras["evidence"]``.
+The evidence summary per service (document category, the rules' category and why, the
+effect used with its 95% range and whether it is published, an analogue or a labelled
+assumption, "what works" score), a chart of pooled odds ratios, benefit–cost per service over
+the segments it may serve (the per-segment table is ``exports/evidence/benefit_cost.csv``) and
+the disinvestment candidates. Reads the :class:`~commissioning.evidence.step.EvidenceResult`
+the round step put in ``context.extras["evidence"]``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from commissioning.evidence.catalogue import CATEGORY_LABELS
-from commissioning.publish.html import GROUP_LABELS, SETTING_LABELS, Cell, esc, table, tier_label
+from commissioning.publish.html import Cell, esc, table, tier_label
 from commissioning.publish.sections import Section, register_section
 
 if TYPE_CHECKING:
@@ -31,62 +32,83 @@ def _num(value: Any, fmt: str = "{:,.0f}") -> Cell:
     return Cell(fmt.format(value), numeric=True)
 
 
+KIND_LABELS = {
+    "published": "published",
+    "published_se_assumed": "published, SE assumed*",
+    "analogue": "analogue",
+    "assumption": "ASSUMPTION",
+}
+
+
 def _summary_table(result: EvidenceResult) -> str:
     rows = []
     for item, r in zip(result.catalogue, result.ratings, strict=True):
-        pooled = r.pooled
-        if pooled is not None:
-            lo = math.exp(pooled.log_or - 1.96 * pooled.se)
-            hi = math.exp(pooled.log_or + 1.96 * pooled.se)
-            effect = f"{pooled.odds_ratio:.2f} ({lo:.2f}–{hi:.2f})" + (
-                "*" if pooled.se_assumed else ""
-            )
+        e = result.effects.get(item.id)
+        if e is not None:
+            lo, hi = e.interval()
+            effect = f"{e.risk_ratio:.2f} ({lo:.2f}–{hi:.2f})"
+            basis = KIND_LABELS[e.kind] + (
+                f" of {item.effect_analogue}" if e.kind == "analogue" and item.effect_analogue
+                else "")
         else:
-            effect = "no study data entered" if not item.studies else "not pooled"
+            effect, basis = "–", "–"
         rows.append([
             Cell(item.name, header=True),
             Cell(CATEGORY_LABELS[r.document_category]),
             Cell(CATEGORY_LABELS[r.rules_category] if r.rules_category else "–"),
             Cell("; ".join(r.reasons)),
             Cell(effect, numeric=True),
+            Cell(basis),
             Cell(f"{r.what_works_score * 8:.0f}/8 ({r.what_works_known} known)", numeric=True),
             Cell("yes" if item.core else "no"),
         ])
     return table(
-        ["Service", "Document's category", "Rules' category", "Why", ("Pooled OR (95% CI)", True),
-         ("What works", True), "Core offer"],
+        ["Service", "Document's category", "Rules' category", "Why",
+         ("Risk ratio used (95% range)", True), "Basis", ("What works", True), "Core offer"],
         rows,
-        caption="Evidence summary per service (odds ratio of reoffending: below 1 is fewer "
-        "reoffences; * standard error assumed, no interval published)",
+        caption="Evidence summary per service (risk ratio of proven reoffending at the studies' "
+        "reference rate, quality of delivery applied: below 1 is fewer reoffences; "
+        "* published without an interval, standard error assumed; ASSUMPTION: no published "
+        "figure maps to the service, the range is evidence.assumed_effects)",
     )
 
 
 def _bca_table(result: EvidenceResult) -> str:
     frame = result.benefit_cost
     if frame.empty:
-        return "<p>No service has an effect estimate entered, so no benefit–cost is shown.</p>"
+        return "<p>No service has a UK unit cost, so no benefit–cost is shown.</p>"
     rows = []
-    for r in frame.to_dict(orient="records"):
-        name = result.catalogue.get(str(r["intervention_id"])).name
+    ok = frame[frame["eligible"].astype(bool)]
+    for sid, part in ok.groupby("intervention_id", sort=False):
+        w = part["offenders"].to_numpy(float)
+        if w.sum() <= 0:
+            continue
+        item = result.catalogue.get(str(sid))
+        e = result.effects[str(sid)]
+        benefit = float((part["benefit_gbp"] * w).sum() / w.sum())
+        cost = float(part["cost_gbp"].iloc[0])
+        p = part["p_benefit_exceeds_cost"]
+        tiers = part.groupby("risk_tier")["benefit_gbp"].mean()
         rows.append([
-            Cell(name, header=True),
-            Cell(SETTING_LABELS.get(str(r["setting"]), str(r["setting"]))),
-            Cell(GROUP_LABELS.get(str(r["offence_group"]), str(r["offence_group"]))),
-            Cell(tier_label(str(r["risk_tier"])) + ("" if r["eligible"] else " (not eligible)")),
-            _num((r["baseline"]) * 100, "{:.0f}%"),
-            _num((r["reduction_pp"]), "{:.1f}"),
-            _num((r["benefit_gbp"]), "£{:,.0f}"),
-            _num((r["cost_gbp"]), "£{:,.0f}"),
-            _num((r["bcr"]), "{:.1f}"),
-            _num((r["p_benefit_exceeds_cost"]) * 100, "{:.0f}%"),
+            Cell(item.name, header=True),
+            Cell(KIND_LABELS[e.kind]),
+            _num(e.risk_ratio, "{:.2f}"),
+            _num(float((part["avoided_reoffences"] * w).sum() / w.sum()), "{:.3f}"),
+            _num(benefit, "£{:,.0f}"),
+            _num(cost, "£{:,.0f}"),
+            _num(benefit / cost if cost else float("nan"), "{:.2f}"),
+            Cell(f"{p.min() * 100:.0f}–{p.max() * 100:.0f}%", numeric=True),
+            Cell(", ".join(f"{tier_label(str(t))} £{v:,.0f}" for t, v in tiers.items())),
         ])
     return table(
-        ["Service", "Setting", "Offence group", "Risk tier", ("Baseline (OGRS3 2y)", True),
-         ("Reduction (pp)", True), ("Benefit per participant", True), ("Cost", True),
-         ("Benefit–cost ratio", True), ("P(benefit > cost)", True)],
+        ["Service", "Effect basis", ("Risk ratio", True),
+         ("Proven reoffences avoided per start", True), ("Benefit per start", True),
+         ("Unit cost", True), ("Benefit–cost ratio", True), ("P(benefit > cost)", True),
+         "Benefit per start by risk tier"],
         rows,
-        caption="Benefit–cost per participant by segment (Monte Carlo over the effect's "
-        "uncertainty)",
+        caption="Benefit–cost per start over the segments each service may serve (weighted by "
+        "offenders; Monte Carlo over the effect's uncertainty; one-year proven reoffences "
+        "valued at each segment's own reoffence mix, 2011-12 prices)",
     )
 
 
@@ -148,20 +170,34 @@ def render_evidence(context: RoundContext) -> str:
     if result is None:
         return "<p>The evidence step did not run in this round.</p>"
     counts = pd.Series([r.category for r in result.ratings]).value_counts()
+    kinds = pd.Series([e.kind for e in result.effects.values()]).value_counts()
+    n_analogue = int(kinds.get("analogue", 0))
+    n_se = int(kinds.get("published_se_assumed", 0))
+    n_published = int(kinds.get("published", 0)) + n_analogue + n_se
+    n_assumed = int(kinds.get("assumption", 0))
     summary = ", ".join(
         f"{counts.get(c, 0)} {label.lower()}" for c, label in CATEGORY_LABELS.items()
     )
     return (
         f"<p>{len(result.catalogue)} services in the catalogue: {esc(summary)}. Categories are "
         "the document's unless studies at Maryland Scientific Methods Scale level 3 or above "
-        "are entered, when the rules engine rates them and says why. Benefit–cost applies the "
-        "pooled effect on the odds scale to each segment's mean OGRS3 two-year probability, "
-        "scaled by the quality-of-delivery factor and, for low-risk segments, the risk "
-        "principle; costs and values are the evidence.* parameters (several are stated "
-        "assumptions).</p>"
+        "are entered, when the rules engine rates them and says why. "
+        f"{n_published} services carry a published effect entered in the catalogue "
+        f"({n_analogue} of them from a close analogue, {n_se} without a published interval); "
+        f"{n_assumed} carry a labelled assumption with the range shown.</p>"
+        "<p><strong>Outcome model</strong> (the same for benefit–cost and the plan): the "
+        "outcome is proven reoffences in the one-year MoJ measure. A published effect (log odds "
+        "ratio; WSIPP's D-Cox × 1.65) becomes a risk ratio at the studies' reference rate and "
+        "is applied as a constant risk ratio to each segment's OGRS3 one-year probability, so "
+        "the absolute effect grows with risk (the RNR risk principle); services received by the "
+        "same people combine multiplicatively at their 2011-12 coverage; reoffenders avoided × "
+        "the segment's proven reoffences per reoffender give reoffences avoided, valued at the "
+        "segment's own reoffence mix with Home Office costs of crime (criminal-justice response "
+        "included once) in 2011-12 prices via the GDP deflator. Per start, one year, no "
+        "lifetime benefits.</p>"
         + _summary_table(result)
         + _pooled_chart(result)
-        + "<h3>Benefit–cost by segment</h3>"
+        + "<h3>Benefit–cost per service</h3>"
         + _bca_table(result)
         + "<h3>What to disinvest</h3>"
         + _disinvest_table(result)

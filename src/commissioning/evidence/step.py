@@ -1,16 +1,19 @@
 """The round step ``evidence`` (order 200): rate the catalogue, value it per segment, publish.
 
 Reads the scored assessments the foundation keeps in the workspace database
-(``assessments_scored``), takes each segment's mean OGRS3 as its baseline, rates every
-catalogue entry, runs the benefit–cost Monte Carlo, writes ``ratings.csv``,
-``benefit_cost.csv`` and ``disinvestment.csv`` under ``exports/evidence/`` and hands an
-:class:`EvidenceResult` to the report section (registered on import).
+(``assessments_scored``), the cohort, reoffences and interventions tables; takes each segment's
+mean OGRS3 one-year probability as its baseline, its proven reoffences per reoffender and £ per
+proven reoffence from its own reoffence mix, and each service's 2011-12 coverage; rates every
+catalogue entry, builds each one's effect distribution, runs the benefit–cost Monte Carlo, writes
+``ratings.csv``, ``effects.csv``, ``benefit_cost.csv``, ``segments.csv`` and
+``disinvestment.csv`` under ``exports/evidence/`` and hands an :class:`EvidenceResult` to the
+report section (registered on import).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from ibis.backends import BaseBackend
@@ -22,7 +25,15 @@ from commissioning.evidence.benefit_cost import (
     benefit_cost_all,
 )
 from commissioning.evidence.catalogue import CATEGORY_LABELS, Catalogue, load_catalogue
+from commissioning.evidence.outcome import (
+    SEGMENT_KEYS,
+    EffectDistribution,
+    OutcomeError,
+    segment_reoffending_from_backend,
+    service_effects,
+)
 from commissioning.evidence.rating import Rating, rate_all
+from commissioning.io.workspace import Workspace
 from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
 from commissioning.steps import RoundStep, StepContext, register_step
 
@@ -39,28 +50,86 @@ class EvidenceResult:
     segments: tuple[Segment, ...]
     benefit_cost: pd.DataFrame
     when: dt.date
+    effects: dict[str, EffectDistribution] = field(default_factory=dict)
 
     def rating(self, intervention_id: str) -> Rating:
         return next(r for r in self.ratings if r.intervention_id == intervention_id)
 
 
 def segments_from_backend(
-    con: BaseBackend, table: str = SCORED_TABLE, baseline_column: str = "ogrs3_2y"
+    con: BaseBackend, table: str = SCORED_TABLE, baseline_column: str = "ogrs3_1y",
+    reoffending: pd.DataFrame | None = None, coverage: pd.DataFrame | None = None,
 ) -> list[Segment]:
-    """Segments with their offenders and mean OGRS3, aggregated in the database."""
+    """Segments with their offenders and mean OGRS3, aggregated in the database; with each
+    segment's reoffence frequency and value (``reoffending``, from
+    :func:`commissioning.evidence.outcome.segment_reoffending`) and services' coverage
+    (``coverage``: ``intervention_id``, segment, ``starts``) where given."""
     scored = backend.sql_table(con, table)
-    expr = scored.group_by(["setting", "offence_group", "risk_tier"]).aggregate(
+    expr = scored.group_by(list(SEGMENT_KEYS)).aggregate(
         offenders=scored.count(), baseline=scored[baseline_column].mean()
     )
     frame: pd.DataFrame = backend.execute(con, expr)
-    frame = frame.sort_values(["setting", "offence_group", "risk_tier"])
-    return [
-        Segment(str(s), str(g), str(t), int(n), float(b))
-        for s, g, t, n, b in zip(
-            frame["setting"], frame["offence_group"], frame["risk_tier"],
-            frame["offenders"], frame["baseline"], strict=True,
-        )
-    ]
+    frame = frame.sort_values(list(SEGMENT_KEYS))
+    if reoffending is not None:
+        frame = frame.merge(reoffending, on=list(SEGMENT_KEYS), how="left")
+    cover: dict[tuple[str, str, str], dict[str, float]] = {}
+    if coverage is not None and len(coverage):
+        size = {tuple(map(str, k)): float(n) for *k, n in frame[
+            [*SEGMENT_KEYS, "offenders"]].itertuples(index=False)}
+        for sid, st, og, rt, starts in coverage[
+                ["intervention_id", *SEGMENT_KEYS, "starts"]].itertuples(index=False):
+            key = (str(st), str(og), str(rt))
+            if size.get(key):
+                cover.setdefault(key, {})[str(sid)] = float(starts) / size[key]
+    out = []
+    for row in frame.to_dict(orient="records"):
+        key = (str(row["setting"]), str(row["offence_group"]), str(row["risk_tier"]))
+        freq = row.get("reoffences_per_reoffender")
+        value = row.get("value_per_reoffence")
+        out.append(Segment(
+            *key, int(row["offenders"]), float(row["baseline"]),
+            1.0 if freq is None or pd.isna(freq) else float(freq),
+            0.0 if value is None or pd.isna(value) else float(value),
+            cover.get(key, {}),
+        ))
+    return out
+
+
+def coverage_from_backend(
+    con: BaseBackend, ws: Workspace, services: list[str], table: str = SCORED_TABLE
+) -> pd.DataFrame:
+    """2011-12 starts per service × segment of the commissioned ``services`` (the plan's)."""
+    if not ws.has("interventions"):
+        return pd.DataFrame(columns=["intervention_id", *SEGMENT_KEYS, "starts"])
+    scored = backend.sql_table(con, table)
+    starts = backend.read_parquet(con, ws.input_path("interventions"), "evidence_interventions")
+    starts = starts.filter(starts.intervention_id.isin(services))
+    joined = starts.join(scored.select("offender_id", *SEGMENT_KEYS), "offender_id")
+    expr = joined.group_by(["intervention_id", *SEGMENT_KEYS]).aggregate(starts=joined.count())
+    result: pd.DataFrame = backend.execute(con, expr)
+    return result
+
+
+def segments_from_workspace(
+    con: BaseBackend, ws: Workspace, params: ParameterSet, when: dt.date = DEFAULT_DATE,
+    table: str = SCORED_TABLE,
+) -> list[Segment]:
+    """The segments of a scored workspace with everything the outcome model needs; without
+    cohort and reoffences tables the reoffence value is unknown (an error that says so)."""
+    for needed in ("cohort", "reoffences"):
+        if not ws.has(needed):
+            raise OutcomeError(
+                f"the workspace {ws.path} has no {needed} table: import one (`commission import "
+                f"{needed} FILE`); benefit-cost values reoffences by each segment's own mix")
+    scored = backend.sql_table(con, table)
+    cohort = backend.read_parquet(con, ws.input_path("cohort"), "evidence_cohort")
+    reoffences = backend.read_parquet(con, ws.input_path("reoffences"), "evidence_reoffences")
+    reoffending = segment_reoffending_from_backend(con, scored, cohort, reoffences, params, when)
+    planned = params.value("plan.unit_costs", when) if "plan.unit_costs" in params else {}
+    services = [k for k, v in (planned or {}).items() if not (v or {}).get("statutory")]
+    coverage = coverage_from_backend(con, ws, services, table)
+    baseline = str(params.value("evidence.outcome_model", when)["baseline_column"])
+    return segments_from_backend(con, table, baseline, reoffending, coverage)
 
 
 def ratings_frame(catalogue: Catalogue, ratings: tuple[Rating, ...]) -> pd.DataFrame:
@@ -99,20 +168,43 @@ def evaluate(
     """Rate the catalogue and compute benefit–cost for the given segments."""
     catalogue = catalogue or load_catalogue()
     ratings = tuple(rate_all(catalogue.interventions, params, when))
-    valuation = Valuation.from_parameters(params, when)
-    table = benefit_cost_all(catalogue.interventions, ratings, segments, valuation, seed, draws)
-    return EvidenceResult(catalogue, ratings, tuple(segments), table, when)
+    effects = service_effects(catalogue.interventions, params, when, ratings)
+    valuation = Valuation.from_parameters(params, when, catalogue.interventions)
+    table = benefit_cost_all(catalogue.interventions, effects, segments, valuation, seed, draws)
+    return EvidenceResult(catalogue, ratings, tuple(segments), table, when, effects)
+
+
+def effects_frame(catalogue: Catalogue, effects: dict[str, EffectDistribution]) -> pd.DataFrame:
+    """One row per catalogue entry: its effect distribution and where it comes from."""
+    rows = []
+    for item in catalogue:
+        e = effects[item.id]
+        low, high = e.interval()
+        rows.append({
+            "intervention_id": item.id, "name": item.name, "effect_kind": e.kind,
+            "log_odds_ratio": e.log_or, "log_odds_ratio_se": e.se, "odds_ratio": e.odds_ratio,
+            "reference_rate": e.reference_rate, "risk_ratio": e.risk_ratio,
+            "risk_ratio_low": low, "risk_ratio_high": high,
+            "analogue_of": item.effect_analogue or "", "source": e.source,
+        })
+    return pd.DataFrame(rows)
 
 
 def run(ctx: StepContext) -> EvidenceResult:
     """The round step: evaluate on the workspace's segments and write the CSV outputs."""
-    baseline = str(ctx.parameters.value("evidence.benefit_cost", ctx.when)["baseline_column"])
-    segments = segments_from_backend(ctx.con, SCORED_TABLE, baseline)
+    segments = segments_from_workspace(ctx.con, ctx.workspace, ctx.parameters, ctx.when)
     result = evaluate(segments, ctx.parameters, ctx.when, ctx.seed)
     out = ctx.output_dir(STEP_ID)
     ratings = ratings_frame(result.catalogue, result.ratings)
     ratings.to_csv(out / "ratings.csv", index=False)
+    effects_frame(result.catalogue, result.effects).to_csv(out / "effects.csv", index=False)
     result.benefit_cost.to_csv(out / "benefit_cost.csv", index=False)
+    pd.DataFrame([{
+        "setting": s.setting, "offence_group": s.offence_group, "risk_tier": s.risk_tier,
+        "offenders": s.offenders, "baseline_ogrs3_1y": s.baseline,
+        "reoffences_per_reoffender": s.reoffences_per_reoffender,
+        "value_per_reoffence_gbp": s.value_per_reoffence,
+    } for s in result.segments]).to_csv(out / "segments.csv", index=False)
     ratings[ratings["disinvest"] != ""][
         ["intervention_id", "name", "category", "disinvest"]
     ].to_csv(out / "disinvestment.csv", index=False)

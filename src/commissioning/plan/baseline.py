@@ -22,8 +22,9 @@ from ibis.backends import BaseBackend
 
 from commissioning.assess.risk import medium_high
 from commissioning.engine import backend
+from commissioning.evidence.outcome import SEGMENT_KEYS, OutcomeError, segment_reoffending
 from commissioning.io.workspace import Workspace
-from commissioning.plan.inputs import PlanSettings, ServiceSpec, avoided_per_participant
+from commissioning.plan.inputs import PlanSettings, ServiceSpec, cell_values
 from commissioning.policy.parameters import DEFAULT_DATE
 from commissioning.schema.contract import NEED_COLUMNS, RISK_TIERS
 
@@ -118,10 +119,19 @@ def build_cells(
     specs: dict[str, ServiceSpec],
     settings: PlanSettings,
     custody_weight: float = 1.0,
+    reoffending: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per service × segment offered in the segment's setting, with everything the model
     needs: baseline volume and spend, statutory demand, eligible people, upper bound, planned
-    unit cost and reoffences avoided per participant."""
+    unit cost, and the one outcome model's inputs and values per start (``coverage`` of the
+    service in its setting × offence group × risk tier, ``reoffences_per_reoffender`` and
+    ``value_per_reoffence`` from ``reoffending`` — :func:`commissioning.evidence.outcome.
+    segment_reoffending` — the central ``risk_ratio``, and from them ``avoided_per_unit`` and
+    ``value_per_unit``, :func:`commissioning.plan.inputs.cell_values`)."""
+    if reoffending is None:
+        raise BaselineError(
+            "the plan values cells with the reoffence mix and frequency of each segment: pass "
+            "`reoffending` (commissioning.evidence.outcome.segment_reoffending)")
     keys = list(SEGMENT_COLUMNS)
     vol = volumes.groupby(["intervention_id", *keys], as_index=False, observed=True)[
         ["starts", "completions", "court_ordered"]].sum()
@@ -165,13 +175,13 @@ def build_cells(
         part["unit_cost"] = spec.unit_cost
         efficiency = part["setting"].map(settings.efficiency).fillna(0.0) if spec.statutory else 0.0
         part["planned_unit_cost"] = spec.unit_cost * (1 - efficiency)
-        frac = np.where(part["ogrs_medium_high"], 1.0, settings.low_risk_fraction)
-        part["avoided_per_unit"] = avoided_per_participant(
-            part["base_rate"].to_numpy(float), spec.odds_ratio,
-            part["completion"].to_numpy(float), frac,
-        )
+        part["risk_ratio"] = spec.risk_ratio
         frames.append(part)
     cells = pd.concat(frames, ignore_index=True)
+    cells = _with_outcome_inputs(cells, reoffending, custody_weight)
+    values = cell_values(cells)
+    cells["avoided_per_unit"] = values["avoided_per_unit"]
+    cells["value_per_unit"] = values["value_per_unit"]
     cells["baseline_spend"] = cells["baseline_volume"] * cells["unit_cost"]
     cells["upper"] = np.where(
         cells["statutory"],
@@ -181,10 +191,40 @@ def build_cells(
     # Services given to people the catalogue does not admit stay possible up to what courts order.
     keep = ["service_id", "evidence_category", "core", "statutory", "rehabilitation", *keys,
             "people", "eligible", "base_rate", "completion", "baseline_volume", "statutory_volume",
-            "unit_cost", "planned_unit_cost", "baseline_spend", "avoided_per_unit", "upper"]
+            "unit_cost", "planned_unit_cost", "baseline_spend", "avoided_per_unit", "upper",
+            "coverage", "reoffences_per_reoffender", "value_per_reoffence", "risk_ratio",
+            "value_per_unit"]
     cells = cells[keep]
     cells = cells[(cells["baseline_volume"] > 0) | (cells["upper"] > 0)]
     return cells.sort_values(list(CELL_KEY), kind="stable").reset_index(drop=True)
+
+
+def _with_outcome_inputs(cells: pd.DataFrame, reoffending: pd.DataFrame,
+                         custody_weight: float) -> pd.DataFrame:
+    """Add each cell's coverage (2011-12 starts of its service per person in its setting ×
+    offence group × risk tier; 0 for sentence delivery) and its segment's proven reoffences per
+    reoffender and £ per proven reoffence."""
+    seg = list(SEGMENT_KEYS)
+    rehab = cells[~cells["statutory"].astype(bool)]
+    per_seg = (cells.drop_duplicates(list(SEGMENT_COLUMNS))
+               .assign(weighted=lambda f: f["people"] * np.where(
+                   f["setting"] == "custody", custody_weight, 1.0))
+               .groupby(seg, observed=True, as_index=False)["weighted"].sum())
+    starts = rehab.groupby(["service_id", *seg], observed=True, as_index=False)[
+        "baseline_volume"].sum().merge(per_seg, on=seg, how="left")
+    starts["coverage"] = starts["baseline_volume"] / starts["weighted"].where(
+        starts["weighted"] > 0)
+    out = cells.merge(starts[["service_id", *seg, "coverage"]], on=["service_id", *seg],
+                      how="left")
+    out["coverage"] = np.where(out["statutory"], 0.0, out["coverage"].fillna(0.0))
+    out = out.merge(reoffending[[*seg, "reoffences_per_reoffender", "value_per_reoffence"]],
+                    on=seg, how="left")
+    lacking = out["value_per_reoffence"].isna()
+    if lacking.any():
+        first = out.loc[lacking, seg].iloc[0].to_dict()
+        raise BaselineError(
+            f"no reoffence mix for segment {first}: the reoffending table has no row for it")
+    return out
 
 
 def baseline_from_workspace(
@@ -212,7 +252,8 @@ def baseline_from_workspace(
         settings.custody_population / n_custody
         if settings.custody_population and n_custody else 1.0
     )
-    cells = build_cells(population, volumes, specs, settings, weight)
+    reoffending = _reoffending(con, ws, scored, settings)
+    cells = build_cells(population, volumes, specs, settings, weight, reoffending)
     by_provider = volumes.groupby(
         ["intervention_id", "provider_id", "setting", "region"], as_index=False, observed=True
     )["starts"].sum().rename(columns={"intervention_id": "service_id", "starts": "volume"})
@@ -221,6 +262,29 @@ def baseline_from_workspace(
     cost = {s.service_id: s.unit_cost for s in specs.values()}
     by_provider["spend"] = by_provider["volume"] * by_provider["service_id"].map(cost).fillna(0.0)
     return Baseline(cells=cells, by_provider=by_provider, custody_weight=weight)
+
+
+def _reoffending(con: BaseBackend, ws: Workspace, scored: ir.Table,
+                 settings: PlanSettings) -> pd.DataFrame:
+    """Each segment's proven reoffences per reoffender and £ per proven reoffence."""
+    from commissioning.evidence.outcome import reoffending_tables
+
+    for table in ("cohort", "reoffences"):
+        if not ws.has(table):
+            raise BaselineError(
+                f"the workspace {ws.path} has no {table} table: import one (`commission import "
+                f"{table} FILE`); the plan values each segment's reoffences by their mix")
+    if settings.crime_costs is None or settings.follow_up is None:
+        raise BaselineError("plan settings lack the valuation: build them with "
+                            "PlanSettings.from_parameters")
+    cohort = backend.read_parquet(con, ws.input_path("cohort"), "plan_cohort")
+    reoffences = backend.read_parquet(con, ws.input_path("reoffences"), "plan_reoffences")
+    freq, counts = reoffending_tables(scored, cohort, reoffences, settings.follow_up)
+    try:
+        return segment_reoffending(backend.execute(con, freq), backend.execute(con, counts),
+                                   settings.crime_costs, settings.min_reoffences_for_mix)
+    except OutcomeError as exc:
+        raise BaselineError(str(exc)) from None
 
 
 def load_baseline(

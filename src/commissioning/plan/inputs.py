@@ -1,4 +1,5 @@
-"""What the plan reads from the rest of the product: services and the plan's parameters.
+"""What the plan reads from the rest of the product: services, their effects and the plan's
+parameters; and the per-cell values of the one outcome model.
 
 An adapter, so the optimisation does not depend on how the evidence base or the demand forecast
 is built. The services planned are the keys of parameter ``plan.unit_costs``. For each:
@@ -6,16 +7,21 @@ is built. The services planned are the keys of parameter ``plan.unit_costs``. Fo
 - evidence category, core flag, eligibility and linked needs: the evidence catalogue
   (:func:`commissioning.evidence.catalogue.load_catalogue`), falling back to the synthetic
   data's own list (``synth_outcomes.interventions``) for an id the catalogue lacks;
-- effect: the evidence base's pooled odds ratio (:func:`commissioning.evidence.rating.rate_all`,
-  the same pooled effect × quality-of-delivery factor the benefit–cost model uses); where the
-  evidence base has no pooled effect, the odds ratio for the category
-  (``plan.effect_by_category``);
-- unit cost, one source per service: the catalogue's price converted to pounds exactly as the
-  benefit–cost model does (:meth:`commissioning.evidence.benefit_cost.Valuation.unit_cost_gbp`)
-  where the catalogue has one; otherwise ``plan.unit_costs`` (sentence delivery and services the
-  catalogue prices "not known"). A service priced in both is an error, so no number is kept
-  twice. ``plan.unit_costs`` also names the court requirement that makes part of a volume
-  statutory.
+- effect: an :class:`~commissioning.evidence.outcome.EffectDistribution` (log odds ratio, its
+  SE, the reference rate that turns it into a risk ratio, and whether it is published, an
+  analogue or an assumption) — exactly the one the benefit–cost model uses
+  (:func:`commissioning.evidence.outcome.service_effects`); sentence delivery has none;
+- unit cost, one source per service: the catalogue's UK price where it has one; otherwise
+  ``plan.unit_costs``. A service priced in both is an error, so no number is kept twice.
+  ``plan.unit_costs`` also names the court requirement that makes part of a volume statutory.
+
+**Interface for the uncertainty analysis** (issue 12): ``effects = effects_of(specs)`` gives each
+service's distribution; ``draws = draw_effects(specs, rng, n)`` gives ``n`` joint draws of every
+service's risk ratio (a DataFrame, one column per service); ``cell_values(cells, rr)`` recomputes
+every cell's ``avoided_per_unit`` (proven reoffences avoided per start) and ``value_per_unit``
+(£ of crime avoided per start) for one draw (``rr``: a mapping service → risk ratio, or one row
+of ``draws``); without ``rr`` it gives the central values the cells were built with. For many
+draws build ``CellValuer(cells)`` once and call it per draw (vectorised).
 """
 
 from __future__ import annotations
@@ -31,7 +37,15 @@ import numpy.typing as npt
 import pandas as pd
 
 from commissioning.evidence.effect_sizes import apply_odds_ratio
+from commissioning.evidence.outcome import (
+    SEGMENT_KEYS,
+    CrimeCosts,
+    EffectDistribution,
+    avoided_per_start,
+)
+from commissioning.evidence.outcome import draw_effects as _draw_effects
 from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.review.proven import FollowUp
 
 #: Statutory sentence delivery, priced per place-year or caseload-year: not in the catalogue.
 STATUTORY_SERVICES: dict[str, str] = {"prison_place": "custody", "offender_management": "community"}
@@ -55,7 +69,13 @@ class ServiceSpec:
     requirement: str | None
     odds_ratio: float
     unit_cost_source: str = "plan.unit_costs"
-    effect_source: str = "plan.effect_by_category"
+    effect_source: str = "evidence.assumed_effects"
+    effect: EffectDistribution | None = None
+
+    @property
+    def risk_ratio(self) -> float:
+        """The central risk ratio of reoffending (1.0 without an effect)."""
+        return 1.0 if self.effect is None else self.effect.risk_ratio
 
     @property
     def rehabilitation(self) -> bool:
@@ -77,9 +97,10 @@ class PlanSettings:
     shrink: float
     reach: float
     core_offer_coverage: float
-    low_risk_fraction: float
-    value_per_reoffence: float
     ogrs_threshold: int
+    crime_costs: CrimeCosts | None = None
+    follow_up: FollowUp | None = None
+    min_reoffences_for_mix: int = 30
 
     @classmethod
     def from_parameters(cls, params: ParameterSet, when: dt.date = DEFAULT_DATE) -> PlanSettings:
@@ -99,12 +120,12 @@ class PlanSettings:
             shrink=float(limits["shrink"]),
             reach=float(params.value("plan.reach", when)),
             core_offer_coverage=float(params.value("plan.core_offer_coverage", when)),
-            # the risk principle is one policy, shared with the evidence base's benefit-cost
-            low_risk_fraction=float(
-                params.value("evidence.benefit_cost", when)["low_risk_effect_fraction"]
-            ),
-            value_per_reoffence=float(params.value("plan.value_per_reoffence", when)),
             ogrs_threshold=int(params.value("risk.medium_high_threshold", when)),
+            # the valuation is the evidence base's (one outcome model)
+            crime_costs=CrimeCosts.from_parameters(params, when),
+            follow_up=FollowUp.from_parameters(params, when),
+            min_reoffences_for_mix=int(
+                params.value("evidence.outcome_model", when)["min_reoffences_for_mix"]),
         )
 
     @property
@@ -123,26 +144,22 @@ def service_specs(
     params: ParameterSet, when: dt.date = DEFAULT_DATE, use_catalogue: bool = True
 ) -> dict[str, ServiceSpec]:
     """Every service named in ``plan.unit_costs``, described for the plan (see the module)."""
+    from commissioning.evidence.outcome import assumed_effect
+
     costs: Mapping[str, Mapping[str, Any] | None] = params.value("plan.unit_costs", when)
-    odds = params.value("plan.effect_by_category", when)["odds_ratio"]
     synthetic = _synthetic_list(params, when)
     catalogue: dict[str, Any] = {}
-    effects: dict[str, tuple[float, str]] = {}
+    effects: dict[str, EffectDistribution] = {}
     valuation = None
     if use_catalogue:
         from commissioning.evidence.benefit_cost import Valuation
         from commissioning.evidence.catalogue import load_catalogue
-        from commissioning.evidence.rating import rate_all
+        from commissioning.evidence.outcome import service_effects
 
         items = load_catalogue().interventions
         catalogue = {i.id: i for i in items}
+        effects = service_effects(items, params, when)
         valuation = Valuation.from_parameters(params, when)
-        for rating in rate_all(items, params, when):
-            if rating.pooled is not None:
-                log_or = rating.pooled.log_or * rating.quality_factor
-                effects[rating.intervention_id] = (
-                    math.exp(log_or), f"evidence base: {rating.pooled.source}, × quality of "
-                    f"delivery {rating.quality_factor:g}")
     specs: dict[str, ServiceSpec] = {}
     for service_id, entry in costs.items():
         cost = dict(entry or {})
@@ -153,11 +170,12 @@ def service_specs(
             specs[service_id] = ServiceSpec(
                 service_id, service_id.replace("_", " ").capitalize(), NOT_APPLICABLE, True, True,
                 (setting,), (), None, (), _price(service_id, cost, None), requirement, 1.0,
+                effect_source="none (sentence delivery)",
             )
             continue
         item = catalogue.get(service_id)
         synth = synthetic.get(service_id, {})
-        price = (valuation.unit_cost_gbp(item) if valuation is not None and item is not None
+        price = (valuation.catalogue_price(item) if valuation is not None and item is not None
                  else None)
         if item is not None:
             name, category, core = item.name, item.category, bool(item.core)
@@ -177,16 +195,102 @@ def service_specs(
                 "catalogue nor in synth_outcomes.interventions; add it to the catalogue or "
                 "remove it from the unit costs"
             )
-        odds_ratio, effect_source = effects.get(
-            service_id, (float(odds.get(category, 1.0)), f"plan.effect_by_category ({category})"))
+        effect = effects.get(service_id) or assumed_effect(service_id, category, params, when)
         specs[service_id] = ServiceSpec(
             service_id, name, category, core, False, settings, needs, min_tier, groups,
-            _price(service_id, cost, price), requirement, odds_ratio,
+            _price(service_id, cost, price), requirement, effect.odds_ratio,
             "plan.unit_costs" if price is None else
             f"evidence catalogue ({item.unit_cost.source if item else ''})",
-            effect_source,
+            f"{effect.kind}: {effect.source}", effect,
         )
     return specs
+
+
+def effects_of(specs: Mapping[str, ServiceSpec]) -> dict[str, EffectDistribution | None]:
+    """Each planned service's effect distribution (None for sentence delivery)."""
+    return {k: s.effect for k, s in specs.items()}
+
+
+def draw_effects(
+    specs: Mapping[str, ServiceSpec], rng: np.random.Generator, n: int
+) -> pd.DataFrame:
+    """``n`` joint draws of every planned service's risk ratio of reoffending: one row per
+    draw, one column per service id (1.0 for sentence delivery). Each service's log odds ratio
+    is drawn from Normal(mean, SE²) independently and turned into a risk ratio at its
+    reference rate (:class:`~commissioning.evidence.outcome.EffectDistribution`)."""
+    return _draw_effects(effects_of(specs), rng, n)
+
+
+#: Columns :func:`cell_values` needs besides ``service_id`` and the segment.
+VALUE_COLUMNS: tuple[str, ...] = (
+    "base_rate", "coverage", "reoffences_per_reoffender", "value_per_reoffence", "risk_ratio",
+)
+
+
+class CellValuer:
+    """Per-cell values for many draws of the services' risk ratios, with the cell layout
+    worked out once (see :func:`cell_values`)."""
+
+    def __init__(self, cells: pd.DataFrame) -> None:
+        missing = [c for c in ("service_id", *SEGMENT_KEYS, *VALUE_COLUMNS)
+                   if c not in cells.columns]
+        if missing:
+            raise KeyError(f"cells lack {', '.join(missing)}: build them with "
+                           "commissioning.plan.baseline.build_cells")
+        self.index = cells.index
+        self.services = sorted(cells["service_id"].astype(str).unique())
+        pos = {s: i for i, s in enumerate(self.services)}
+        self.svc = cells["service_id"].astype(str).map(pos).to_numpy(np.int64)
+        seg = pd.MultiIndex.from_frame(cells[list(SEGMENT_KEYS)].astype(str))
+        self.seg, _ = pd.factorize(seg)
+        pair = self.svc.astype(np.int64) * (int(self.seg.max()) + 1) + self.seg
+        uniq, self.pair_of_cell = np.unique(pair, return_inverse=True)
+        self.pair_svc = uniq // (int(self.seg.max()) + 1)
+        self.pair_seg = uniq % (int(self.seg.max()) + 1)
+        cov = pd.Series(cells["coverage"].to_numpy(float)).groupby(self.pair_of_cell).first()
+        self.pair_cov = np.clip(cov.to_numpy(float), 0.0, 1.0)
+        self.n_seg = int(self.seg.max()) + 1
+        self.base = cells["base_rate"].to_numpy(float)
+        self.freq = cells["reoffences_per_reoffender"].to_numpy(float)
+        self.value = cells["value_per_reoffence"].to_numpy(float)
+        central = cells.groupby("service_id")["risk_ratio"].first()
+        self.central = np.array([float(central[s]) for s in self.services])
+
+    def risk_ratios(self, rr: Mapping[str, float] | pd.Series | None) -> npt.NDArray[np.float64]:
+        """The risk ratio of each service in ``self.services`` order (central where not given)."""
+        out = self.central.copy()
+        if rr is not None:
+            for i, s in enumerate(self.services):
+                if s in rr:
+                    out[i] = float(rr[s])
+        return out
+
+    def __call__(self, rr: Mapping[str, float] | pd.Series | None = None) -> pd.DataFrame:
+        r = self.risk_ratios(rr)
+        own = np.clip(1.0 - self.pair_cov * (1.0 - r[self.pair_svc]), 1e-9, None)
+        log_own = np.log(own)
+        seg_total = np.bincount(self.pair_seg, weights=log_own, minlength=self.n_seg)
+        others = np.exp(seg_total[self.pair_seg] - log_own)[self.pair_of_cell]
+        avoided = avoided_per_start(self.base, r[self.svc], self.freq, others)
+        return pd.DataFrame({
+            "avoided_per_unit": avoided,
+            "value_per_unit": avoided * self.value,
+            "others_factor": others,
+        }, index=self.index)
+
+
+def cell_values(
+    cells: pd.DataFrame, rr: Mapping[str, float] | pd.Series | None = None
+) -> pd.DataFrame:
+    """Per-cell ``avoided_per_unit`` (proven reoffences avoided per start), ``value_per_unit``
+    (£ of crime avoided per start) and ``others_factor`` for one draw of the services' risk
+    ratios ``rr`` (service id → risk ratio; a row of :func:`draw_effects` works), central
+    effects for services not in ``rr``. The one outcome model
+    (:mod:`commissioning.evidence.outcome`): ``value = p · o · (1 − RR) · F · V`` with the
+    cell's OGRS3 one-year probability ``p``, the other services' combined risk ratio at their
+    2011-12 coverage ``o``, proven reoffences per reoffender ``F`` and £ per proven reoffence
+    ``V`` of the cell's segment. Sentence delivery (risk ratio 1) is worth 0."""
+    return CellValuer(cells)(rr)
 
 
 def _price(service_id: str, entry: Mapping[str, Any], catalogue_price: float | None) -> float:
@@ -263,12 +367,8 @@ def avoided_per_participant(
     base_rate: npt.ArrayLike, odds_ratio: float, completion: npt.ArrayLike,
     fraction: npt.ArrayLike = 1.0,
 ) -> npt.NDArray[np.float64]:
-    """Proven reoffences avoided per starter: completion × (p − p_treated).
-
-    ``p_treated = logistic(logit(p) + fraction · ln OR)`` (odds ratio applied on the log-odds
-    scale, REFERENCES.md "Evidence and benefit-cost"); ``fraction`` < 1 for low-risk offenders.
-    An odds ratio of 1 avoids nothing, exactly.
-    """
+    """Retired odds-ratio form (kept for callers outside the plan): completion × (p − p_t) with
+    ``p_t = logistic(logit(p) + fraction · ln OR)``. The plan uses :func:`cell_values`."""
     p = np.clip(np.asarray(base_rate, float), 1e-6, 1 - 1e-6)
     done = np.asarray(completion, float)
     if odds_ratio == 1.0:

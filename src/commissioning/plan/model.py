@@ -312,14 +312,15 @@ def define_constraints(pm: PlanModel, intentions: Sequence[Intention]) -> None:
 
 
 def objective_coefficients(cells: pd.DataFrame, kind: str, settings: PlanSettings) -> FloatArray:
-    """Per unit of volume: reoffences avoided ``a_i`` (minus a tiny spend tie-break), or net
-    social benefit ``v·a_i − c_i``."""
+    """Per unit of volume: proven reoffences avoided ``a_i`` (minus a tiny spend tie-break), or
+    net social benefit ``v_i − c_i`` with ``v_i`` the £ of crime avoided per start of the one
+    outcome model (``value_per_unit``, :func:`commissioning.plan.inputs.cell_values`)."""
     avoided = cells["avoided_per_unit"].to_numpy(float)
     cost = cells["planned_unit_cost"].to_numpy(float)
     if kind == "reoffences":
         return np.asarray(avoided - SPEND_TIE_BREAK * cost, float)
     if kind == "net_benefit":
-        return np.asarray(settings.value_per_reoffence * avoided - cost, float)
+        return np.asarray(cells["value_per_unit"].to_numpy(float) - cost, float)
     raise ValueError(f"objective {kind!r}: use one of {', '.join(OBJECTIVES)}")
 
 

@@ -22,7 +22,7 @@ FloatArray = npt.NDArray[np.float64]
 def rank_services(cells: pd.DataFrame, settings: PlanSettings) -> pd.DataFrame:
     """Benefit–cost ratio per rehabilitation service × setting at baseline targeting."""
     rehab = cells[cells["rehabilitation"] & (cells["baseline_volume"] > 0)]
-    value = settings.value_per_reoffence * rehab["avoided_per_unit"] * rehab["baseline_volume"]
+    value = rehab["value_per_unit"] * rehab["baseline_volume"]
     cost = rehab["planned_unit_cost"] * rehab["baseline_volume"]
     table = pd.DataFrame({"service_id": rehab["service_id"], "setting": rehab["setting"],
                           "benefit": value, "cost": cost})

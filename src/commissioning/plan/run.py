@@ -107,7 +107,7 @@ def objective_value(cells: pd.DataFrame, volume: FloatArray, kind: str,
     if kind == "reoffences":
         return avoided
     spend = float((cells["planned_unit_cost"].to_numpy(float) * volume).sum())
-    return settings.value_per_reoffence * avoided - spend
+    return float((cells["value_per_unit"].to_numpy(float) * volume).sum()) - spend
 
 
 def _reasons(cells: pd.DataFrame, planned: FloatArray,

@@ -1,0 +1,228 @@
+"""The one outcome model: effect → risk ratio → reoffences avoided → £, the valuation by
+reoffence mix, and the plan's per-cell value equal to benefit–cost's."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from commissioning.evidence.benefit_cost import Segment, Valuation, benefit_cost
+from commissioning.evidence.catalogue import load_catalogue
+from commissioning.evidence.outcome import (
+    CrimeCosts,
+    EffectDistribution,
+    OutcomeError,
+    avoided_per_start,
+    draw_effects,
+    risk_ratio,
+    segment_reoffending,
+    service_effects,
+)
+from commissioning.plan.baseline import SEGMENT_COLUMNS, build_cells
+from commissioning.plan.inputs import (
+    CellValuer,
+    PlanSettings,
+    cell_values,
+    service_specs,
+)
+from commissioning.plan.inputs import draw_effects as plan_draws
+from commissioning.policy.parameters import ParameterSet, load_parameters
+
+
+def test_a_log_odds_ratio_becomes_a_risk_ratio_at_the_reference_rate() -> None:
+    # OR 0.7 at p0 = 0.5: treated odds 0.7, treated rate 0.7 / 1.7.
+    assert float(risk_ratio(math.log(0.7), 0.5)) == pytest.approx((0.7 / 1.7) / 0.5)
+    assert float(risk_ratio(0.0, 0.3)) == pytest.approx(1.0)
+    with pytest.raises(OutcomeError, match="strictly between 0 and 1"):
+        risk_ratio(0.1, 1.0)
+
+
+def test_absolute_effect_grows_with_risk_unlike_a_constant_odds_ratio() -> None:
+    p = np.array([0.2, 0.5, 0.8])
+    rr = 0.8
+    avoided = avoided_per_start(p, rr, 1.0)
+    assert np.all(np.diff(avoided) > 0)
+    # the old constant odds ratio gave less at 0.8 than at 0.5
+    odds = p / (1 - p) * 0.75
+    by_or = p - odds / (1 + odds)
+    assert by_or[2] < by_or[1]
+    # harm is capped at certainty
+    assert avoided_per_start([0.9], 1.5, 2.0)[0] == pytest.approx((0.9 - 1.0) * 2.0)
+
+
+def test_draws_have_the_stated_distribution() -> None:
+    e = EffectDistribution("a", math.log(0.8), 0.1, 0.4, "published", "test")
+    draws = draw_effects({"a": e, "prison_place": None}, np.random.default_rng(3), 20_000)
+    assert list(draws.columns) == ["a", "prison_place"]
+    assert (draws["prison_place"] == 1.0).all()
+    theta = np.log(draws["a"] * 0.4 / (1 - draws["a"] * 0.4)) - math.log(0.4 / 0.6)
+    assert theta.mean() == pytest.approx(math.log(0.8), abs=0.003)
+    assert theta.std() == pytest.approx(0.1, rel=0.03)
+    lo, hi = e.interval()
+    assert lo < e.risk_ratio < hi
+
+
+def test_crime_costs_are_deflated_to_the_rounds_prices_and_mixed_by_weight(
+    params: ParameterSet,
+) -> None:
+    costs = CrimeCosts.from_parameters(params)
+    index = params.value("evidence.price_deflator")["index"]
+    up = index["2011-12"] / index["2003-04"]
+    assert costs.price_year == "2011-12"
+    assert costs.value("violence") == pytest.approx(0.5 * 10407 * up + 0.5 * 1440 * up)
+    assert costs.value("burglary_domestic") == pytest.approx(3268 * up)
+    with pytest.raises(OutcomeError, match=r"add it to evidence\.reoffence_costs"):
+        costs.value("piracy")
+    bad = params.with_overrides({"evidence.reoffence_costs": {"2010-01-01": {
+        "violence": {"common_assault": 0.4}}}})
+    with pytest.raises(OutcomeError, match=r"weights sum to 0\.4"):
+        CrimeCosts.from_parameters(bad)
+
+
+def _freq_counts() -> tuple[pd.DataFrame, pd.DataFrame]:
+    freq = pd.DataFrame([
+        # a large segment, a small one (falls back to its offence group), one alone in its group
+        ("community", "violence", "high", 500, 300, 900),
+        ("community", "violence", "low", 40, 5, 10),
+        ("custody", "sex", "medium", 20, 2, 3),
+    ], columns=["setting", "offence_group", "risk_tier", "members", "reoffenders", "reoffences"])
+    counts = pd.DataFrame([
+        ("community", "violence", "high", "violence", 300),
+        ("community", "violence", "high", "theft_non_motor", 600),
+        ("community", "violence", "low", "sexual_not_child", 10),
+        ("custody", "sex", "medium", "sexual_child", 3),
+    ], columns=["setting", "offence_group", "risk_tier", "offence", "n"])
+    return freq, counts
+
+
+def test_the_value_of_a_reoffence_follows_the_segments_own_reoffence_mix(
+    params: ParameterSet,
+) -> None:
+    costs = CrimeCosts.from_parameters(params)
+    freq, counts = _freq_counts()
+    table = segment_reoffending(freq, counts, costs, min_reoffences=30).set_index("risk_tier")
+    high = table.loc["high"]
+    assert high["reoffences_per_reoffender"] == pytest.approx(3.0)
+    assert high["value_per_reoffence"] == pytest.approx(
+        (300 * costs.value("violence") + 600 * costs.value("theft_non_motor")) / 900)
+    assert high["mix_basis"] == "segment"
+    low = table.loc["low"]  # 10 reoffences < 30: the violence group's figures
+    assert low["mix_basis"] == "offence group"
+    assert low["reoffences_per_reoffender"] == pytest.approx(910 / 305)
+    assert low["value_per_reoffence"] == pytest.approx(
+        (300 * costs.value("violence") + 600 * costs.value("theft_non_motor")
+         + 10 * costs.value("sexual_not_child")) / 910)
+    medium = table.loc["medium"]  # alone and small: national
+    assert medium["mix_basis"] == "national"
+    assert medium["reoffences_per_reoffender"] == pytest.approx(913 / 307)
+    empty = freq.assign(reoffences=0)
+    with pytest.raises(OutcomeError, match="no proven reoffence"):
+        segment_reoffending(empty, counts, costs)
+
+
+def _population() -> pd.DataFrame:
+    rows = []
+    for setting, group, tier, harm, region, people, rate in [
+        ("community", "violence", "medium", "low", "North", 400, 0.45),
+        ("community", "violence", "medium", "medium", "South", 150, 0.55),
+        ("community", "violence", "high", "low", "North", 90, 0.78),
+        ("custody", "acquisitive", "high", "low", "North", 60, 0.82),
+    ]:
+        rows.append({"setting": setting, "offence_group": group, "risk_tier": tier,
+                     "harm": harm, "region": region, "sex": "male",
+                     "ogrs_medium_high": rate > 0.5, "people": people, "base_rate": rate,
+                     "need_thinking": people // 2, "need_ete": people // 3})
+    return pd.DataFrame(rows)
+
+
+def _volumes(population: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for i, seg in enumerate(population[list(SEGMENT_COLUMNS)].to_dict(orient="records")):
+        for service, starts in (("thinking_skills_programme", 20 + 7 * i),
+                                ("employment_support", 35 - 5 * i)):
+            rows.append({"intervention_id": service, "provider_id": "p1", **seg,
+                         "starts": starts, "completions": starts // 2, "court_ordered": 0})
+    return pd.DataFrame(rows)
+
+
+def _reoffending(params: ParameterSet) -> pd.DataFrame:
+    freq = pd.DataFrame([
+        ("community", "violence", "medium", 550, 250, 700),
+        ("community", "violence", "high", 90, 70, 330),
+        ("custody", "acquisitive", "high", 60, 50, 260),
+    ], columns=["setting", "offence_group", "risk_tier", "members", "reoffenders", "reoffences"])
+    counts = pd.DataFrame([
+        ("community", "violence", "medium", "violence", 400),
+        ("community", "violence", "medium", "drug_possession_supply", 300),
+        ("community", "violence", "high", "violence", 330),
+        ("custody", "acquisitive", "high", "burglary_domestic", 60),
+        ("custody", "acquisitive", "high", "theft_non_motor", 200),
+    ], columns=["setting", "offence_group", "risk_tier", "offence", "n"])
+    return segment_reoffending(freq, counts, CrimeCosts.from_parameters(params))
+
+
+def test_the_plans_per_cell_value_equals_benefit_costs_for_the_same_service_and_segment() -> None:
+    params = load_parameters()
+    settings = PlanSettings.from_parameters(params)
+    all_specs = service_specs(params)
+    specs = {k: all_specs[k] for k in
+             ("thinking_skills_programme", "employment_support", "offender_management")}
+    population = _population()
+    cells = build_cells(population, _volumes(population), specs, settings, 2.0,
+                        _reoffending(params))
+    catalogue = load_catalogue()
+    effects = service_effects(catalogue.interventions, params)
+    valuation = Valuation.from_parameters(params, interventions=catalogue.interventions)
+    rr = {k: s.risk_ratio for k, s in specs.items()}
+    rehab = cells[~cells["statutory"]]
+    assert len(rehab) >= 6
+    for cell in rehab.to_dict(orient="records"):
+        sid = str(cell["service_id"])
+        # the segment as benefit–cost sees it: same baseline, frequency, value and coverage
+        same = rehab[(rehab["setting"] == cell["setting"])
+                     & (rehab["offence_group"] == cell["offence_group"])
+                     & (rehab["risk_tier"] == cell["risk_tier"])]
+        coverage = same.groupby("service_id")["coverage"].first().to_dict()
+        segment = Segment(str(cell["setting"]), str(cell["offence_group"]),
+                          str(cell["risk_tier"]), 1, float(cell["base_rate"]),
+                          float(cell["reoffences_per_reoffender"]),
+                          float(cell["value_per_reoffence"]), coverage)
+        item = catalogue.get(sid)
+        row = benefit_cost(item, effects[sid], [segment], valuation, rr, draws=50).iloc[0]
+        assert cell["value_per_unit"] == pytest.approx(row["benefit_gbp"], rel=1e-12)
+        assert cell["avoided_per_unit"] == pytest.approx(row["avoided_reoffences"], rel=1e-12)
+        assert cell["planned_unit_cost"] == pytest.approx(row["cost_gbp"])
+    # coverage: thinking skills starts per person in community × violence × medium
+    medium = rehab[(rehab["service_id"] == "thinking_skills_programme")
+                   & (rehab["risk_tier"] == "medium")]
+    assert medium["coverage"].iloc[0] == pytest.approx((20 + 27) / (400 + 150))
+    assert (cells.loc[cells["statutory"], "value_per_unit"] == 0).all()
+
+
+def test_cell_values_recompute_for_a_draw_and_default_to_the_central_values() -> None:
+    params = load_parameters()
+    settings = PlanSettings.from_parameters(params)
+    all_specs = service_specs(params)
+    specs = {k: all_specs[k] for k in ("thinking_skills_programme", "employment_support")}
+    population = _population()
+    cells = build_cells(population, _volumes(population), specs, settings, 1.0,
+                        _reoffending(params))
+    central = cell_values(cells)
+    assert np.allclose(central["value_per_unit"], cells["value_per_unit"])
+    none = cell_values(cells, {"thinking_skills_programme": 1.0, "employment_support": 1.0})
+    assert (none["value_per_unit"] == 0).all()
+    draws = plan_draws(specs, np.random.default_rng(5), 4)
+    valuer = CellValuer(cells)
+    for _, row in draws.iterrows():
+        one = valuer(row)
+        tsp = cells["service_id"] == "thinking_skills_programme"
+        # value scales with (1 − RR) of the service itself for fixed others
+        others = one.loc[tsp, "others_factor"].to_numpy()
+        expected = (cells.loc[tsp, "base_rate"].to_numpy() * others
+                    * (1 - row["thinking_skills_programme"])
+                    * cells.loc[tsp, "reoffences_per_reoffender"].to_numpy()
+                    * cells.loc[tsp, "value_per_reoffence"].to_numpy())
+        assert np.allclose(one.loc[tsp, "value_per_unit"].to_numpy(), expected)
