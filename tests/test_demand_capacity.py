@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -40,27 +41,47 @@ def test_given_capacities_are_kept_and_the_rest_fills_the_places(params: Paramet
         K.read_capacities(pd.DataFrame({"provider_id": ["X"], "operational_capacity": [-1]}))
 
 
-def test_headroom_flags_over_and_tight(params: ParameterSet) -> None:
+def test_headroom_flags_only_above_the_chosen_probability(params: ParameterSet) -> None:
     capacity = pd.DataFrame(
-        {"function": ["local", "open"], "sex": ["male", "male"], "places": [1_000, 1_000]}
+        {"function": ["local", "open", "cat_c"], "sex": ["male", "male", "male"],
+         "places": [1_000, 1_000, 2_000]}
     )
     projection = pd.DataFrame(
         {
-            "month": ["2012-04", "2012-04"],
-            "scenario": ["baseline", "baseline"],
-            "function": ["local", "open"],
-            "sex": ["male", "male"],
-            "population_mean": [1_050.0, 900.0],
-            "population_p05": [1_000.0, 850.0],
-            "population_p95": [1_100.0, 1_010.0],
+            "month": ["2012-06"] * 3,
+            "scenario": ["baseline"] * 3,
+            "function": ["local", "open", "cat_c"],
+            "sex": ["male"] * 3,
+            "population_mean": [1_050.0, 985.0, 1_500.0],
+            "population_p05": [1_000.0, 850.0, 1_400.0],
+            "population_p95": [1_100.0, 1_010.0, 1_600.0],
+            "horizon_years": [1.0] * 3,
         }
     )
-    frame = K.headroom(projection, capacity, params)
-    flags = dict(zip(frame["function"], frame["flag"], strict=True))
-    assert flags == {"local": "over", "open": "tight", "all": "tight"}
-    assert frame.loc[frame["function"] == "local", "headroom"].iloc[0] == -50
+    # Past log errors: the forecast was 10% too high as often as 10% too low, or exact.
+    errors = np.array([-0.1] * 10 + [0.0] * 10 + [0.1] * 10)
+    frame = K.headroom(projection, capacity, params, errors=errors)
+    by = frame.set_index("function")
+    # local: mean 1,050 over 1,000 places; only the -10% errors keep it under: P = 2/3.
+    assert by.loc["local", "p_shortfall"] == pytest.approx(2 / 3, abs=1e-3)
+    assert by.loc["local", "flag"] == "over"
+    # open: 985 under 1,000 places; only the +10% errors exceed them: P = 1/3 < 0.5, but
+    # within 2% of places (980) two thirds exceed: tight.
+    assert by.loc["open", "p_shortfall"] == pytest.approx(1 / 3, abs=1e-3)
+    assert by.loc["open", "flag"] == "tight"
+    assert by.loc["cat_c", "flag"] == "ok" and by.loc["cat_c", "p_shortfall"] == 0
+    assert by.loc["local", "headroom"] == -50
+    # A lower chosen probability flags the open estate too.
+    strict = params.with_overrides(
+        {"demand.capacity_flags": {"2005-01-01": {"tight_margin": 0.02,
+                                                  "shortfall_probability": 0.2}}}
+    )
+    assert K.headroom(projection, capacity, strict, errors=errors).set_index(
+        "function").loc["open", "flag"] == "over"
     summary = K.flags_summary(frame)
-    assert set(summary["function"]) == {"local", "open", "all"}
+    assert set(summary["function"]) == {"local", "open"}  # all: 3,535 of 4,000 places
+    assert summary.set_index("function").loc["local", "max_p_shortfall"] == pytest.approx(
+        2 / 3, abs=1e-3)
 
 
 def test_service_demand_follows_requirements_and_needs(params: ParameterSet) -> None:
@@ -102,7 +123,7 @@ def test_cli_demand_prison_writes_the_projection(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(tmp_path / "prison_projection.csv")
-    assert list(frame.columns) == [
+    assert list(frame.columns)[:5] == [
         "month", "scenario", "population_mean", "population_p05", "population_p95"
     ]
     assert set(frame["scenario"]) == {"baseline", "public_disorder"}

@@ -11,11 +11,12 @@ from commissioning.assess.demand import prison as P
 from commissioning.assess.demand.scenarios import (
     BASELINE,
     Scenario,
-    backtest,
     built_in_scenario,
     load_scenario,
+    remand_recall_check,
     run_scenarios,
     scenario_peak,
+    series_mape,
 )
 from commissioning.policy.parameters import ParameterSet
 
@@ -86,11 +87,18 @@ def test_indeterminate_share_reaches_17_percent_by_march_2013(params: ParameterS
     assert 0.166 < raised < 0.174
 
 
-def test_backtest_error_one_year_ahead_is_under_4_percent(params: ParameterSet) -> None:
-    bt = backtest(params, origins=[2004, 2007, 2010], runs=10)
-    assert set(bt.errors["origin"]) == {2004, 2007, 2010}
-    assert bt.mape(1) < 4.0
-    assert len(bt.remand_recall) > 50  # monthly remand and recall, July 2011 - December 2014
+def test_expected_path_is_the_monte_carlo_mean(params: ParameterSet) -> None:
+    model = P.calibrate(params, horizon=24)
+    expected = P.expected_total(model)
+    sim = P.simulate(model, runs=200, seed=4)
+    assert sim.total.mean(axis=0) == pytest.approx(expected, rel=0.01)
+
+
+def test_remand_and_recall_are_checked_against_the_monthly_series(params: ParameterSet) -> None:
+    frame = remand_recall_check(params)
+    assert len(frame) > 50  # monthly remand and recall, July 2011 - December 2014
+    assert set(frame["series"]) == {"remand", "recall"}
+    assert series_mape(frame, "remand") < 15
 
 
 def test_bad_scenario_files_say_what_is_wrong(tmp_path: Path, params: ParameterSet) -> None:

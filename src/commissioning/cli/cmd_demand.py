@@ -1,4 +1,4 @@
-"""Demand commands: `commission demand community | prison | capacity | services`."""
+"""Demand commands: `commission demand backtest | community | prison | capacity | services`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,12 @@ import pandas as pd
 import typer
 
 from commissioning.assess.demand import pipeline
+from commissioning.assess.demand.backtest import (
+    METHOD_LABELS,
+    METHODS,
+    PrisonBacktest,
+    prison_backtest,
+)
 from commissioning.assess.demand.prison import DemandError
 from commissioning.assess.demand.scenarios import Scenario, built_in_scenario, load_scenario
 from commissioning.cli.app import BadInput, _guard, app, out
@@ -94,13 +100,78 @@ def prison_cmd(
     result = _prison(params, scenario, runs, seed)
     for path in result.write(out_dir):
         out.print(f"[green]Wrote[/] {path}")
-    bt = result.backtest
-    out.print(
-        f"Backtest (June origins {int(bt.errors['origin'].min())}-"
-        f"{int(bt.errors['origin'].max())}): MAPE {bt.mape(1):.2f}% one year ahead, "
-        f"{bt.mape():.2f}% over 1-3 years; remand {bt.series_mape('remand'):.2f}%, recall "
-        f"{bt.series_mape('recall'):.2f}% (monthly, from the projection origin)"
-    )
+    _print_backtest(result.backtest)
+    out.print(f"Intervals of the projection: {result.interval_source}")
+
+
+def _print_backtest(bt: PrisonBacktest) -> None:
+    from rich.table import Table
+
+    tab = bt.table()
+    grid = Table(title=f"Prison population backtest: MAPE % by horizon, June origins "
+                       f"{int(bt.errors['origin'].min())}-{int(bt.errors['origin'].max())}")
+    grid.add_column("h", justify="right")
+    grid.add_column("n", justify="right")
+    for m in METHODS:
+        grid.add_column(m + ("*" if m == bt.headline else ""), justify="right")
+    for level in bt.settings.levels:
+        grid.add_column(f"cover {round(level * 100)}%", justify="right")
+    for r in tab.to_dict("records"):
+        grid.add_row(
+            str(r["horizon_years"]), str(r["origins"]),
+            *(f"{r[f'mape_{m}_pct']:.2f}" for m in METHODS),
+            *(f"{r[f'coverage_{round(level * 100)}_pct']:.1f}" for level in bt.settings.levels),
+        )
+    out.print(grid)
+    out.print("h: years ahead; n: origins; * the headline forecast ("
+              + "; ".join(f"{m}: {METHOD_LABELS[m]}" for m in METHODS) + ")")
+    beaten = bt.beaten_at()
+    if beaten:
+        for h, method, theirs, ours in beaten:
+            out.print(f"[yellow]At {h} year(s) ahead the {bt.headline} forecast is NOT better "
+                      f"than the best naive benchmark[/]: {METHOD_LABELS[method]} "
+                      f"{theirs:.2f}% against {ours:.2f}%.")
+    else:
+        out.print(f"The {bt.headline} forecast is at least as good as every naive benchmark at "
+                  "every horizon.")
+    means = {m: sum(bt.mape(m, h) for h in range(1, bt.settings.horizon_years + 1))
+             / bt.settings.horizon_years for m in METHODS}
+    best = min(means, key=lambda m: means[m])
+    out.print(f"Mean MAPE over horizons 1-{bt.settings.horizon_years}: "
+              + ", ".join(f"{m} {v:.2f}%" for m, v in means.items())
+              + f"; lowest: {best}. Headline figure: the {bt.headline} forecast's MAPE one year "
+              f"ahead, {bt.mape(None, 1):.2f}%.")
+
+
+@_command("backtest")
+def backtest_cmd(
+    out_dir: Path = typer.Option(..., "--out", help="Folder for the backtest CSV files."),
+    policy: list[Path] = PolicyOption,
+) -> None:
+    """Backtest the prison population forecast on every June origin and 1-5 years ahead.
+
+    Compares the headline forecast (demand.prison_backtest.headline) and the stock–flow model
+    with the naive benchmarks (last value, drift, log-linear trend, damped trend) computed in
+    the same run, and the coverage of the 80% and 90% empirical intervals. Writes
+    prison_backtest.csv (every origin, year and method), prison_backtest_table.csv (MAPE by
+    horizon) and prison_backtest_intervals.csv; prints the table.
+    """
+    params = _parameters(policy)
+    try:
+        with step("Backtesting the prison population forecasts"):
+            bt = prison_backtest(params)
+    except DemandError as exc:
+        raise BadInput(str(exc)) from None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {
+        "prison_backtest.csv": bt.errors,
+        "prison_backtest_table.csv": bt.table(),
+        "prison_backtest_intervals.csv": bt.intervals,
+    }
+    for name, frame in files.items():
+        frame.to_csv(out_dir / name, index=False)
+        out.print(f"[green]Wrote[/] {out_dir / name}")
+    _print_backtest(bt)
 
 
 @_command("community")
@@ -180,7 +251,7 @@ def capacity_cmd(
 def services_cmd(
     workspace: Path = typer.Argument(..., help="A workspace folder with imported assessments."),
     out_dir: Path = typer.Option(..., "--out", help="Folder for service_demand.csv."),
-    runs: int = typer.Option(100, "--runs", help="Monte Carlo runs of the prison model."),
+    runs: int | None = RunsOption,
     seed: int = SeedOption,
     date: str | None = DateOption,
     policy: list[Path] = PolicyOption,
@@ -213,8 +284,9 @@ def services_cmd(
     with step("Projecting demand for services"):
         profiles = compute_profiles(con, scored)
         community = pipeline.community(community_history(params), params, when, 2)
-        prison = pipeline.prison(params, [], runs, seed, backtest_runs=5)
-        flows = planning_flows(community.forecast, prison.runs[0].simulation)
+        n = runs if runs is not None else int(params.value("demand.prison_projection")["runs"])
+        prison = pipeline.prison(params, [], n, seed)
+        flows = planning_flows(community.forecast, prison.adjusted[0].simulation)
         demand = service_demand(profiles.risk, profiles.need, flows, params, when)
     out_dir.mkdir(parents=True, exist_ok=True)
     demand.to_csv(out_dir / "service_demand.csv", index=False)

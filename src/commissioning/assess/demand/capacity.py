@@ -10,9 +10,13 @@ Security Estate). A capacity the user supplies (the workspace's ``operational_ca
 ``provider_id, operational_capacity`` file) is kept as given and only the assumed ones are
 scaled to fill the rest.
 
-Headroom is places minus the projected population, by month, function and sex; a cell is
-flagged ``over`` when the mean projection exceeds the places and ``tight`` when the 95th
-percentile does or the mean is within ``demand.capacity_flags.tight_margin`` of them.
+Headroom is places minus the projected population, by month, function and sex. Each cell
+carries the probability of a shortfall, P(population > places), from the empirical error
+distribution of the headline forecast (the errors it made on past origins, known at the
+projection origin; :mod:`commissioning.assess.demand.backtest`), assuming each function keeps its
+projected share of the total. A cell is flagged ``over`` only when that probability exceeds
+``demand.capacity_flags.shortfall_probability``, and ``tight`` when the probability of the
+population exceeding the places less ``tight_margin`` does.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from commissioning.assess.demand.backtest import scale
 from commissioning.assess.demand.prison import DemandError
 from commissioning.policy.parameters import ParameterSet
 from commissioning.synth.reference import establishments_table
@@ -49,6 +54,8 @@ HEADROOM_COLUMNS: tuple[str, ...] = (
     "population_p95",
     "headroom",
     "headroom_pct",
+    "p_shortfall",
+    "p_tight",
     "flag",
 )
 
@@ -137,21 +144,46 @@ def capacity_by_function(estate_frame: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns={"function_group": "function"})
 
 
+def shortfall_probability(
+    mean: np.ndarray, places: np.ndarray, horizon: np.ndarray, errors: np.ndarray
+) -> np.ndarray:
+    """P(population > places) when the population is ``mean × exp(e × sqrt(h))`` and ``e``
+    is drawn from the past scaled log errors of the headline forecast (empirical)."""
+    mean = np.asarray(mean, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        threshold = np.log(np.asarray(places, float) / mean) / scale(np.asarray(horizon, float))
+    e = np.sort(np.asarray(errors, dtype=float))
+    if len(e) == 0:
+        return np.where(mean > places, 1.0, 0.0)
+    above = len(e) - np.searchsorted(e, threshold, side="right")
+    p = above / len(e)
+    return np.where(np.asarray(places) <= 0, np.where(mean > 0, 1.0, 0.0), p)
+
+
 def headroom(
     projection_by_function: pd.DataFrame,
     capacity: pd.DataFrame,
     params: ParameterSet,
     when: dt.date = dt.date(2012, 4, 1),
+    errors: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Places minus projected population by month, function and sex, with flags; rows with
-    ``function == "all"`` are the national totals (men and women)."""
-    margin = float(params.value("demand.capacity_flags", when)["tight_margin"])
+    """Places minus projected population by month, function and sex, with the probability of
+    a shortfall and flags; rows with ``function == "all"`` are the national totals.
+
+    ``errors`` are the headline forecast's past scaled log errors
+    (:attr:`~commissioning.assess.demand.pipeline.PrisonResult.origin_errors`); without them
+    the probability is 1 where the mean exceeds the places and 0 elsewhere.
+    """
+    spec = params.value("demand.capacity_flags", when)
+    margin = float(spec["tight_margin"])
+    chosen = float(spec["shortfall_probability"])
     proj = projection_by_function.merge(capacity, on=["function", "sex"], how="left")
     proj["places"] = proj["places"].fillna(0).astype(float)
     total = proj.groupby(["month", "scenario"], as_index=False).agg(
         population_mean=("population_mean", "sum"),
         population_p95=("population_p95", "sum"),
         places=("places", "sum"),
+        horizon_years=("horizon_years", "first"),
     )
     # The p95 of a sum is not the sum of p95s: the national p95 is an upper bound here.
     total = total.assign(function="all", sex="all")
@@ -160,13 +192,15 @@ def headroom(
     frame["headroom_pct"] = (
         frame["headroom"] / frame["places"].where(frame["places"] > 0) * 100
     ).round(1)
-    over = frame["population_mean"] > frame["places"]
-    tight = (frame["population_p95"] > frame["places"]) | (
-        frame["population_mean"] > frame["places"] * (1 - margin)
-    )
+    err = np.asarray(errors if errors is not None else [], dtype=float)
+    mean = frame["population_mean"].to_numpy(float)
+    h = frame["horizon_years"].to_numpy(float)
+    places = frame["places"].to_numpy(float)
+    frame["p_shortfall"] = shortfall_probability(mean, places, h, err).round(3)
+    frame["p_tight"] = shortfall_probability(mean, places * (1 - margin), h, err).round(3)
     frame["flag"] = "ok"
-    frame.loc[tight, "flag"] = "tight"
-    frame.loc[over, "flag"] = "over"
+    frame.loc[frame["p_tight"] > chosen, "flag"] = "tight"
+    frame.loc[frame["p_shortfall"] > chosen, "flag"] = "over"
     frame["places"] = frame["places"].round(0).astype("int64")
     return frame[list(HEADROOM_COLUMNS)]
 
@@ -178,7 +212,7 @@ def flags_summary(frame: pd.DataFrame) -> pd.DataFrame:
     if flagged.empty:
         return pd.DataFrame(
             columns=["scenario", "function", "sex", "first_month", "months_over",
-                     "months_tight", "worst_headroom"]
+                     "months_tight", "worst_headroom", "max_p_shortfall"]
         )
     return (
         flagged.groupby(["scenario", "function", "sex"], as_index=False)
@@ -187,6 +221,7 @@ def flags_summary(frame: pd.DataFrame) -> pd.DataFrame:
             months_over=("flag", lambda f: int((f == "over").sum())),
             months_tight=("flag", lambda f: int((f == "tight").sum())),
             worst_headroom=("headroom", "min"),
+            max_p_shortfall=("p_shortfall", "max"),
         )
         .sort_values(["scenario", "worst_headroom"], ignore_index=True)
     )

@@ -408,6 +408,31 @@ def simulate(
     return Simulation(model.months, pop, rec, rel, initial)
 
 
+def expected_population(model: PrisonModel) -> FloatArray:
+    """The model's expected population by month and stratum, without Monte Carlo noise.
+
+    The same recurrence as :func:`simulate` on expected counts (releases are ``count × hazard``,
+    receptions their Poisson mean) with the calibrated growth rate and no time-served noise:
+    deterministic, so the backtest does not depend on the seed or the number of runs.
+    """
+    counts = model.initial_stock[:, None] * model.initial_ages
+    out = np.empty((model.horizon, len(STRATA)))
+    for t in range(model.horizon):
+        counts = counts * (1.0 - model.hazard[t])
+        last = counts[:, -1].copy()
+        counts[:, 1:] = counts[:, :-1]
+        counts[:, -1] += last
+        counts[:, 0] = model.receptions[t] * (1.0 + model.growth) ** ((t + 1) / 12.0)
+        out[t] = counts.sum(axis=1)
+    return out
+
+
+def expected_total(model: PrisonModel) -> FloatArray:
+    """The expected total population by month (:func:`expected_population` summed)."""
+    out: FloatArray = expected_population(model).sum(axis=1)
+    return out
+
+
 # ------------------------------------------------------------------ summaries
 
 

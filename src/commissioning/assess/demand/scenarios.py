@@ -1,4 +1,4 @@
-"""Scenarios (parameter overrides) for the prison model, and the hold-out backtest.
+"""Scenarios (parameter overrides) for the prison model, and the remand and recall check.
 
 A scenario is a YAML file: either a plain override file (``{parameter: {date: value}}``, the
 format of ``commission --policy``) or a mapping with ``name``, ``description``, ``reference``,
@@ -26,6 +26,7 @@ from commissioning.assess.demand.prison import (
     PrisonHistory,
     Simulation,
     calibrate,
+    expected_population,
     month_index,
     month_label,
     reference_history,
@@ -145,87 +146,41 @@ def projection_table(results: Sequence[ScenarioRun]) -> pd.DataFrame:
     )
 
 
-# ------------------------------------------------------------------ backtest
+# ------------------------------------------------------------------ remand and recall check
 
 
-@dataclass(frozen=True)
-class Backtest:
-    """Hold-out backtest: projections from past Junes compared with the real Junes after."""
-
-    errors: pd.DataFrame  # origin, year, horizon_years, actual, projected, ape_pct
-    remand_recall: pd.DataFrame  # month, series, actual, projected, ape_pct (2011 origin)
-
-    def mape(self, horizon_years: int | None = None) -> float:
-        """Mean absolute percentage error (all horizons, or one)."""
-        e = self.errors
-        if horizon_years is not None:
-            e = e[e["horizon_years"] == horizon_years]
-        return float(e["ape_pct"].mean()) if len(e) else float("nan")
-
-    def series_mape(self, series: str) -> float:
-        r = self.remand_recall
-        r = r[r["series"] == series]
-        return float(r["ape_pct"].mean()) if len(r) else float("nan")
-
-
-def backtest(
-    params: ParameterSet,
-    history: PrisonHistory | None = None,
-    origins: Sequence[int] | None = None,
-    horizon_years: int = 3,
-    runs: int = 20,
-    seed: int = 2012,
-) -> Backtest:
-    """Calibrate at each June origin using only the history to then, project, and compare.
-
-    Also projects remand and recall from the configured origin and compares them with the real
-    monthly series that follow (the reference data runs to December 2014).
-    """
+def remand_recall_check(
+    params: ParameterSet, history: PrisonHistory | None = None
+) -> pd.DataFrame:
+    """The expected remand and recall populations from the configured origin beside the real
+    monthly series that follow (the reference data runs to December 2014):
+    ``month, series, actual, projected, ape_pct``. The full backtest of the total is
+    :func:`commissioning.assess.demand.backtest.prison_backtest`."""
     history = history or reference_history()
     settings = params.value("demand.prison_projection")
-    origins = list(origins or settings["backtest_origins"])
-    rows = []
-    last_year = max(history.june_population)
-    for year in origins:
-        years = [y for y in range(year + 1, year + horizon_years + 1) if y <= last_year]
-        if not years:
-            continue
-        origin = year * 12 + 5
-        model = calibrate(params, history, origin, 12 * len(years))
-        sim = simulate(model, runs=runs, seed=seed)
-        mean = sim.total.mean(axis=0)
-        for k, y in enumerate(years, start=1):
-            projected = float(mean[12 * k - 1])
-            actual = history.june(y)
-            rows.append((year, y, k, actual, projected, abs(projected - actual) / actual * 100))
-    errors = pd.DataFrame(
-        rows, columns=["origin", "year", "horizon_years", "actual", "projected", "ape_pct"]
-    )
     origin_i = month_index(str(settings["origin"]))
     last = max(max(history.remand, default=origin_i), max(history.recall, default=origin_i))
-    series_rows: list[tuple[str, str, float, float, float]] = []
+    rows: list[tuple[str, str, float, float, float]] = []
     if last > origin_i:
         model = calibrate(params, history, origin_i, last - origin_i)
-        sim = simulate(model, runs=runs, seed=seed)
-        pop = sim.population.mean(axis=0)
-        for name, data, band in (
-            ("remand", history.remand, "remand"),
-            ("recall", history.recall, "recall"),
-        ):
-            cols = [i for i, (b, _) in enumerate(STRATA) if b == band]
+        pop = expected_population(model)
+        for name, data in (("remand", history.remand), ("recall", history.recall)):
+            cols = [i for i, (b, _) in enumerate(STRATA) if b == name]
             for t in range(model.horizon):
                 m = origin_i + 1 + t
                 if m in data:
                     projected = float(pop[t, cols].sum())
                     actual = data[m]
-                    series_rows.append(
-                        (month_label(m), name, actual, projected,
-                         abs(projected - actual) / actual * 100)
-                    )
-    remand_recall = pd.DataFrame(
-        series_rows, columns=["month", "series", "actual", "projected", "ape_pct"]
-    )
-    return Backtest(errors=errors.round(2), remand_recall=remand_recall.round(2))
+                    rows.append((month_label(m), name, actual, projected,
+                                 abs(projected - actual) / actual * 100))
+    frame = pd.DataFrame(rows, columns=["month", "series", "actual", "projected", "ape_pct"])
+    return frame.round(2)
+
+
+def series_mape(frame: pd.DataFrame, series: str) -> float:
+    """Mean absolute percentage error of one series of :func:`remand_recall_check`."""
+    r = frame[frame["series"] == series]
+    return float(r["ape_pct"].mean()) if len(r) else float("nan")
 
 
 def scenario_peak(results: Sequence[ScenarioRun], name: str) -> tuple[str, float]:

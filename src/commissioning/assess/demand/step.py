@@ -40,6 +40,19 @@ class DemandResult:
     service_totals: pd.DataFrame
     history_synthetic: bool
     seconds: float
+    shortfall_probability: float
+
+    @property
+    def headline(self) -> dict[str, object]:
+        """Headline figures (for the bulletin): the backtest, projection and capacity."""
+        out: dict[str, object] = dict(self.prison.headline())
+        flags = self.capacity.flags
+        base = flags[flags["scenario"] == "baseline"] if len(flags) else flags
+        out["shortfall_probability_threshold"] = self.shortfall_probability
+        out["baseline_functions_flagged_over"] = int((base["months_over"] > 0).sum()) if len(
+            base) else 0
+        out["community_history_synthetic"] = self.history_synthetic
+        return out
 
 
 def _establishments(ctx: StepContext) -> pd.DataFrame | None:
@@ -63,8 +76,8 @@ def run(ctx: StepContext) -> DemandResult:
         history, params, when, int(settings.get("round_backtest_origins", 2))
     )
     pipeline.write_community(community, out)
-    runs = int(params.value("demand.prison_projection", when).get("round_runs", 50))
-    prison = pipeline.prison(params, built_in_scenarios(), runs, ctx.seed, backtest_runs=5)
+    runs = int(params.value("demand.prison_projection", when)["runs"])
+    prison = pipeline.prison(params, built_in_scenarios(), runs, ctx.seed)
     prison.write(out)
     capacity = pipeline.capacity(params, prison, _establishments(ctx), when=when)
     capacity.write(out)
@@ -74,7 +87,7 @@ def run(ctx: StepContext) -> DemandResult:
         from commissioning.round import SCORED_TABLE
 
         profiles = compute_profiles(ctx.con, ctx.con.table(SCORED_TABLE))
-        flows = planning_flows(community.forecast, prison.runs[0].simulation)
+        flows = planning_flows(community.forecast, prison.adjusted[0].simulation)
         demand = service_demand(profiles.risk, profiles.need, flows, params, when)
         totals = service_totals(demand)
         demand.to_csv(out / "service_demand.csv", index=False)
@@ -84,7 +97,8 @@ def run(ctx: StepContext) -> DemandResult:
     seconds = time.perf_counter() - started
     ctx.log(f"demand: forecasts, {len(prison.runs)} prison projections and capacity "
             f"in {seconds:.1f} s")
-    return DemandResult(community, prison, capacity, flows, totals, synthetic, seconds)
+    chosen = float(params.value("demand.capacity_flags", when)["shortfall_probability"])
+    return DemandResult(community, prison, capacity, flows, totals, synthetic, seconds, chosen)
 
 
 STEP = register_step(RoundStep(STEP_ID, "Demand: courts, prison population and capacity", 300,

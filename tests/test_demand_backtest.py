@@ -1,0 +1,144 @@
+"""The prison backtest: every origin and horizon, naive benchmarks, empirical intervals, and the
+same figures from the round's pipeline and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from commissioning.assess.demand import pipeline
+from commissioning.assess.demand.backtest import (
+    BENCHMARKS,
+    METHODS,
+    BacktestSettings,
+    PrisonBacktest,
+    benchmark_paths,
+    interval_quantiles,
+    monthly_forecasts,
+    prison_backtest,
+)
+from commissioning.assess.demand.prison import DemandError, PrisonHistory, reference_history
+from commissioning.cli.app import _register, app
+from commissioning.policy.parameters import ParameterSet
+
+runner = CliRunner()
+_register()
+
+
+@pytest.fixture(scope="module")
+def bt(params: ParameterSet) -> PrisonBacktest:
+    return prison_backtest(params)
+
+
+def test_every_origin_and_horizon_for_every_method(bt: PrisonBacktest) -> None:
+    e = bt.errors
+    assert set(e["method"]) == set(METHODS)
+    assert sorted(e["origin"].unique()) == list(range(2000, 2023))  # Junes 2000-2022
+    assert sorted(e["horizon_years"].unique()) == [1, 2, 3, 4, 5]
+    # Every origin is scored at every horizon the real series reaches (to June 2023).
+    per = e[e["method"] == "last_value"].groupby("origin")["horizon_years"].max()
+    assert per.loc[2018] == 5 and per.loc[2020] == 3 and per.loc[2022] == 1
+    assert len(e) == len(METHODS) * sum(min(5, 2023 - o) for o in range(2000, 2023))
+    # Every method's row for an origin and year is compared with the same actual value.
+    assert (e.groupby(["origin", "year"])["actual"].nunique() == 1).all()
+
+
+def test_benchmarks_follow_their_definitions(params: ParameterSet) -> None:
+    history = PrisonHistory({2000 + i: 100.0 * 1.1**i for i in range(8)}, {}, {})
+    s = BacktestSettings.from_parameters(params)
+    paths = benchmark_paths(history, 2006, np.array([1.0, 2.0]), s)
+    assert paths["last_value"] == pytest.approx([100 * 1.1**6] * 2)
+    # A pure exponential: drift and the log-linear trend both continue it exactly.
+    assert paths["drift"] == pytest.approx([100 * 1.1**7, 100 * 1.1**8])
+    assert paths["log_linear"] == pytest.approx([100 * 1.1**7, 100 * 1.1**8])
+    # Damped: growth of 0.8 then 0.8 + 0.64 years of the drift.
+    g = np.log(1.1)
+    assert paths["damped_trend"] == pytest.approx(
+        [100 * 1.1**6 * np.exp(g * 0.8), 100 * 1.1**6 * np.exp(g * 1.44)]
+    )
+
+
+def test_mape_table_matches_the_errors(bt: PrisonBacktest) -> None:
+    table = bt.table()
+    e = bt.errors
+    for m in METHODS:
+        for h in (1, 3, 5):
+            want = e[(e["method"] == m) & (e["horizon_years"] == h)]["ape_pct"].mean()
+            got = table.set_index("horizon_years").loc[h, f"mape_{m}_pct"]
+            assert got == pytest.approx(want, abs=0.006)
+    beaten = {h for h, *_ in bt.beaten_at()}
+    for r in table.to_dict("records"):
+        best = min(r[f"mape_{b}_pct"] for b in BENCHMARKS)
+        assert (r["mape_combination_pct"] > best) == (r["horizon_years"] in beaten)
+    # The headline beats the naive last value at every horizon on the real series.
+    assert (table["mape_combination_pct"] < table["mape_last_value_pct"]).all()
+
+
+def test_intervals_use_only_errors_known_at_the_origin(bt: PrisonBacktest) -> None:
+    iv = bt.intervals
+    assert set(iv["level"]) == {0.8, 0.9}
+    for r in iv.sample(20, random_state=1).to_dict("records"):
+        known = bt.calibration[bt.calibration["year"] <= r["origin"]]
+        assert r["calibration_errors"] == len(known)
+        assert (known["year"] <= r["origin"]).all()
+    # Wider at 90% than at 80%, and wider further ahead.
+    w = iv.assign(width=iv["upper"] / iv["lower"])
+    wide = w.pivot_table(index=["origin", "year"], columns="level", values="width").dropna()
+    assert (wide[0.9] >= wide[0.8]).all()
+    one = w[(w["origin"] == 2010) & (w["level"] == 0.9)].sort_values("horizon_years")
+    assert one["width"].is_monotonic_increasing
+    # Coverage is measured, and reported between 0 and 100.
+    assert 50 <= bt.coverage(0.8) <= 100 and bt.coverage(0.8) <= bt.coverage(0.9)
+
+
+def test_interval_quantiles_need_enough_errors() -> None:
+    assert interval_quantiles(np.arange(5.0), 0.9, 12) is None
+    lo, hi = interval_quantiles(np.linspace(-1, 1, 101), 0.8, 12) or (0.0, 0.0)
+    assert lo == pytest.approx(-0.8) and hi == pytest.approx(0.8)
+
+
+def test_projection_follows_the_headline_and_round_equals_cli(
+    params: ParameterSet, bt: PrisonBacktest, tmp_path: Path
+) -> None:
+    a = pipeline.prison(params, [], runs=6, seed=3)
+    b = pipeline.prison(params, [], runs=6, seed=3)
+    pd.testing.assert_frame_equal(a.projection, b.projection)
+    pd.testing.assert_frame_equal(a.backtest.table(), bt.table())
+    paths = monthly_forecasts(params, reference_history(), a.origin, 84, bt.settings)
+    base = a.projection[a.projection["scenario"] == "baseline"]
+    assert base["population_mean"].to_numpy() == pytest.approx(paths["combination"], rel=2e-4)
+    assert (base["population_p05"] < base["population_p10"]).all()
+    assert (base["population_p10"] < base["population_mean"]).all()
+    assert (base["population_mean"] < base["population_p90"]).all()
+    assert "empirical" in a.interval_source
+    # The CLI with the same seed and runs writes the same projection and backtest table.
+    result = runner.invoke(app, ["demand", "prison", "--out", str(tmp_path), "--runs", "6",
+                                 "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    cli = pd.read_csv(tmp_path / "prison_projection.csv")
+    assert cli["population_mean"].to_numpy() == pytest.approx(
+        a.projection["population_mean"].to_numpy())
+    table = pd.read_csv(tmp_path / "prison_backtest_table.csv")
+    assert table["mape_combination_pct"].to_numpy() == pytest.approx(
+        bt.table()["mape_combination_pct"].to_numpy())
+
+
+def test_cli_backtest_prints_and_writes_the_table(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demand", "backtest", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "prison_backtest_table.csv")
+    assert list(table["horizon_years"]) == [1, 2, 3, 4, 5]
+    assert {"coverage_80_pct", "coverage_90_pct", "mape_damped_trend_pct"} <= set(table.columns)
+    assert "Headline figure" in result.output
+    assert (tmp_path / "prison_backtest.csv").exists()
+
+
+def test_bad_backtest_parameters_are_named(params: ParameterSet) -> None:
+    bad = params.with_overrides({"demand.prison_backtest": {"1990-01-01": {
+        **params.value("demand.prison_backtest"), "headline": "crystal_ball"}}})
+    with pytest.raises(DemandError, match="crystal_ball"):
+        prison_backtest(bad)
