@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from commissioning.assess.demand import capacity as K
+from commissioning.assess.demand.prison import DemandError
 from commissioning.assess.demand.services import PlanningFlows, service_demand
 from commissioning.cli.app import _register, app
 from commissioning.policy.parameters import ParameterSet
@@ -37,7 +38,7 @@ def test_given_capacities_are_kept_and_the_rest_fills_the_places(params: Paramet
     row = estate[estate["provider_id"] == first["provider_id"]].iloc[0]
     assert row["places"] == 123 and row["places_source"] == "given"
     assert estate["places"].sum() == pytest.approx(90_000, abs=10)
-    with pytest.raises(K.DemandError, match="row 2, column operational_capacity"):
+    with pytest.raises(DemandError, match="row 2, column operational_capacity"):
         K.read_capacities(pd.DataFrame({"provider_id": ["X"], "operational_capacity": [-1]}))
 
 

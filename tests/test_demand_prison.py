@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from commissioning.assess.demand import prison as P
 from commissioning.assess.demand.scenarios import (
     BASELINE,
     Scenario,
+    _parse,
     built_in_scenario,
     load_scenario,
     remand_recall_check,
@@ -79,12 +81,62 @@ def test_public_disorder_peaks_about_1000_in_february_2012(params: ParameterSet)
     assert diff[december] < size / 2  # falling through the year
 
 
-def test_indeterminate_share_reaches_17_percent_by_march_2013(params: ParameterSet) -> None:
-    results = run_scenarios(params, [built_in_scenario("indeterminate_17")], runs=20, horizon=24)
+def test_indeterminate_share_reaches_17_percent_by_march_2013_and_stays(
+    params: ParameterSet,
+) -> None:
+    results = run_scenarios(params, [built_in_scenario("indeterminate_17")], runs=20)
     base = P.band_shares(results[0].simulation, "2013-03")["indeterminate"]
     raised = P.band_shares(results[1].simulation, "2013-03")["indeterminate"]
     assert 0.155 < base < 0.163
     assert 0.166 < raised < 0.174
+    months = results[1].simulation.months
+    later = [m for m in months if m >= "2013-03"]
+    shares = [P.band_shares(results[1].simulation, m)["indeterminate"] for m in later]
+    assert later[-1] == "2018-06"
+    assert min(shares) > 0.165 and max(shares) < 0.175  # stays at 17% to the end
+
+
+def test_every_built_in_scenario_names_its_start_end_and_phase_in() -> None:
+    for name in ("public_disorder", "sentencing_reform", "indeterminate_17"):
+        sc = built_in_scenario(name)
+        assert sc.start and sc.end and sc.phase_in_months >= 0, name
+        assert P.month_index(sc.start) <= P.month_index(sc.end)
+        assert sc.start in sc.window and sc.end in sc.window
+
+
+def test_a_scenario_ends_and_phases_in(params: ParameterSet) -> None:
+    doc = {
+        "name": "ramp", "start": "2012-01", "end": "2012-12", "phase_in_months": 4,
+        "overrides": {"demand.prison_reception_multiplier": {"2012-01-01": {
+            "remand": 1.0, "under_12m": 2.0, "12m_to_4y": 1.0, "4y_plus": 1.0,
+            "indeterminate": 1.0, "recall": 1.0}}},
+    }
+    sc = _parse(doc, "ramp", "test")
+    p = sc.apply(params)
+    value = p.value
+    name = "demand.prison_reception_multiplier"
+    assert value(name, dt.date(2011, 12, 1))["under_12m"] == 1.0
+    assert value(name, dt.date(2012, 1, 1))["under_12m"] == pytest.approx(1.25)
+    assert value(name, dt.date(2012, 3, 1))["under_12m"] == pytest.approx(1.75)
+    assert value(name, dt.date(2012, 4, 1))["under_12m"] == 2.0
+    assert value(name, dt.date(2012, 12, 1))["under_12m"] == 2.0
+    assert value(name, dt.date(2013, 1, 1))["under_12m"] == 1.0  # ended
+    results = run_scenarios(params, [sc], runs=10, seed=2)
+    rec = [r.simulation.receptions.mean(axis=(0, 2)) for r in results]
+    months = results[0].simulation.months
+    assert rec[1][months.index("2012-06")] > rec[0][months.index("2012-06")] * 1.05
+    # Receptions are back to the baseline's after the end (same seed, same draws).
+    after = months.index("2013-01")
+    assert rec[1][after:].sum() == pytest.approx(rec[0][after:].sum(), rel=0.01)
+
+
+def test_a_scenario_without_a_window_or_outside_it_is_refused() -> None:
+    doc: dict[str, object] = {"name": "x", "overrides": {"demand.prison_reception_shocks": {}}}
+    with pytest.raises(P.DemandError, match="start, end and phase-in"):
+        _parse(doc, "x", "x.yaml")
+    doc.update(start="2012-06", end="2012-01", phase_in_months=0)
+    with pytest.raises(P.DemandError, match="before start"):
+        _parse(doc, "x", "x.yaml")
 
 
 def test_expected_path_is_the_monte_carlo_mean(params: ParameterSet) -> None:

@@ -148,6 +148,11 @@ def reference_history() -> PrisonHistory:
 def survival(median: float, sigma: float, multiplier: float = 1.0) -> FloatArray:
     """``S(a) = P(T > a)`` for a = 0..MAX_AGE-1 with T the time served in whole months (≥ 1),
     T = ceil(lognormal(median × multiplier, sigma))."""
+    return _survival(float(median), float(sigma), float(multiplier)).copy()
+
+
+@lru_cache(maxsize=256)
+def _survival(median: float, sigma: float, multiplier: float) -> FloatArray:
     if median <= 0 or sigma <= 0 or multiplier <= 0:
         raise DemandError(
             f"time served needs a positive median, sigma and multiplier (got median {median}, "
@@ -168,6 +173,7 @@ def hazards(median: float, sigma: float, multiplier: float = 1.0) -> FloatArray:
     return np.clip(h, 0.0, 1.0)
 
 
+@lru_cache(maxsize=256)
 def _residual_mean(median: float, sigma: float, multiplier: float) -> float:
     """Mean further months served by someone still in custody at the last tracked age."""
     scale = median * multiplier

@@ -150,6 +150,17 @@ def _flags_table(result: DemandResult) -> str:
     )
 
 
+def _scenarios_table(result: DemandResult) -> str:
+    runs = [r for r in result.prison.runs if r.scenario.name != "baseline"]
+    if not runs:
+        return ""
+    headers: list[str | tuple[str, bool]] = ["Scenario", "In force", "What changes"]
+    rows = [[Cell(r.scenario.name, header=True), Cell(r.scenario.window),
+             Cell(r.scenario.description)] for r in runs]
+    return table(headers, rows, caption="Prison scenarios: start, end and phase-in (after the "
+                 "end every changed parameter returns to the baseline)")
+
+
 def _backtest_table(result: DemandResult) -> str:
     bt = result.prison.backtest
     tab = bt.table()
@@ -258,6 +269,7 @@ def render_demand(context: RoundContext) -> str:
                     "90% band) and the real June populations.",
                     to_svg(prison_chart(result), "chart-demand-prison"),
                     _prison_table(result)),
+            _scenarios_table(result),
             _backtest_text(result),
             _backtest_table(result),
             _flags_table(result),

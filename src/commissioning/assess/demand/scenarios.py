@@ -10,6 +10,7 @@ overrides gives exactly the baseline (same seed, same draws).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -39,19 +40,95 @@ BASELINE = "baseline"
 BUILT_IN = ("public_disorder", "sentencing_reform", "indeterminate_17")
 
 
+def _month_start(month: str) -> dt.date:
+    m = month_index(month)
+    return dt.date(m // 12, m % 12 + 1, 1)
+
+
+def _as_date(value: Any, where: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise DemandError(f"{where}: {value!r} is not a date (write YYYY-MM-DD)") from None
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    m = month_index(day) + months
+    return dt.date(m // 12, m % 12 + 1, 1)
+
+
 @dataclass(frozen=True)
 class Scenario:
-    """A named set of parameter overrides."""
+    """A named set of parameter overrides in force from ``start`` to ``end`` (months,
+    ``YYYY-MM``, inclusive), the first override's multipliers phased in linearly from the
+    baseline over ``phase_in_months`` (0 = at once). After ``end`` every overridden parameter
+    returns to its baseline value, so a scenario always ends; ``end`` None means it runs to the
+    end of the projection (only plain override files, which name no window)."""
 
     name: str
     overrides: Mapping[str, Mapping[Any, Any]] = field(default_factory=dict)
     description: str = ""
     reasoning: str = ""
     source: str = ""
+    start: str | None = None
+    end: str | None = None
+    phase_in_months: int = 0
+
+    @property
+    def window(self) -> str:
+        """``start to end, phase-in N months`` for tables and reports."""
+        if not self.overrides:
+            return "no change"
+        end = self.end or "the end of the projection"
+        phase = (f"phased in over {self.phase_in_months} months" if self.phase_in_months
+                 else "at once")
+        return f"{self.start} to {end}, {phase}"
+
+    def expanded(self, params: ParameterSet) -> dict[str, dict[dt.date, Any]]:
+        """The overrides with the phase-in ramp and the return to the baseline after ``end``."""
+        where = f"scenario {self.name} ({self.source})"
+        start = _month_start(self.start) if self.start else None
+        after = _add_months(_month_start(self.end), 1) if self.end else None
+        out: dict[str, dict[dt.date, Any]] = {}
+        for name, dated in self.overrides.items():
+            if name not in params:
+                raise DemandError(f"{where}: no parameter named {name!r}")
+            entries = sorted((_as_date(k, where), v) for k, v in dated.items())
+            if start is not None and entries[0][0] < start:
+                raise DemandError(f"{where}: {name} changes on {entries[0][0]}, before the "
+                                  f"scenario's start {self.start}")
+            if after is not None and entries[-1][0] >= after:
+                raise DemandError(f"{where}: {name} changes on {entries[-1][0]}, after the "
+                                  f"scenario's end {self.end}")
+            values = dict(entries)
+            first, target = entries[0]
+            if self.phase_in_months > 0 and isinstance(target, Mapping):
+                base = params.value(name, first)
+                nxt = entries[1][0] if len(entries) > 1 else after
+                for k in range(self.phase_in_months - 1):
+                    day = _add_months(first, k)
+                    if nxt is not None and day >= nxt:
+                        break
+                    frac = (k + 1) / self.phase_in_months
+                    values[day] = {
+                        key: float(base[key]) + (float(v) - float(base[key])) * frac
+                        for key, v in target.items()
+                    }
+                last = _add_months(first, self.phase_in_months - 1)
+                if nxt is None or last < nxt:
+                    values[last] = target
+            if after is not None:
+                values[after] = params.value(name, after)
+            out[name] = values
+        return out
 
     def apply(self, params: ParameterSet) -> ParameterSet:
+        if not self.overrides:
+            return params
         try:
-            return params.with_overrides(self.overrides) if self.overrides else params
+            return params.with_overrides(self.expanded(params))
         except ParameterError as exc:
             raise DemandError(f"scenario {self.name} ({self.source}): {exc}") from None
 
@@ -61,11 +138,33 @@ def _parse(doc: Any, default_name: str, source: str) -> Scenario:
         return Scenario(default_name, {}, source=source)
     if not isinstance(doc, Mapping):
         raise DemandError(f"{source}: a scenario must be a YAML mapping")
+    start = end = None
+    phase_in = 0
     if "overrides" in doc:
         overrides = doc.get("overrides") or {}
         name = str(doc.get("name") or default_name)
         description = " ".join(str(doc.get("description", "")).split())
         reasoning = " ".join(str(doc.get("reasoning", "")).split())
+        missing = [k for k in ("start", "end", "phase_in_months") if k not in doc]
+        if missing:
+            raise DemandError(
+                f"{source}: a scenario names its start, end and phase-in; missing "
+                f"{', '.join(missing)} (e.g. start: 2012-12, end: 2015-03, phase_in_months: 6)"
+            )
+        start, end = str(doc["start"])[:7], str(doc["end"])[:7]
+        for key, month in (("start", start), ("end", end)):
+            try:
+                month_index(month)
+            except DemandError:
+                raise DemandError(f"{source}: {key} {month!r} is not a month (YYYY-MM)") from None
+        if month_index(end) < month_index(start):
+            raise DemandError(f"{source}: end {end} is before start {start}")
+        try:
+            phase_in = int(doc["phase_in_months"])
+        except (TypeError, ValueError):
+            raise DemandError(f"{source}: phase_in_months must be a whole number") from None
+        if phase_in < 0:
+            raise DemandError(f"{source}: phase_in_months must be 0 or more")
     else:
         overrides, name, description, reasoning = doc, default_name, "", ""
     if not isinstance(overrides, Mapping) or not all(
@@ -75,12 +174,18 @@ def _parse(doc: Any, default_name: str, source: str) -> Scenario:
             f"{source}: overrides must map parameter names to {{date: value}}, e.g. "
             "demand.prison_reception_multiplier: {2012-12-01: {...}}"
         )
+    if start is None and overrides:
+        dates = [_as_date(k, source) for v in overrides.values() for k in v]
+        start = f"{min(dates):%Y-%m}" if dates else None
     return Scenario(
         name=name,
         overrides={str(k): dict(v) for k, v in overrides.items()},
         description=description,
         reasoning=reasoning,
         source=source,
+        start=start,
+        end=end,
+        phase_in_months=phase_in,
     )
 
 
