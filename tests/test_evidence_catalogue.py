@@ -3,6 +3,7 @@ validation errors that name file and field, and the rating rules."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -96,14 +97,23 @@ def test_rules_rate_entered_studies_and_say_why(params: ParameterSet) -> None:
     assert scared.pooled is not None and scared.pooled.odds_ratio == pytest.approx(1.68)
     assert ratings["thinking_skills_programme"].rules_category == "best_evidence"
     assert ratings["boot_camp"].rules_category == "no_effect"
-    # One randomised study is not enough for best evidence under the default rules.
+    # A randomised study and a review: best evidence, as the document says.
     rj = ratings["restorative_justice_conferencing"]
-    assert rj.rules_category == "promising" and not rj.agrees_with_document
+    assert rj.rules_category == "best_evidence" and rj.agrees_with_document
+    # One significant matched study is not enough for best evidence under the default rules.
+    housing = ratings["accommodation_support"]
+    assert housing.rules_category == "promising" and not housing.agrees_with_document
+    # Studies of an analogue give the effect, not the category.
+    mental = ratings["mental_health_treatment"]
+    assert mental.rules_category is None and mental.category == "not_evaluated"
+    assert "analogue" in mental.reasons[0] and mental.pooled is not None
     assert ratings["yoga"].rules_category is None and ratings["yoga"].category == "not_evaluated"
 
 
 def test_rules_are_configurable() -> None:
-    rj = load_catalogue().get("restorative_justice_conferencing")
+    full = load_catalogue().get("restorative_justice_conferencing")
+    assert full.studies[0].citation.startswith("Shapland")
+    rj = dataclasses.replace(full, studies=full.studies[:1])  # the randomised study alone
     assert rate(rj, RatingRules(best_min_studies=1)).rules_category == "promising"
     lenient = RatingRules(strong_sms_level=5, review_counts_as_best=False, best_min_studies=1)
     # A single study cannot be pooled, so pooled_best needs k >= 1 and a standard error:

@@ -4,6 +4,8 @@ reoffence mix, and the plan's per-cell value equal to benefit–cost's."""
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -226,3 +228,67 @@ def test_cell_values_recompute_for_a_draw_and_default_to_the_central_values() ->
                     * cells.loc[tsp, "reoffences_per_reoffender"].to_numpy()
                     * cells.loc[tsp, "value_per_reoffence"].to_numpy())
         assert np.allclose(one.loc[tsp, "value_per_unit"].to_numpy(), expected)
+
+
+REFERENCE = Path(__file__).parents[1] / "src/commissioning/data/reference/evidence"
+
+
+def test_the_wsipp_effect_sizes_entered_are_the_published_rows() -> None:
+    table = pd.read_csv(REFERENCE / "wsipp_adult_cj_current.csv")
+    entered = 0
+    for item in load_catalogue():
+        for s in item.studies:
+            match = re.search(r"\(program (\d+)\)", s.citation)
+            if not s.citation.startswith("Washington State Institute") or match is None:
+                continue
+            rows = table[(table["wsipp_program_id"] == int(match.group(1)))
+                         & table["crime_es_adjusted"].notna()]
+            assert len(rows), f"{item.id}: WSIPP program {match.group(1)} has no effect size"
+            row = rows.iloc[0]
+            assert s.measure == "DCOX"
+            assert s.value == pytest.approx(row["crime_es_adjusted"])
+            assert s.se == pytest.approx(row["crime_es_se"])
+            assert s.n_treated == int(row["crime_treatment_n"])
+            entered += 1
+    assert entered >= 7
+
+
+def test_the_costs_of_crime_entered_are_the_published_rows(params: ParameterSet) -> None:
+    table = pd.read_csv(REFERENCE / "uk_costs_of_crime.csv")
+    items = params.value("evidence.cost_of_crime")
+    checks = {
+        "violence_excluding_common_assault": ("Violence against the person (excl. common "
+                                              "assault)", "2003"),
+        "common_assault": ("Common assault", "2003"),
+        "sexual_offences": ("Sexual offences", "2003"),
+        "robbery_personal": ("Robbery/mugging", "2003"),
+        "burglary_dwelling": ("Burglary in a dwelling", "2003"),
+        "theft_personal": ("Theft", "2003"),
+        "criminal_damage": ("Criminal damage", "2003"),
+        "burglary_commercial": ("Burglary not in a dwelling (commercial)", "2000"),
+        "theft_from_shop": ("Theft from a shop", "2000"),
+        "theft_of_vehicle": ("Theft of vehicle", "2015/16"),
+        "theft_from_vehicle": ("Theft from vehicle", "2015/16"),
+    }
+    for item, (offence, year) in checks.items():
+        rows = table[(table["offence"] == offence) & (table["price_base"] == year)
+                     & table["cost_component"].str.startswith("total")]
+        assert len(rows) == 1, (item, offence)
+        assert items[item]["gbp"] == pytest.approx(float(rows["cost_per_offence_gbp"].iloc[0]))
+    costs = pd.read_csv(REFERENCE / "uk_unit_costs.csv")
+    court = costs[costs["item"].str.startswith("Average cost of a magistrates' court")]
+    assert items["cjs_magistrates_case"]["gbp"] == pytest.approx(court["value_gbp"].sum())
+
+
+def test_every_service_has_an_effect_with_a_range_and_at_least_seventeen_are_sourced(
+    params: ParameterSet,
+) -> None:
+    effects = service_effects(load_catalogue().interventions, params)
+    assert len(effects) == 42
+    for e in effects.values():
+        lo, hi = e.interval()
+        assert lo < e.risk_ratio < hi, e.service_id
+    sourced = [e for e in effects.values() if e.kind != "assumption"]
+    assert len(sourced) >= 17
+    assert effects["education_training"].kind == "published"
+    assert effects["education_training"].risk_ratio < 1  # no longer "not evaluated" = 1.0

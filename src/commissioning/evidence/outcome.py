@@ -90,8 +90,10 @@ def risk_ratio(log_or: npt.ArrayLike, reference_rate: float) -> FloatArray:
     p0 = float(reference_rate)
     if not 0.0 < p0 < 1.0:
         raise OutcomeError(f"reference rate {p0}: must be a probability strictly between 0 and 1")
-    treated = logistic(math.log(p0 / (1 - p0)) + np.asarray(log_or, dtype=np.float64))
-    return np.asarray(treated / p0, np.float64)
+    lor = np.asarray(log_or, dtype=np.float64)
+    treated = logistic(math.log(p0 / (1 - p0)) + lor)
+    # exactly 1 for no effect (no rounding residue reported as "-0.000 avoided")
+    return np.asarray(np.where(lor == 0.0, 1.0, treated / p0), np.float64)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 The rules (``evidence.rating_rules``, a dated parameter) are applied to the studies of a
 catalogue entry whose Maryland Scientific Methods Scale level counts (3+ by default):
 
-1. no counting study → the rules cannot rate it; with no study data entered the document's
-   category stands, otherwise "not evaluated";
+1. no counting study → the rules cannot rate it; with no study data entered, or studies of an
+   analogue only (``effect.mapping: analogue``), the document's category stands, otherwise
+   "not evaluated";
 2. a counting study significantly harmful → "no effect or may increase reoffending";
 3. a significant beneficial pooled effect (at least ``best_min_studies`` studies, I² below
    ``max_i2_for_best``) or a significant beneficial systematic review, with a level-4+ design
@@ -256,6 +257,11 @@ def rate(
     if not intervention.studies:
         rules_category = None
         reasons.append("no study data entered: the document's category stands")
+    elif intervention.effect_mapping == "analogue":
+        rules_category = None
+        reasons.append(
+            f"the studies entered evaluate an analogue ({intervention.effect_analogue}): they "
+            "give the effect used, not the category; the document's category stands")
     elif not counting:
         rules_category = "not_evaluated"
         reasons.append(f"no study at Maryland SMS level {rules.min_sms_level} or above")
