@@ -212,7 +212,10 @@ def run(ctx: StepContext) -> EvidenceResult:
     ctx.log(
         "evidence: "
         + ", ".join(f"{counts.get(c, 0)} {CATEGORY_LABELS[c].lower()}" for c in CATEGORY_LABELS)
-        + f"; benefit–cost for {result.benefit_cost['intervention_id'].nunique()} services"
+        + f"; effects: {sum(e.kind != 'assumption' for e in result.effects.values())} "
+        f"published or analogue, {sum(e.kind == 'assumption' for e in result.effects.values())} "
+        f"labelled assumptions; benefit–cost for "
+        f"{result.benefit_cost['intervention_id'].nunique()} services"
     )
     return result
 
