@@ -4,7 +4,8 @@
    statsmodels ``combine_effects`` called per intervention (DL and PM; statsmodels has no REML)
    vs a plain loop of ``meta_analyse`` per intervention. Checks the estimates agree.
 2. Benefit–cost Monte Carlo, 10,000 draws × 16 segments × 2 settings × 50 services: one
-   vectorised call per service (``monte_carlo``) vs a plain loop per service × segment.
+   vectorised call per service (``p_benefit_exceeds_cost``, the one outcome model's constant
+   risk ratio) vs numpy per segment vs a plain loop per service × segment.
 
     .venv/bin/python benchmarks/evidence.py [--repeat 3]
 """
@@ -19,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from commissioning.evidence.benefit_cost import monte_carlo
-from commissioning.evidence.effect_sizes import apply_odds_ratio
+from commissioning.evidence.benefit_cost import p_benefit_exceeds_cost
 from commissioning.evidence.meta import meta_analyse, meta_arrays
+from commissioning.evidence.outcome import EffectDistribution, risk_ratio
 
 
 def best_of(repeat: int, func: Callable[[], Any]) -> tuple[float, Any]:
@@ -75,31 +76,33 @@ def meta_benchmark(repeat: int) -> None:
 def bca_benchmark(repeat: int) -> None:
     rng = np.random.default_rng(2012)
     draws, services, segments = 10_000, 50, 32
+    p0 = 0.357
     baseline = rng.uniform(0.1, 0.9, segments)
-    fraction = np.where(baseline < 0.5, 0.2, 1.0)
-    value = rng.choice([3800.0, 16000.0, 7000.0, 51400.0], segments)
+    freq = rng.uniform(1.8, 6.0, segments)
+    value = rng.choice([1600.0, 3600.0, 7200.0, 18500.0], segments)
+    scale = baseline * freq * value  # benefit of a risk ratio of 0
     log_or = rng.normal(-0.2, 0.1, services)
     se = rng.uniform(0.05, 0.2, services)
-    cost = rng.uniform(300, 3000, services)
+    cost = rng.uniform(100, 1500, services)
+    effects = [EffectDistribution(f"s{s}", float(log_or[s]), float(se[s]), p0, "published",
+                                  "benchmark") for s in range(services)]
 
     def vectorised() -> np.ndarray:
         gen = np.random.default_rng(1)
-        return np.array([
-            monte_carlo(baseline, fraction, value, log_or[s], se[s], cost[s], 3.2, draws, gen)
-            for s in range(services)
-        ])
+        return np.array([p_benefit_exceeds_cost(effects[s], scale, float(cost[s]), draws, gen)
+                         for s in range(services)])
 
     def plain_loop() -> np.ndarray:
         gen = np.random.default_rng(1)
         out = np.empty((services, segments))
+        logit0 = float(np.log(p0 / (1 - p0)))
         for s in range(services):
             theta = gen.normal(log_or[s], se[s], size=draws)
             for j in range(segments):
                 hits = 0
                 for t in theta:
-                    odds = baseline[j] / (1 - baseline[j]) * np.exp(t * fraction[j])
-                    benefit = (baseline[j] - odds / (1 + odds)) * 3.2 * value[j]
-                    hits += benefit > cost[s]
+                    rr = 1.0 / (1.0 + np.exp(-(logit0 + t))) / p0
+                    hits += scale[j] * (1.0 - rr) > cost[s]
                 out[s, j] = hits / draws
         return out
 
@@ -123,10 +126,9 @@ def bca_benchmark(repeat: int) -> None:
         gen = np.random.default_rng(1)
         out = np.empty((services, segments))
         for s in range(services):
-            theta = gen.normal(log_or[s], se[s], size=draws)
+            rr = risk_ratio(gen.normal(log_or[s], se[s], size=draws), p0)
             for j in range(segments):
-                treated = apply_odds_ratio(baseline[j], theta * fraction[j])
-                out[s, j] = ((baseline[j] - treated) * 3.2 * value[j] > cost[s]).mean()
+                out[s, j] = (scale[j] * (1.0 - rr) > cost[s]).mean()
         return out
 
     t_seg, seg = best_of(repeat, per_segment)
