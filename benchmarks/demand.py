@@ -6,6 +6,13 @@ per prisoner, released each month with the hazard of their band and months serve
 drawn each month - run on a smaller size (``--loop-prisoners``, ``--loop-runs``) in the same
 session; the ratio compares time per prisoner-month-run.
 
+It then prints the accuracy benchmarks, each against a same-run baseline:
+
+- the prison backtest (every June origin 2000-2022, 1-5 years ahead): the headline forecast's
+  MAPE as a ratio of the best naive benchmark's at each horizon, and interval coverage;
+- community starts: the default candidates (closed form) against ETS and ARIMA on every
+  rolling origin of the synthetic history, error and time (ratio to seasonal naive).
+
     .venv/bin/python benchmarks/demand.py
     .venv/bin/python benchmarks/demand.py --runs 200 --loop-prisoners 9000 --loop-runs 1
 """
@@ -65,6 +72,50 @@ def per_person_loop(prisoners: int, runs: int, months: int, seed: int) -> tuple[
     return time.perf_counter() - started, float(np.mean(finals))
 
 
+def prison_accuracy() -> None:
+    from commissioning.assess.demand.backtest import BENCHMARKS, prison_backtest
+
+    params = load_parameters()
+    started = time.perf_counter()
+    bt = prison_backtest(params)
+    seconds = time.perf_counter() - started
+    table = bt.table()
+    print(f"\nprison backtest ({seconds:.2f} s): June origins "
+          f"{int(bt.errors['origin'].min())}-{int(bt.errors['origin'].max())}, headline "
+          f"{bt.headline}")
+    print("h  n   headline  " + "  ".join(f"{b:>12}" for b in BENCHMARKS)
+          + "  ratio-to-best  cover80  cover90")
+    for r in table.to_dict("records"):
+        best = min(r[f"mape_{b}_pct"] for b in BENCHMARKS)
+        print(f"{r['horizon_years']}  {r['origins']:<3} {r['mape_combination_pct']:8.2f}  "
+              + "  ".join(f"{r[f'mape_{b}_pct']:12.2f}" for b in BENCHMARKS)
+              + f"  {r['mape_combination_pct'] / best:13.3f}  {r['coverage_80_pct']:7.1f}"
+              f"  {r['coverage_90_pct']:7.1f}")
+
+
+def community_accuracy() -> None:
+    from commissioning.assess.demand import community as C
+    from commissioning.synth.demand_history import community_history
+
+    params = load_parameters()
+    table = C.series_table(community_history(params))
+    mape: dict[str, list[float]] = {m: [] for m in C.MODELS}
+    seconds = dict.fromkeys(C.MODELS, 0.0)
+    with C.quiet():
+        for _, part in table.groupby(["kind", "series"]):
+            y = part.sort_values("quarter")["starts"].to_numpy(float)
+            for m in C.MODELS:
+                started = time.perf_counter()
+                mape[m].append(C.backtest_errors(y, [m], None, 4, (0.5, 1.5))[m])
+                seconds[m] += time.perf_counter() - started
+    base = float(np.mean(mape["seasonal_naive"]))
+    print(f"\ncommunity starts, {len(mape['seasonal_naive'])} series, every origin "
+          f"(synthetic history): mean MAPE and time, ratio to seasonal naive")
+    for m in C.MODELS:
+        print(f"  {m:16} {np.mean(mape[m]):6.2f}% ({np.mean(mape[m]) / base:5.2f}x)  "
+              f"{seconds[m]:7.2f} s ({seconds[m] / max(seconds['seasonal_naive'], 1e-9):7.0f}x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=1000)
@@ -89,6 +140,9 @@ def main() -> None:
     ratio = (l_sec / l_units) / (v_sec / v_units)
     print(f"speed-up per prisoner-month-run: {ratio:,.0f}x")
     print(f"per-person loop at full size would take about {l_sec / l_units * v_units:,.0f} s")
+    prison_accuracy()
+    community_accuracy()
+    print(f"1-minute load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

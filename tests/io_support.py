@@ -71,6 +71,12 @@ VALID_RECORDS: dict[str, dict[str, str]] = {
         "open_date": "2010-11-01",
     },
     "partners": {"partner_id": "P1", "name": "A council", "kind": "local_authority"},
+    "community_starts": {
+        "quarter": "2011Q2",
+        "sentence_type": "community_order",
+        "requirement": "all",
+        "starts": "31000",
+    },
 }
 
 
@@ -83,7 +89,10 @@ DISTINCT_COLUMN: dict[str, str] = {
     "providers": "provider_id",
     "establishments": "provider_id",
     "partners": "partner_id",
+    "community_starts": "quarter",
 }
+#: Tables whose distinct column is a quarter: record i is year 2000 + i's first quarter.
+QUARTER_KEYED: frozenset[str] = frozenset({"community_starts"})
 
 
 def records(table: str, n: int = 3, **changes: Any) -> list[dict[str, Any]]:
@@ -91,7 +100,10 @@ def records(table: str, n: int = 3, **changes: Any) -> list[dict[str, Any]]:
     out = []
     for i in range(n):
         rec: dict[str, Any] = dict(VALID_RECORDS[table])
-        rec[DISTINCT_COLUMN[table]] = f"{rec[DISTINCT_COLUMN[table]]}_{i}"
+        if table in QUARTER_KEYED:
+            rec[DISTINCT_COLUMN[table]] = f"{2000 + i}Q1"
+        else:
+            rec[DISTINCT_COLUMN[table]] = f"{rec[DISTINCT_COLUMN[table]]}_{i}"
         rec.update(changes)
         out.append(rec)
     return out

@@ -148,6 +148,8 @@ def workspace_inputs(ws: Workspace) -> list[InputFile]:
                 description=(
                     "pseudonymised with the synthetic demo key"
                     if manifest.get("demo_key")
+                    else "synthetic (written by the generator), imported and validated"
+                    if manifest.get("synthetic")
                     else "imported and validated"
                 ),
             )

@@ -174,12 +174,32 @@ def backtest_cmd(
     _print_backtest(bt)
 
 
+def _community_history(history: Path | None, params: ParameterSet) -> pd.DataFrame:
+    """A community_starts file validated by the data contract, or the synthetic history."""
+    if history is None:
+        from commissioning.synth.demand_history import community_history
+
+        out.print("[yellow]No --history: the SYNTHETIC community history is used.[/]")
+        return community_history(params)
+    from commissioning.io.readers import read_table
+    from commissioning.io.validation import ValidationFailed
+
+    try:
+        frame: pd.DataFrame = read_table(history, "community_starts").table.to_pandas()
+        return frame
+    except ValidationFailed as exc:
+        raise BadInput(str(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"--history {history}: {exc}") from None
+
+
 @_command("community")
 def community_cmd(
     out_dir: Path = typer.Option(..., "--out", help="Folder for the forecast CSV files."),
     history: Path | None = typer.Option(
-        None, "--history", help="Quarterly starts CSV (quarter, sentence_type, requirement, "
-        "starts); default: the synthetic 2005-2011 history."
+        None, "--history", help="Quarterly starts: the contract table community_starts (CSV, "
+        "Parquet or xlsx with quarter, sentence_type, requirement, starts), validated like an "
+        "import; default: the SYNTHETIC 2005-2011 history."
     ),
     date: str | None = DateOption,
     policy: list[Path] = PolicyOption,
@@ -189,17 +209,9 @@ def community_cmd(
     Writes community_series.csv, community_forecast.csv (baseline and scenarios, with
     prediction intervals) and community_models.csv (backtest errors and the chosen model).
     """
-    from commissioning.synth.demand_history import community_history
-
     when = parse_date(date)
     params = _parameters(policy)
-    if history is not None:
-        try:
-            frame = pd.read_csv(history, dtype={"quarter": str})
-        except (OSError, ValueError) as exc:
-            raise BadInput(f"--history {history}: {exc}") from None
-    else:
-        frame = community_history(params)
+    frame = _community_history(history, params)
     try:
         with step("Forecasting community starts"):
             result = pipeline.community(frame, params, when)
@@ -271,8 +283,6 @@ def services_cmd(
     from commissioning.engine import backend
     from commissioning.io.workspace import Workspace
     from commissioning.round import RoundError, open_assessments, workspace_parameters
-    from commissioning.synth.demand_history import community_history
-
     when = parse_date(date)
     ws = Workspace(workspace)
     params = workspace_parameters(ws, policy)
@@ -283,7 +293,11 @@ def services_cmd(
         raise BadInput(str(exc)) from None
     with step("Projecting demand for services"):
         profiles = compute_profiles(con, scored)
-        community = pipeline.community(community_history(params), params, when, 2)
+        if ws.has("community_starts"):
+            starts = pd.read_parquet(ws.input_path("community_starts"))
+        else:
+            starts = _community_history(None, params)
+        community = pipeline.community(starts, params, when)
         n = runs if runs is not None else int(params.value("demand.prison_projection")["runs"])
         prison = pipeline.prison(params, [], n, seed)
         flows = planning_flows(community.forecast, prison.adjusted[0].simulation)

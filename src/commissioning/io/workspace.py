@@ -60,6 +60,9 @@ class ImportResult:
     demo_key: bool
     pseudonymised_columns: tuple[str, ...]
     parquet: str
+    #: The file is one the synthetic generator wrote (named in the ``synthetic.json`` beside
+    #: it, with the same rows): the report calls what comes from it synthetic.
+    synthetic: bool = False
 
     def manifest(self) -> dict[str, Any]:
         data = asdict(self)
@@ -68,6 +71,28 @@ class ImportResult:
         data["pseudonymised_columns"] = list(self.pseudonymised_columns)
         data["commissioning_version"] = __version__
         return data
+
+
+SYNTHETIC_MANIFEST = "synthetic.json"
+
+
+def synthetic_source(source: Path, rows: int) -> bool:
+    """Whether ``source`` is a table of a synthetic dataset: the generator's
+    ``synthetic.json`` beside it says ``synthetic: true`` and lists the file with these rows."""
+    manifest = Path(source).parent / SYNTHETIC_MANIFEST
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(data, dict) or data.get("synthetic") is not True:
+        return False
+    tables = data.get("tables")
+    if not isinstance(tables, dict):
+        return False
+    return any(
+        isinstance(t, dict) and t.get("file") == Path(source).name and t.get("rows") == rows
+        for t in tables.values()
+    )
 
 
 def sha256_of(path: Path) -> str:
@@ -225,6 +250,7 @@ class Workspace:
             demo_key=bool(key is not None and key.is_demo and person_columns),
             pseudonymised_columns=person_columns,
             parquet=str(target.relative_to(self.path)),
+            synthetic=synthetic_source(source, valid.num_rows),
         )
         manifest_text = json.dumps(result.manifest(), indent=2) + "\n"
         parquet_tmp = _atomic_write_bytes(target, lambda p: pq.write_table(data, p))

@@ -325,6 +325,26 @@ PARTNERS = TableSpec(
     ),
 )
 
+#: Sentence types whose starts community demand forecasts (the document's Fig 1).
+COMMUNITY_SENTENCE_TYPES: tuple[str, ...] = (
+    "community_order", "suspended_sentence_order", "licence",
+)
+
+COMMUNITY_STARTS = TableSpec(
+    name="community_starts",
+    description="Quarterly starts of community sentences and of their requirements (counts, "
+    "no person-level data): the history community demand is forecast from.",
+    columns=(
+        Column("quarter", _S, True, "calendar quarter, written like 2011Q2"),
+        Column("sentence_type", _E, True, "sentence type", COMMUNITY_SENTENCE_TYPES),
+        Column("requirement", _E, True,
+               "'all' for the starts of the sentence type, else a requirement code",
+               ("all", *REQUIREMENTS)),
+        Column("starts", _I, True, "starts in the quarter", minimum=0),
+    ),
+    rules=("quarter_is_a_quarter",),
+)
+
 TABLES: dict[str, TableSpec] = {
     t.name: t
     for t in (
@@ -335,6 +355,7 @@ TABLES: dict[str, TableSpec] = {
         PROVIDERS,
         ESTABLISHMENTS,
         PARTNERS,
+        COMMUNITY_STARTS,
     )
 }
 

@@ -35,6 +35,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "providers": ("provider_id",),
     "establishments": ("provider_id",),
     "partners": ("partner_id",),
+    "community_starts": ("quarter", "sentence_type", "requirement"),
 }
 
 
@@ -90,6 +91,11 @@ def _requirements_on_other_sentence(cols: Columns) -> Mask:
     return _mask(pc.and_(pc.and_(has_requirements, known_sentence), other))
 
 
+def _not_a_quarter(cols: Columns) -> Mask:
+    text = pc.cast(cols["quarter"], pa.string())
+    return _mask(pc.invert(pc.match_substring_regex(text, r"^[0-9]{4}Q[1-4]$")))
+
+
 CROSS_COLUMN_RULES: dict[str, CrossColumnRule] = {
     r.rule_id: r
     for r in (
@@ -142,6 +148,13 @@ CROSS_COLUMN_RULES: dict[str, CrossColumnRule] = {
             "start_date",
             "an intervention cannot start after it ends",
             _after("start_date", "end_date"),
+        ),
+        CrossColumnRule(
+            "quarter_is_a_quarter",
+            ("quarter",),
+            "quarter",
+            "a quarter is written as the year, Q and 1-4, e.g. 2011Q2",
+            _not_a_quarter,
         ),
     )
 }

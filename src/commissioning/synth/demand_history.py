@@ -14,7 +14,10 @@ factors, noise, requirement shares and trends, each with its reasoning):
   −19%, "with a particular decrease from mid-2010").
 
 Columns: ``quarter`` (``2005Q1``), ``sentence_type``, ``requirement`` (``all`` for the starts of
-the sentence type), ``starts``.
+the sentence type), ``starts`` — the data-contract table ``community_starts``, which
+``commission synth`` and ``commission demo`` write beside the other synthetic tables (recorded
+in ``synthetic.json``), so a demo workspace imports it with its provenance and the report knows
+it is synthetic from the import manifest.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from commissioning.policy.parameters import ParameterSet, load_parameters
 
@@ -76,5 +80,18 @@ def _frame(
             "sentence_type": kind,
             "requirement": requirement,
             "starts": starts.astype("int64"),
+        }
+    )
+
+
+def community_starts_table(params: ParameterSet | None = None, seed: int = 2012) -> pa.Table:
+    """The synthetic history as the contract table ``community_starts`` (Arrow)."""
+    frame = community_history(params, seed)
+    return pa.table(
+        {
+            "quarter": pa.array(frame["quarter"].astype(str), pa.string()),
+            "sentence_type": pa.array(frame["sentence_type"].astype(str), pa.string()),
+            "requirement": pa.array(frame["requirement"].astype(str), pa.string()),
+            "starts": pa.array(frame["starts"].astype("int64"), pa.int64()),
         }
     )

@@ -26,6 +26,7 @@ from commissioning import __version__
 from commissioning.policy.parameters import ParameterSet, load_parameters
 from commissioning.schema.contract import COHORT
 from commissioning.synth.assessments import DEFAULT_N, assessments_schema, generate_assessments
+from commissioning.synth.demand_history import community_starts_table
 from commissioning.synth.interventions import INTERVENTIONS_SCHEMA
 from commissioning.synth.outcomes import (
     OUTCOMES_DATE,
@@ -43,7 +44,9 @@ CHUNK_ROWS = 500_000
 MAX_PENDING = 2
 MANIFEST = "synthetic.json"
 #: Parameter families the generator reads (recorded in the manifest).
-PARAMETER_PREFIXES: tuple[str, ...] = ("synth.", "synth_outcomes.", "risk.")
+PARAMETER_PREFIXES: tuple[str, ...] = (
+    "synth.", "synth_outcomes.", "risk.", "demand.community_history",
+)
 #: Distinct stream of random numbers for outcomes (the assessments use the seed itself).
 _OUTCOME_STREAM = 0x0C0E
 
@@ -128,13 +131,14 @@ def write_national_dataset(
     }
     paths = {name: out_dir / f"{name}.parquet" for name in (
         "assessments", "providers", "establishments", "partners",
-        "cohort", "reoffences", "interventions",
+        "cohort", "reoffences", "interventions", "community_starts",
     )}
     rows = dict.fromkeys(paths, 0)
     for name, table in (
         ("providers", providers_table(params)),
         ("establishments", establishments_table(params=params)),
         ("partners", partners_table()),
+        ("community_starts", community_starts_table(params, seed)),
     ):
         pq.write_table(table, paths[name])
         rows[name] = table.num_rows

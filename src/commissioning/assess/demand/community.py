@@ -3,15 +3,23 @@
 Each series (the three sentence types of the document's Fig 1, and each requirement summed over
 community orders and suspended sentence orders) is forecast by the candidate model with the
 lowest error in a rolling-origin backtest (time series cross-validation: fit on the history up to
-an origin, forecast the next quarters, move the origin on), against the seasonal naive benchmark
-(next year's quarter = this year's). Candidates (``demand.community_forecast``):
+an origin, forecast the next quarters, move the origin on) on every origin the history allows
+(at least ``MIN_TRAINING`` quarters before it, unless ``demand.community_forecast.backtest_origins``
+names a number). Candidates (``demand.community_forecast.models``; the first three are the
+defaults, closed form and fast):
 
-- ``seasonal_naive``: intervals from the spread of the year-on-year changes, widening with the
-  number of years ahead;
-- ``ets``: statsmodels ``ETSModel`` with additive error, trend and quarterly season (ETS(A,A,A)),
-  heuristic initial states (fast, suits short series), analytic prediction intervals;
+- ``seasonal_naive``: next year's quarter = this year's; intervals from the spread of the
+  year-on-year changes, widening with the number of years ahead;
+- ``damped_seasonal``: the seasonal naive grown by last year's log growth damped by
+  ``damping`` a year (a one-off break moves the forecast by at most ``g·φ/(1-φ)``);
+- ``seasonal_drift``: the seasonal naive grown by the mean annual growth of the whole history;
+- ``ets``: statsmodels ``ETSModel`` with additive error, damped trend and quarterly season,
+  heuristic initial states, analytic prediction intervals;
 - ``arima``: statsmodels ``ARIMA`` (1,1,0)(0,1,0)4, a seasonal-difference ARIMA estimated by
   Burg's method, with its forecast intervals.
+
+Every forecast and interval is bounded to ``demand.community_forecast.bounds`` times the last
+four quarters' mean, so no model carries a break in the history to zero.
 
 Scenarios are multipliers on the chosen forecast (``demand.community_scenarios``): the
 document's planning projection (+3% over 2011–2015, under 1% in 2012–13) and multipliers per
@@ -35,7 +43,9 @@ from commissioning.assess.demand.prison import DemandError
 from commissioning.policy.parameters import ParameterSet
 from commissioning.synth.demand_history import HISTORY_COLUMNS
 
-MODELS: tuple[str, ...] = ("seasonal_naive", "ets", "arima")
+MODELS: tuple[str, ...] = ("seasonal_naive", "damped_seasonal", "seasonal_drift", "ets", "arima")
+#: Annual damping of the damped seasonal model's growth (demand.community_forecast.damping).
+DEFAULT_DAMPING = 0.5
 FORECAST_COLUMNS: tuple[str, ...] = (
     "quarter",
     "series",
@@ -83,13 +93,35 @@ def _seasonal_naive(y: np.ndarray, h: int, level: float) -> Forecast:
     return Forecast(mean.astype(float), mean - width, mean + width)
 
 
+def _damped_seasonal(y: np.ndarray, h: int, level: float, damping: float = DEFAULT_DAMPING
+                     ) -> Forecast:
+    """Last year's quarters grown by the last year-on-year log growth, damped by ``damping``
+    a year: after k years the growth is ``g·φ(1-φ^k)/(1-φ)``, so a one-off break of g moves
+    the forecast by at most ``g·φ/(1-φ)`` however far ahead (``g`` at φ = 0.5)."""
+    base = _seasonal_naive(y, h, level)
+    g = float(np.log(max(y[-4:].sum(), 1.0) / max(y[-8:-4].sum(), 1.0)))
+    years = np.arange(1, h + 1) / 4.0
+    factor = np.exp(g * damping * (1.0 - damping**years) / (1.0 - damping))
+    return Forecast(base.mean * factor, base.lower * factor, base.upper * factor)
+
+
+def _seasonal_drift(y: np.ndarray, h: int, level: float) -> Forecast:
+    """Last year's quarters grown by the mean annual log growth of the whole history (the
+    seasonal random walk with drift: an undamped trend)."""
+    base = _seasonal_naive(y, h, level)
+    years_between = (len(y) - 4) / 4.0
+    d = float(np.log(max(y[-4:].sum(), 1.0) / max(y[:4].sum(), 1.0))) / years_between
+    factor = np.exp(d * np.arange(1, h + 1) / 4.0)
+    return Forecast(base.mean * factor, base.lower * factor, base.upper * factor)
+
+
 def _ets(y: np.ndarray, h: int, level: float) -> Forecast:
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel  # type: ignore[import-untyped]
 
     series = pd.Series(y.astype(float), index=pd.period_range("2000Q1", periods=len(y), freq="Q"))
     res = ETSModel(
-        series, error="add", trend="add", seasonal="add", seasonal_periods=4,
-        initialization_method="heuristic",
+        series, error="add", trend="add", damped_trend=True, seasonal="add",
+        seasonal_periods=4, initialization_method="heuristic",
     ).fit(disp=False, maxiter=200)
     if level <= 0:  # point forecast only (the backtest): prediction intervals are slow
         mean = np.asarray(res.forecast(h), dtype=float)
@@ -120,14 +152,25 @@ def _arima(y: np.ndarray, h: int, level: float) -> Forecast:
 
 FITTERS: dict[str, Callable[[np.ndarray, int, float], Forecast]] = {
     "seasonal_naive": _seasonal_naive,
+    "damped_seasonal": _damped_seasonal,
+    "seasonal_drift": _seasonal_drift,
     "ets": _ets,
     "arima": _arima,
 }
 
 
-def forecast_with(model: str, y: Sequence[float] | np.ndarray, h: int, level: float) -> Forecast:
-    """Forecast ``h`` quarters ahead with one model (non-negative); ``level`` 0 skips the
-    prediction intervals where they are costly (ETS)."""
+def forecast_with(
+    model: str,
+    y: Sequence[float] | np.ndarray,
+    h: int,
+    level: float,
+    bounds: tuple[float, float] | None = None,
+    damping: float = DEFAULT_DAMPING,
+) -> Forecast:
+    """Forecast ``h`` quarters ahead with one model; ``level`` 0 skips the prediction
+    intervals where they are costly (ETS). ``bounds`` (low, high) keep the point forecast and
+    the interval within those multiples of the last four quarters' mean, so no model carries
+    a break in the history to zero or to a multiple of itself."""
     if model not in FITTERS:
         raise DemandError(f"unknown forecast model {model!r}; choose from {', '.join(MODELS)}")
     arr = np.asarray(y, dtype=float)
@@ -135,23 +178,42 @@ def forecast_with(model: str, y: Sequence[float] | np.ndarray, h: int, level: fl
         raise DemandError(f"a quarterly series needs at least 12 quarters (got {len(arr)})")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        f = FITTERS[model](arr, h, level)
-    return Forecast(np.maximum(f.mean, 0), np.maximum(f.lower, 0), np.maximum(f.upper, 0))
+        f = (_damped_seasonal(arr, h, level, damping) if model == "damped_seasonal"
+             else FITTERS[model](arr, h, level))
+    lo, hi = (0.0, np.inf) if bounds is None else bounds
+    level_now = float(arr[-4:].mean())
+    floor, cap = lo * level_now, hi * level_now
+    return Forecast(*(np.clip(np.nan_to_num(v, nan=level_now), floor, cap)
+                      for v in (f.mean, f.lower, f.upper)))
+
+
+#: Quarters a backtest origin needs before it (ETS's heuristic start needs 14).
+MIN_TRAINING = 14
+
+
+def origins_available(n: int, horizon: int) -> int:
+    """Rolling origins a series of ``n`` quarters allows (MIN_TRAINING quarters to fit on)."""
+    return max(n - horizon - MIN_TRAINING + 1, 0)
 
 
 def backtest_errors(
-    y: Sequence[float] | np.ndarray, models: Sequence[str], origins: int, horizon: int
+    y: Sequence[float] | np.ndarray,
+    models: Sequence[str],
+    origins: int | None,
+    horizon: int,
+    bounds: tuple[float, float] | None = None,
+    damping: float = DEFAULT_DAMPING,
 ) -> dict[str, float]:
-    """Rolling-origin mean absolute percentage error of each model."""
+    """Rolling-origin mean absolute percentage error of each model (``origins`` None: every
+    origin with at least MIN_TRAINING quarters of history before it)."""
     arr = np.asarray(y, dtype=float)
     errors: dict[str, list[float]] = {m: [] for m in models}
-    for k in range(origins):
+    available = origins_available(len(arr), horizon)
+    for k in range(available if origins is None else min(origins, available)):
         cut = len(arr) - horizon - k
-        if cut < 12:
-            break
         actual = arr[cut : cut + horizon]
         for m in models:
-            f = forecast_with(m, arr[:cut], horizon, 0.0)
+            f = forecast_with(m, arr[:cut], horizon, 0.0, bounds, damping)
             errors[m].extend(np.abs(f.mean - actual) / np.maximum(actual, 1) * 100)
     return {m: float(np.mean(e)) if e else float("nan") for m, e in errors.items()}
 
@@ -164,6 +226,7 @@ class SeriesChoice:
     kind: str
     chosen: str
     mape_pct: Mapping[str, float]
+    origins: int = 0
 
 
 @dataclass(frozen=True)
@@ -181,7 +244,8 @@ class CommunityForecast:
                     "series": c.series,
                     "kind": c.kind,
                     "chosen": c.chosen,
-                    **{f"mape_{m}": round(v, 2) for m, v in c.mape_pct.items()},
+                    "backtest_origins": c.origins,
+                    **{f"mape_{m}_pct": round(v, 2) for m, v in c.mape_pct.items()},
                 }
                 for c in self.choices
             ]
@@ -257,18 +321,22 @@ def _forecast_all(
 ) -> CommunityForecast:
     frames: list[pd.DataFrame] = []
     choices: list[SeriesChoice] = []
+    bounds = (float(settings["bounds"][0]), float(settings["bounds"][1]))
+    damping = float(settings.get("damping", DEFAULT_DAMPING))
+    horizon_bt = int(settings["backtest_horizon"])
+    configured = settings.get("backtest_origins")
+    n_origins: int | None = origins
+    if n_origins is None and configured not in (None, "all"):
+        n_origins = int(str(configured))
     for (kind, series), part in table.groupby(["kind", "series"], sort=False):
         part = part.sort_values("quarter")
         y = part["starts"].to_numpy(dtype=float)
-        errors = backtest_errors(
-            y,
-            models,
-            int(settings["backtest_origins"]) if origins is None else origins,
-            int(settings["backtest_horizon"]),
-        )
+        errors = backtest_errors(y, models, n_origins, horizon_bt, bounds, damping)
+        available = origins_available(len(y), horizon_bt)
+        used = available if n_origins is None else min(n_origins, available)
         chosen = min(models, key=lambda m: (errors[m], m != "seasonal_naive"))
-        choices.append(SeriesChoice(str(series), str(kind), chosen, errors))
-        f = forecast_with(chosen, y, h, level)
+        choices.append(SeriesChoice(str(series), str(kind), chosen, errors, used))
+        f = forecast_with(chosen, y, h, level, bounds, damping)
         last = pd.Period(str(part["quarter"].iloc[-1]), freq="Q")
         quarters = [str(last + i) for i in range(1, h + 1)]
         frames.append(

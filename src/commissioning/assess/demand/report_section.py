@@ -45,7 +45,8 @@ def community_chart(result: DemandResult) -> alt.TopLevelMixin:
     import altair as alt
 
     hist = result.community.history
-    hist = hist[hist["kind"] == "sentence_type"].assign(part="Actual (synthetic)")
+    hist = hist[hist["kind"] == "sentence_type"].assign(
+        part="Actual (synthetic)" if result.history_synthetic else "Actual")
     fc = result.community.forecast
     fc = fc[(fc["kind"] == "sentence_type") & (fc["scenario"] == "baseline")]
     fc = fc.assign(part="Projected")
@@ -242,12 +243,20 @@ def render_demand(context: RoundContext) -> str:
     places = int(result.capacity.places["places"].sum())
     rr = result.prison.remand_recall
     note = (
-        " The community history is synthetic (generated with the document's trends); import "
-        "real starts to replace it." if result.history_synthetic else ""
+        " The community history is SYNTHETIC (generated with the document's trends, as its "
+        "import manifest records); import real starts (`commission import community_starts "
+        "FILE`) to replace it." if result.history_synthetic else ""
     )
+    choices = result.community.choices
+    origins = min((c.origins for c in choices), default=0)
+    models = sorted({m for c in choices for m in c.mape_pct})
     intro = (
-        f"<p>Community starts are forecast per series by the model with the lowest rolling-"
-        f"origin error (seasonal naive, ETS or ARIMA).{esc(note)} The prison population is a "
+        f"<p>Community starts ({esc(result.community_source)}) are forecast per series by the "
+        f"model with the lowest rolling-origin error on {origins} or more origins of four "
+        f"quarters ({esc(', '.join(models))}); every forecast stays within the bounds of "
+        f"demand.community_forecast (multiples of the last year's starts), and the damped "
+        f"model damps last year's growth, so a one-off break is not carried to zero."
+        f"{esc(note)} The prison population is a "
         f"monthly stock–flow Monte Carlo model calibrated to the real June populations "
         f"(expected remand within {series_mape(rr, 'remand'):.1f}% and recall within "
         f"{series_mape(rr, 'recall'):.1f}% of the real monthly series from 2011, mean "

@@ -1,8 +1,9 @@
 """The ``demand`` round step (order 300): forecasts, prison scenarios, capacity and services.
 
-Reads the workspace (the community history, written from the synthetic generator when the
-workspace has none; the establishments table when imported; the scored assessments for the
-segment profiles), writes CSV files under ``exports/demand/`` and returns a
+Reads the workspace (the ``community_starts`` table, whose import manifest says whether it is
+synthetic — without one the synthetic history is used and called so; the establishments table
+when imported; the scored assessments for the segment profiles), writes CSV files under
+``exports/demand/`` (outputs only, never an input) and returns a
 :class:`DemandResult` for the report section (registered on import of this module).
 """
 
@@ -26,7 +27,7 @@ from commissioning.steps import RoundStep, StepContext, register_step
 from commissioning.synth.demand_history import community_history
 
 STEP_ID = "demand"
-HISTORY_FILE = "community_history.csv"
+COMMUNITY_TABLE = "community_starts"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class DemandResult:
     history_synthetic: bool
     seconds: float
     shortfall_probability: float
+    community_source: str = ""
 
     @property
     def headline(self) -> dict[str, object]:
@@ -61,20 +63,31 @@ def _establishments(ctx: StepContext) -> pd.DataFrame | None:
     return pd.read_parquet(ctx.workspace.input_path("establishments"))
 
 
+def community_input(ctx: StepContext) -> tuple[pd.DataFrame, bool, str]:
+    """The workspace's ``community_starts`` table, whether it is synthetic (from its import
+    manifest) and where it came from; without one, the synthetic history, said so."""
+    ws = ctx.workspace
+    if ws.has(COMMUNITY_TABLE):
+        manifest = ws.manifest(COMMUNITY_TABLE)
+        frame = pd.read_parquet(ws.input_path(COMMUNITY_TABLE))
+        synthetic = manifest.get("synthetic") is True
+        source = (f"from {manifest.get('source_file', '?')} imported "
+                  f"{manifest.get('imported_at', '?')}"
+                  + (" (synthetic: written by the generator)" if synthetic else ""))
+        return frame, synthetic, source
+    frame = community_history(ctx.parameters, ctx.seed)
+    return frame, True, ("not imported: the synthetic history of demand.community_history "
+                         "(import your own with `commission import community_starts FILE`)")
+
+
 def run(ctx: StepContext) -> DemandResult:
     """Run the demand assessment on the workspace."""
     started = time.perf_counter()
     out = ctx.output_dir(STEP_ID)
     params, when = ctx.parameters, ctx.when
-    history_path = out / HISTORY_FILE
-    synthetic = not history_path.exists()
-    if synthetic:
-        community_history(params, ctx.seed).to_csv(history_path, index=False)
-    history = pd.read_csv(history_path, dtype={"quarter": str})
-    settings = params.value("demand.community_forecast", when)
-    community = pipeline.community(
-        history, params, when, int(settings.get("round_backtest_origins", 2))
-    )
+    history, synthetic, provenance = community_input(ctx)
+    ctx.log(f"demand: community starts {provenance}")
+    community = pipeline.community(history, params, when)
     pipeline.write_community(community, out)
     runs = int(params.value("demand.prison_projection", when)["runs"])
     prison = pipeline.prison(params, built_in_scenarios(), runs, ctx.seed)
@@ -98,7 +111,8 @@ def run(ctx: StepContext) -> DemandResult:
     ctx.log(f"demand: forecasts, {len(prison.runs)} prison projections and capacity "
             f"in {seconds:.1f} s")
     chosen = float(params.value("demand.capacity_flags", when)["shortfall_probability"])
-    return DemandResult(community, prison, capacity, flows, totals, synthetic, seconds, chosen)
+    return DemandResult(community, prison, capacity, flows, totals, synthetic, seconds, chosen,
+                        provenance)
 
 
 STEP = register_step(RoundStep(STEP_ID, "Demand: courts, prison population and capacity", 300,
