@@ -115,6 +115,14 @@ def test_projection_follows_the_headline_and_round_equals_cli(
     assert (base["population_p10"] < base["population_mean"]).all()
     assert (base["population_mean"] < base["population_p90"]).all()
     assert "empirical" in a.interval_source
+    head = a.headline()
+    assert head["headline_method"] == "combination"
+    assert head["mape_1y_pct"] == pytest.approx(bt.mape(None, 1), abs=0.005)
+    assert head["beaten_at_horizons"] == [h for h, *_ in bt.beaten_at()]
+    # June 2013: the projection's error against the real population is reported as computed.
+    err = a.june_error_pct(2013)
+    assert err is not None and err == pytest.approx(
+        (float(base[base["month"] == "2013-06"]["population_mean"].iloc[0]) / 84_249 - 1) * 100)
     # The CLI with the same seed and runs writes the same projection and backtest table.
     result = runner.invoke(app, ["demand", "prison", "--out", str(tmp_path), "--runs", "6",
                                  "--seed", "3"])
