@@ -106,7 +106,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Roun
     tmp = tmp_path_factory.mktemp("report")
     context = sample_context(tmp)
     register_section(
-        Section("custom-forecast", "Demand forecast", 25, render_custom, "a custom section")
+        Section("custom-forecast", "Demand forecast", 825, render_custom, "a custom section")
     )
     try:
         out = build_report(context, tmp / "reports" / "round.html")
@@ -124,7 +124,8 @@ def test_every_built_in_section_appears_once_in_order(report: tuple[str, RoundCo
     # capabilities' own sections (evidence, demand, ...) may be registered too: keep built-ins
     ids = [i for i in section_ids(html) if i in BUILT_IN]
     assert ids == BUILT_IN
-    for title in ("Summary", "Need: offenders in the community", "Need: offenders in custody"):
+    for title in ("Need: Tables 1 and 2 beside the published figures",
+                  "Need: offenders in the community", "Need: offenders in custody"):
         assert f">{title}</h2>" in html
     # The contents list links to every section.
     for section_id in [*BUILT_IN, "custom-forecast"]:
@@ -200,13 +201,19 @@ def test_provenance_lists_inputs_parameters_version_and_method(
     published = resources.files("commissioning.data.published").joinpath("risk_profile.csv")
     digest = hashlib.sha256(published.read_bytes()).hexdigest()
     assert inputs["published/risk_profile.csv"][2:] == ["30", digest]
-    for p in context.parameters.in_force(context.when):
-        assert f"<code>{p.name}</code>" in provenance
-        assert p.since.isoformat() in provenance
-    params = {r[0]: r for r in rows_in(html, "provenance") if len(r) == 5}
-    assert params["risk.medium_high_threshold"][1:3] == ["50", "2009-01-01"]
-    assert params["risk.medium_high_threshold"][3].startswith("percent")
-    assert "Custodial Services intention 4" in params["risk.medium_high_threshold"][4]
+    # Not every parameter in the page: those that differ from the defaults (none here), the
+    # few behind the decisions, and a link to the full list written beside the report.
+    in_force = context.parameters.in_force(context.when)
+    assert f"All {len(in_force)} parameters in force are the package's defaults" in provenance
+    key = {r[0]: r for r in rows_in(html, "provenance") if len(r) == 4}
+    assert key["risk.medium_high_threshold"][2] == "50"
+    assert key["risk.medium_high_threshold"][3].startswith("percent")
+    assert '<a href="tables/parameters.csv">parameters.csv</a>' in provenance
+    full = pd.read_csv(Path(context.workspace or "") / "reports" / "tables" / "parameters.csv")
+    assert len(full) == len(in_force)
+    row = full.set_index("name").loc["risk.medium_high_threshold"]
+    assert row["since"] == "2009-01-01" and str(row["unit"]).startswith("percent")
+    assert "Custodial Services intention 4" in row["reference"]
     assert f"commissioning {__version__}" in provenance
     assert context.generated_at.isoformat() in provenance
     assert "count of 1 to 4 people" in provenance

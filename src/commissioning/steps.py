@@ -29,7 +29,7 @@ from commissioning.policy.parameters import ParameterSet
 #: ``order``). A capability adds its module here.
 STEP_MODULES: tuple[str, ...] = (
     "commissioning.evidence.step", "commissioning.assess.demand.step", "commissioning.plan.step",
-    "commissioning.review.step", "commissioning.web.step",
+    "commissioning.review.step", "commissioning.web.step", "commissioning.review.equality_step",
 )
 
 

@@ -27,6 +27,7 @@ from commissioning.io.pseudonymise import KeyProblem, resolve_key
 from commissioning.io.validation import ValidationFailed
 from commissioning.io.workspace import Workspace
 from commissioning.policy.parameters import ParameterError
+from commissioning.publish.context import RoundContext
 from commissioning.round import (
     RoundError,
     build_round_report,
@@ -104,7 +105,26 @@ def report(
     out.print(f"[green]Report:[/] {path}")
 
 
-def _report(ws: Workspace, when: dt.date, policy: list[Path], seed: int = DEFAULT_SEED) -> Path:
+def _report(ws: Workspace, when: dt.date, policy: list[Path], seed: int = DEFAULT_SEED,
+            intentions: bool = False, pdf: bool = False) -> Path:
+    """The round's report (and, with ``intentions``, the Commissioning Intentions document:
+    HTML, and PDF with ``pdf``) from the workspace."""
+    context = round_of(ws, when, policy, seed)
+    with step("Writing the report"):
+        path = build_round_report(context, ws)
+    if intentions:
+        from commissioning.publish.intentions_doc import build_intentions
+
+        with step("Writing the commissioning intentions document" + (" (HTML, PDF)" if pdf
+                                                                        else " (HTML)")):
+            written = build_intentions(context, ws.reports_dir, pdf=pdf)
+        out.print("  " + ", ".join(str(w) for w in written))
+    return path
+
+
+def round_of(ws: Workspace, when: dt.date, policy: list[Path], seed: int = DEFAULT_SEED
+             ) -> RoundContext:
+    """Run the round's steps over the workspace (bad input exits with code 2)."""
     try:
         params = workspace_parameters(ws, policy)
     except (ParameterError, OSError) as exc:
@@ -116,8 +136,7 @@ def _report(ws: Workspace, when: dt.date, policy: list[Path], seed: int = DEFAUL
             )
     except RoundError as exc:
         raise BadInput(str(exc)) from None
-    with step("Writing the report"):
-        return build_round_report(context, ws)
+    return context
 
 
 @app.command()
@@ -127,8 +146,12 @@ def demo(
         None, "--assessments", help="Assessments to generate (default 217,496, as the document)."
     ),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Random seed (deterministic)."),
+    pdf: bool = typer.Option(
+        True, "--pdf/--no-pdf", help="Also write the intentions document as an A4 PDF."
+    ),
 ) -> None:
-    """Run a whole round on synthetic national data: synth → import → risk → profile → report."""
+    """Run a whole round on synthetic national data: synth → import → risk → profile → report
+    and the commissioning intentions document."""
     start = time.perf_counter()
     ws = Workspace(workspace)
     ws.init()
@@ -168,6 +191,6 @@ def demo(
         con.disconnect()
 
     out.rule("[bold]5. Evidence, demand, plan and review; the report")
-    path = _report(ws, when, [], seed)
+    path = _report(ws, when, [], seed, intentions=True, pdf=pdf)
     out.print(f"[green]Report:[/] {path}")
     out.print(f"Round complete in {time.perf_counter() - start:.1f} s.")

@@ -26,6 +26,7 @@ from commissioning.publish.html import (
 )
 from commissioning.publish.sections import section
 from commissioning.publish.tables import need_comparison, risk_comparison, tolerance_pp
+from commissioning.publish.vocabulary import humanise
 from commissioning.schema.contract import NEEDS, OFFENCE_GROUPS, RISK_TIERS, SETTINGS
 
 if TYPE_CHECKING:
@@ -47,19 +48,44 @@ def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 
     configured: alt.TopLevelMixin = (
         chart.configure(font=FONT, background="white")
-        .configure_axis(labelColor=TEXT, titleColor=TEXT, labelFontSize=12, titleFontSize=12)
+        # labelLimit 0: axis and legend labels are never clipped with an ellipsis.
+        .configure_axis(labelColor=TEXT, titleColor=TEXT, labelFontSize=12, titleFontSize=12,
+                        labelLimit=0)
         .configure_title(color=TEXT, fontSize=15, anchor="start")
-        .configure_legend(labelColor=TEXT, titleColor=TEXT, labelFontSize=12, titleFontSize=12)
+        .configure_legend(labelColor=TEXT, titleColor=TEXT, labelFontSize=12, titleFontSize=12,
+                          labelLimit=0)
         .configure_view(stroke=None)
     )
     return configured
+
+
+#: Spec keys whose values name fields or datasets: never relabelled.
+_FIELD_KEYS = frozenset({"field", "fields", "as", "groupby", "name", "$schema", "key", "lookup"})
+
+
+def _humanise_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return humanise(value)
+    if isinstance(value, list):
+        return [_humanise_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: v if k in _FIELD_KEYS else _humanise_value(v) for k, v in value.items()}
+    return value
+
+
+def humanise_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """The chart with every code in its data, domains, sort orders, tests and titles replaced by
+    its label (vocabulary), field names untouched: a chart that plots ``education_training``
+    shows "Education and training", and its scales and conditions still match."""
+    out: dict[str, Any] = _humanise_value(spec)
+    return out
 
 
 def to_svg(chart: alt.TopLevelMixin, chart_id: str) -> str:
     """Render a chart to SVG for inlining: no XML prolog or namespaces, ids made unique."""
     import vl_convert
 
-    spec: dict[str, Any] = _config(chart).to_dict()
+    spec: dict[str, Any] = humanise_spec(_config(chart).to_dict())
     svg = str(vl_convert.vegalite_to_svg(spec))
     svg = re.sub(r"<\?xml[^>]*>", "", svg)
     svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
@@ -300,7 +326,7 @@ def _difference_table(risk: pd.DataFrame, needs: pd.DataFrame, tol: float) -> st
     return table(headers, body, caption="Data: differences by segment")
 
 
-@section("charts", "Charts", 50, "Tier mix, need prevalence and differences at a glance")
+@section("charts", "Need: charts", 850, "Tier mix, need prevalence and differences at a glance")
 def render_charts(context: RoundContext) -> str:
     """The three charts, each with a caption and its data table."""
     tol = tolerance_pp(context)

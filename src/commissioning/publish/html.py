@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from commissioning.publish.vocabulary import humanise
+
 SUPPRESSED = "*"
 NOT_STATED = "–"
 MINUS = "−"
@@ -106,7 +108,7 @@ class Cell:
             attrs += ' scope="row"'
         if self.title:
             attrs += f' title="{esc(self.title)}"'
-        body = self.text if self.raw else esc(self.text)
+        body = self.text if self.raw else esc(humanise(self.text))
         return f"<{tag}{attrs}>{body}</{tag}>"
 
 
@@ -148,9 +150,9 @@ def table(
     for h in headers:
         text, numeric = (h, False) if isinstance(h, str) else h
         cls = ' class="num"' if numeric else ""
-        head.append(f'<th scope="col"{cls}>{esc(text)}</th>')
+        head.append(f'<th scope="col"{cls}>{esc(humanise(text))}</th>')
     body = "\n".join("<tr>" + "".join(c.html() for c in row) + "</tr>" for row in rows)
-    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+    cap = f"<caption>{esc(humanise(caption))}</caption>" if caption else ""
     cls = f' class="{esc(css)}"' if css else ""
     return (
         f'<div class="table-wrap"><table{cls}>{cap}<thead>{header_rows}<tr>{"".join(head)}</tr>'

@@ -7,6 +7,9 @@ import json
 from importlib import resources
 from typing import Any
 
+import pandas as pd
+
+from commissioning.policy.parameters import InForce, load_parameters
 from commissioning.publish.context import InputFile, RoundContext, describe_input
 from commissioning.publish.html import Cell, esc, fmt_count, table
 from commissioning.publish.sections import section
@@ -85,6 +88,50 @@ def _method_notes(context: RoundContext) -> list[str]:
     return notes
 
 
+#: Parameters the bulletin's decisions depend on most, shown in the report itself.
+KEY_PARAMETERS: tuple[str, ...] = (
+    "plan.savings_target",
+    "plan.value_per_reoffence",
+    "risk.medium_high_threshold",
+    "disclosure.small_cell_threshold",
+    "review.equality_adverse_ratio",
+)
+TABLES_DIR = "tables"
+
+
+def differing_parameters(context: RoundContext) -> list[tuple[InForce, Any]]:
+    """Parameters whose value in force differs from the package default (with the default;
+    ``None`` for a parameter the package does not define)."""
+    defaults = load_parameters()
+    out = []
+    for p in context.parameters.in_force(context.when):
+        default = defaults.value(p.name, context.when) if p.name in defaults else None
+        if p.overridden or default != p.value:
+            out.append((p, default))
+    return out
+
+
+def parameter_table(context: RoundContext) -> pd.DataFrame:
+    """Every parameter in force, for the downloadable ``parameters.csv``."""
+    changed = {p.name for p, _ in differing_parameters(context)}
+    return pd.DataFrame(
+        [
+            {
+                "name": p.name,
+                "value": json.dumps(p.value, ensure_ascii=False, default=str),
+                "since": p.since.isoformat(),
+                "unit": p.unit,
+                "differs_from_default": p.name in changed,
+                "description": p.description,
+                "reference": p.reference,
+            }
+            for p in context.parameters.in_force(context.when)
+        ],
+        columns=["name", "value", "since", "unit", "differs_from_default", "description",
+                 "reference"],
+    )
+
+
 @section("provenance", "Provenance", 1000, "Inputs, parameters, software and method")
 def render_provenance(context: RoundContext) -> str:
     """Every input with rows and sha256, the parameters in force, software and method notes."""
@@ -98,20 +145,44 @@ def render_provenance(context: RoundContext) -> str:
         ]
         for f in inputs
     ]
+    in_force = context.parameters.in_force(context.when)
+    changed = differing_parameters(context)
     param_rows = [
         [
-            Cell(
-                f"<code>{esc(p.name)}</code>{' (overridden)' if p.overridden else ''}",
-                header=True,
-                raw=True,
-            ),
+            Cell(f"<code>{esc(p.name)}</code>", header=True, raw=True),
             Cell(f'<code class="value">{esc(format_value(p.value))}</code>', raw=True),
+            Cell(f'<code class="value">{esc(format_value(default))}</code>', raw=True),
             Cell(p.since.isoformat(), css="nowrap"),
             Cell(p.unit),
-            Cell(p.reference, css="reference"),
         ]
-        for p in context.parameters.in_force(context.when)
+        for p, default in changed
     ]
+    key_rows = [
+        [
+            Cell(f"<code>{esc(p.name)}</code>", header=True, raw=True),
+            Cell(p.description),
+            Cell(f'<code class="value">{esc(format_value(p.value))}</code>', raw=True),
+            Cell(p.unit),
+        ]
+        for p in in_force
+        if p.name in KEY_PARAMETERS
+    ]
+    if changed:
+        params_html = table(
+            ["Parameter", "In force", "Default", "Since", "Unit"], param_rows, css="params",
+            caption=f"The {len(changed)} parameters that differ from the defaults",
+        )
+    else:
+        params_html = (
+            f"<p>All {len(in_force)} parameters in force are the package's defaults (no "
+            "workspace override or scenario changed any).</p>"
+        )
+    params_html += (
+        table(["Parameter", "What it is", "Value", "Unit"], key_rows, css="params",
+              caption="The parameters behind the headline decisions")
+        + f'<p>Every parameter in force ({len(in_force)}), with its value, date, unit and '
+        f'reference: <a href="{TABLES_DIR}/parameters.csv">parameters.csv</a>.</p>'
+    )
     workspace = (
         f"<div><dt>Workspace</dt><dd><code>{esc(context.workspace)}</code></dd></div>"
         if context.workspace
@@ -126,7 +197,7 @@ def render_provenance(context: RoundContext) -> str:
         f"{workspace}</dl>"
         "<h3>Input files</h3>"
         + table(["File", "Description", ("Rows", True), "SHA-256"], input_rows, css="inputs")
-        + "<h3>Parameters in force</h3>"
-        + table(["Parameter", "Value", "Since", "Unit", "Reference"], param_rows, css="params")
+        + "<h3>Parameters</h3>"
+        + params_html
         + f'<h3>Method notes</h3><ul class="notes">{notes}</ul>'
     )

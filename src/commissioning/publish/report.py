@@ -16,12 +16,18 @@ import jinja2
 from markupsafe import Markup
 
 # Importing the built-in section modules registers them (the same hook extensions use).
+from commissioning.publish import bulletin as _bulletin
 from commissioning.publish import charts as _charts  # noqa: F401
 from commissioning.publish import provenance as _provenance  # noqa: F401
 from commissioning.publish import summary as _summary  # noqa: F401
 from commissioning.publish import tables as _tables  # noqa: F401
 from commissioning.publish.context import RoundContext
-from commissioning.publish.sections import ReportError, ReportSection, registered_sections
+from commissioning.publish.sections import (
+    BULLETIN_MAX_ORDER,
+    ReportError,
+    ReportSection,
+    registered_sections,
+)
 from commissioning.publish.tables import clear_comparisons
 
 
@@ -33,6 +39,7 @@ class RenderedSection:
     title: str
     summary: str | None
     html: Markup
+    order: int = 0
 
 
 def _environment() -> jinja2.Environment:
@@ -73,7 +80,7 @@ def render_sections(
                 raise ReportError(
                     f"report section {sec.id!r} ({sec.title}) failed: {type(exc).__name__}: {exc}"
                 ) from exc
-            out.append(RenderedSection(sec.id, sec.title, sec.summary, Markup(body)))
+            out.append(RenderedSection(sec.id, sec.title, sec.summary, Markup(body), sec.order))
     finally:
         clear_comparisons()
     return out
@@ -82,11 +89,31 @@ def render_sections(
 def render_report(context: RoundContext, sections: Sequence[ReportSection] | None = None) -> str:
     """The report as one HTML document (a string)."""
     template = _environment().get_template("report.html.j2")
+    rendered = render_sections(context, sections)
     return template.render(
         context=context,
-        sections=render_sections(context, sections),
+        sections=rendered,
+        bulletin=[s for s in rendered if s.order < BULLETIN_MAX_ORDER],
+        annex=[s for s in rendered if s.order >= BULLETIN_MAX_ORDER],
         stylesheet=Markup(_stylesheet()),
     )
+
+
+def write_downloads(context: RoundContext, folder: Path) -> list[Path]:
+    """The report's downloadable tables beside it: the bulletin's tables and every parameter
+    in force (``tables/*.csv``), each with small cells already handled by the step that made
+    it (the bulletin's tables hold money and counts of services, not of people)."""
+    from commissioning.publish.provenance import parameter_table
+
+    out_dir = folder / _bulletin.TABLES_DIR
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    frames = {**_bulletin.tables(context), "parameters.csv": parameter_table(context)}
+    for name, frame in frames.items():
+        path = out_dir / name
+        frame.to_csv(path, index=False)
+        written.append(path)
+    return written
 
 
 def build_report(
@@ -98,8 +125,12 @@ def build_report(
 
     ``sections`` defaults to every registered section; pass a list to build a partial report.
     """
+    from commissioning.publish.decisions import decisions, write_snapshot
+
     html = render_report(context, sections)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
+    write_downloads(context, out.parent)
+    write_snapshot(context, decisions(context))
     return out

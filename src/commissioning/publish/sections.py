@@ -9,8 +9,11 @@ Later capabilities (evidence, demand, plans, outcomes) add their own sections wi
 
     register_section(Section("demand", "Demand forecast", 45, render_demand))
 
-Built-in orders: summary 10, community 20, custody 30, need prevalence 40, charts 50,
-provenance 1000. Leave gaps so sections can slot in between.
+Sections with an order below :data:`BULLETIN_MAX_ORDER` (100) form the bulletin, the report's
+first screen (built in: the decisions, 5); every other section is in the annex, in order:
+evidence 200, demand 300, plan 400, secure 450, review 500, equality 600, need (Tables 1-2
+beside the published figures, the synthetic data's calibration check) 810-850, provenance 1000.
+Leave gaps so sections can slot in between.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
     from commissioning.publish.context import RoundContext
 
 _ID = re.compile(r"^[a-z][a-z0-9_-]*$")
+#: Sections ordered below this are the bulletin (first screen); the rest are the annex.
+BULLETIN_MAX_ORDER = 100
 
 
 class ReportError(RuntimeError):

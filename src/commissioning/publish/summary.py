@@ -108,7 +108,8 @@ def largest_differences(context: RoundContext, n: int = LARGEST) -> pd.DataFrame
     return frame.loc[order].head(n).reset_index(drop=True)
 
 
-@section("summary", "Summary", 10, "What the round covers and the headline numbers")
+@section("summary", "Need: Tables 1 and 2 beside the published figures", 810,
+         "The calibration check: coverage, headline numbers, largest differences")
 def render_summary(context: RoundContext) -> str:
     """Coverage, key figures per setting, and the largest differences from Tables 1-2."""
     tol = tolerance_pp(context)

@@ -190,7 +190,7 @@ def render_setting(context: RoundContext, setting: str) -> str:
 @section(
     "community",
     "Need: offenders in the community",
-    20,
+    820,
     "Table 1 recomputed beside the published figures",
 )
 def render_community(context: RoundContext) -> str:
@@ -201,7 +201,7 @@ def render_community(context: RoundContext) -> str:
 @section(
     "custody",
     "Need: offenders in custody",
-    30,
+    830,
     "Table 2 recomputed beside the published figures",
 )
 def render_custody(context: RoundContext) -> str:
@@ -209,7 +209,7 @@ def render_custody(context: RoundContext) -> str:
     return render_setting(context, "custody")
 
 
-@section("needs", "Need prevalence: all ten needs", 40, "Every OASys need, ranked per group")
+@section("needs", "Need prevalence: all ten needs", 840, "Every OASys need, ranked per group")
 def render_all_needs(context: RoundContext) -> str:
     """All ten OASys needs per setting and offence group, ranked by recomputed prevalence."""
     needs = need_comparison(context)

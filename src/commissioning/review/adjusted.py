@@ -214,20 +214,25 @@ def funnel_chart(rates: AdjustedRates, by: str = "provider_id") -> alt.LayerChar
     centre = alt.Chart(pd.DataFrame({"rate": [100 * rates.national_rate]})).mark_rule(
         color="#0b0c0c"
     ).encode(y="rate:Q")
+    # One legend: colour and shape share the field, title and domain, so Vega-Lite merges
+    # them. Points carry no provider code (the table beside the chart names the outliers).
+    positions = ["below 99.8%", "below 95%", "within", "above 95%", "above 99.8%"]
     dots = (
-        alt.Chart(points)
+        alt.Chart(points.drop(columns=[by]))
         .mark_point(filled=True, size=40, opacity=0.8)
         .encode(
             x=x, y=y,
             color=alt.Color(
-                "funnel_position:N", title="Position",
-                scale=alt.Scale(
-                    domain=["below 99.8%", "below 95%", "within", "above 95%", "above 99.8%"],
-                    range=["#0072B2", "#56B4E9", "#999999", "#E69F00", "#D55E00"],
-                ),
+                "funnel_position:N", title="Against the limits",
+                scale=alt.Scale(domain=positions,
+                                range=["#0072B2", "#56B4E9", "#999999", "#E69F00", "#D55E00"]),
             ),
-            shape=alt.Shape("funnel_position:N", title="Position"),
-            tooltip=[by, "n", alt.Tooltip("rate:Q", format=".1f")],
+            shape=alt.Shape(
+                "funnel_position:N", title="Against the limits",
+                scale=alt.Scale(domain=positions,
+                                range=["triangle-down", "triangle-down", "circle",
+                                       "triangle-up", "triangle-up"]),
+            ),
         )
     )
     chart: alt.LayerChart = alt.layer(lines, centre, dots).properties(  # type: ignore[assignment]

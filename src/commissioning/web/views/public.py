@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods
 from commissioning.evidence.catalogue import load_catalogue
 from commissioning.plan.intentions import Intention, load_intentions
 from commissioning.publish.disclosure import SUPPRESSED
-from commissioning.web import audit, walls
+from commissioning.web import audit, ocds_export, walls
 from commissioning.web import models as m
 from commissioning.web.assurance_rules import (
     ReturnState,
@@ -271,6 +271,8 @@ def audit_denials(request: HttpRequest) -> HttpResponse:
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", home, name="public-home"),
     path("transparency/", transparency, name="transparency"),
+    path("transparency/ocds.json", ocds_export.ocds_json, name="transparency-ocds"),
+    path("transparency/contracts.csv", ocds_export.contracts_csv, name="transparency-csv"),
     path("dashboard/", dashboard, name="dashboard"),
     path("audit/", audit_log, name="audit-log"),
     path("audit/denials/", audit_denials, name="audit-denials"),

@@ -1,0 +1,161 @@
+"""Read the web workspace's rounds, proposals, awards and contracts for open contracting.
+
+A thin reader: it turns Django records into the plain records of
+:mod:`commissioning.publish.ocds` (which builds the OCDS 1.1 release package) and serves the
+transparency page's downloads (``transparency/ocds.json``, ``transparency/contracts.csv``).
+
+What is published is what the public may see (:func:`commissioning.web.walls.visible` with the
+public viewer): rounds once out of draft; contracts their commissioner published, with their
+current agreed version and its schedule. One publication rule is added: **after award** (the
+round's status is *awarded*), the round's tenderers (organisations with a submitted proposal)
+and its awards (supplier, date, the awarded proposal's priced lines) are published, as OCDS
+expects — never the proposals' contents, scores, notes, reasons or who decided.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from commissioning.policy.parameters import load_parameters
+from commissioning.publish import ocds
+from commissioning.web import models as m
+from commissioning.web import walls
+
+
+def _names() -> dict[str, str]:
+    from commissioning.publish.vocabulary import service_labels
+
+    return service_labels()
+
+
+def _party(org: m.Organisation) -> ocds.Party:
+    ident = f"GB-COMMISSIONING-{org.pk}"
+    return ocds.Party(ident, org.name, org.region or "")
+
+
+def _lines(rows: Any, names: dict[str, str], priced: bool) -> tuple[ocds.Line, ...]:
+    volume: dict[str, int] = defaultdict(int)
+    value: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        volume[row.service_id] += int(row.volume)
+        if priced:
+            value[row.service_id] += Decimal(row.volume) * Decimal(row.unit_price)
+    return tuple(ocds.Line(sid, names.get(sid, sid), volume[sid],
+                           float(value[sid]) if priced else None) for sid in sorted(volume))
+
+
+def publisher(uri: str, when: dt.date | None = None) -> ocds.Publisher:
+    when = when or timezone.localdate()
+    params = load_parameters()
+    settings = params.value("publish.ocds", when)
+    threshold = int(params.value("disclosure.small_cell_threshold", when))
+    buyer = ocds.Party(str(settings["buyer_id"]), str(settings["buyer_name"]))
+    return ocds.Publisher(name=str(settings["publisher"]), uri=uri,
+                          ocid_prefix=str(settings["ocid_prefix"]), buyer=buyer,
+                          small_cell=threshold)
+
+
+def _contract(c: m.Contract, names: dict[str, str]) -> ocds.Contract:
+    current = c.current_version
+    lines = _lines(current.lines.all(), names, priced=False) if current else ()
+    award_id = None
+    proposal = c.proposal
+    if proposal is not None and hasattr(proposal, "award"):
+        award_id = f"award-{proposal.award.pk}"
+    return ocds.Contract(
+        id=c.reference, title=f"{c.get_kind_display()}: {c.title}", supplier=_party(c.provider),
+        starts=c.starts, ends=c.ends,
+        value=float(current.annual_operating_price) if current else None,
+        signed=current.agreed_at if current else None, award_id=award_id, lines=lines)
+
+
+def rounds() -> list[ocds.Round]:
+    """Every publishable round (and every published contract outside a round) as plain
+    records."""
+    public = walls.viewer_of(None)
+    names = _names()
+    contracts = list(walls.visible(public, m.Contract).select_related("provider", "proposal"))
+    out = []
+    for rnd in walls.visible(public, m.CommissioningRound):
+        tenderers: list[ocds.Party] = []
+        awards: list[ocds.Award] = []
+        if rnd.status == m.CommissioningRound.Status.AWARDED:
+            submitted = (m.Proposal.objects.filter(round=rnd)
+                         .exclude(status__in=[m.Proposal.Status.DRAFT,
+                                              m.Proposal.Status.WITHDRAWN])
+                         .select_related("provider"))
+            seen: set[int] = set()
+            for p in submitted:
+                if p.provider_id not in seen:
+                    seen.add(p.provider_id)
+                    tenderers.append(_party(p.provider))
+            for award in m.Award.objects.filter(proposal__round=rnd).select_related(
+                    "proposal", "proposal__provider"):
+                lines = _lines(award.proposal.lines.all(), names, priced=True)
+                awards.append(ocds.Award(
+                    id=f"award-{award.pk}", supplier=_party(award.proposal.provider),
+                    date=award.decided_at, value=sum(ln.value or 0.0 for ln in lines),
+                    lines=lines))
+        mine = [_contract(c, names) for c in contracts if c.round_id == rnd.pk]
+        stamps = [a.date for a in awards] + [c.signed for c in mine if c.signed]
+        updated = max(stamps) if stamps else dt.datetime.combine(
+            rnd.opens or dt.date(int(rnd.year[:4]), 4, 1), dt.time(), tzinfo=dt.UTC)
+        out.append(ocds.Round(
+            year=rnd.year, title=rnd.title, summary=rnd.summary, status=rnd.status,
+            opens=rnd.opens, closes=rnd.closes, updated=updated,
+            tenderers=tuple(tenderers), awards=tuple(awards), contracts=tuple(mine)))
+    for c in contracts:
+        if c.round_id is None:
+            record = _contract(c, names)
+            out.append(ocds.Round(
+                year=f"agreement-{c.reference}", title=c.title,
+                summary="Agreement outside a commissioning round", status="awarded",
+                opens=None, closes=None,
+                updated=record.signed or dt.datetime.combine(c.starts, dt.time(), tzinfo=dt.UTC),
+                method="direct", contracts=(record,)))
+    return out
+
+
+def package(uri: str, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The OCDS 1.1 release package of everything publishable in the workspace; ``uri`` is
+    where the package is published."""
+    return ocds.release_package(rounds(), publisher(uri), now or timezone.now())
+
+
+def write_export(folder: Path) -> list[Path]:
+    """``release-package.json`` and ``contracts.csv`` into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "release-package.json"
+    data = package(path.resolve().as_uri())
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    table = folder / "contracts.csv"
+    ocds.contracts_table(data).to_csv(table, index=False)
+    return [path, table]
+
+
+@require_http_methods(["GET"])
+def ocds_json(request: HttpRequest) -> HttpResponse:
+    """The transparency page's OCDS download."""
+    response = JsonResponse(package(request.build_absolute_uri()),
+                            json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = 'attachment; filename="release-package.json"'
+    return response
+
+
+@require_http_methods(["GET"])
+def contracts_csv(request: HttpRequest) -> HttpResponse:
+    """The transparency page's CSV download: one row per published contract."""
+    data = package(request.build_absolute_uri())
+    response = HttpResponse(ocds.contracts_table(data).to_csv(index=False),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="contracts.csv"'
+    return response

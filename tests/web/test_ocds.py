@@ -1,0 +1,191 @@
+"""Open contracting data: the OCDS 1.1 release package of rounds, awards and contracts, and the
+transparency page's downloads (issue 13)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from world import World, build_world
+
+from commissioning.web import models as m
+from commissioning.web.ocds_export import package
+
+#: Closed codelists of OCDS 1.1 (the standard's schema/codelists) for the fields we publish.
+TENDER_STATUS = {"planning", "planned", "active", "cancelled", "unsuccessful", "complete",
+                 "withdrawn"}
+AWARD_STATUS = {"pending", "active", "cancelled", "unsuccessful"}
+CONTRACT_STATUS = {"pending", "active", "cancelled", "terminated"}
+RELEASE_TAG = {"planning", "planningUpdate", "tender", "tenderAmendment", "tenderUpdate",
+               "tenderCancellation", "award", "awardUpdate", "awardCancellation", "contract",
+               "contractUpdate", "contractAmendment", "implementation", "implementationUpdate",
+               "contractTermination", "compiled"}
+METHOD = {"open", "selective", "limited", "direct"}
+
+
+def awarded_world() -> World:
+    """The small world with its round awarded to A, A's contract from the award, and a
+    schedule with one small (3 places) and one large (40 places) line."""
+    world = build_world()
+    rnd = world.round
+    rnd.status = m.CommissioningRound.Status.AWARDED
+    rnd.opens, rnd.closes = dt.date(2011, 11, 1), dt.date(2011, 12, 9)
+    rnd.save()
+    winner = world.proposals["a_submitted"]
+    winner.status = m.Proposal.Status.AWARDED
+    winner.save()
+    m.Award.objects.create(proposal=winner, reasons="Best value; spoke to j.bloggs@example.org",
+                           total_score=Decimal("71.5"), decided_by=world.users["commissioner"])
+    contract = world.contracts["a_published"]
+    contract.round, contract.proposal = rnd, winner
+    contract.save()
+    version = contract.versions.get(number=1)
+    version.agreed_at = dt.datetime(2012, 2, 28, 17, 0, tzinfo=dt.UTC)
+    version.save()
+    for service, volume in (("mentoring", 3), ("thinking_skills_programme", 40)):
+        m.ScheduleLine.objects.create(version=version, service_id=service, setting="custody",
+                                      offence_group="violence", risk_tier="high", volume=volume,
+                                      price=Decimal("1000"))
+    return world
+
+
+def check_structure(data: dict[str, Any]) -> None:
+    """The package's required fields and closed codelists (OCDS 1.1), checked here so a
+    failure names the field."""
+    for key in ("uri", "version", "publishedDate", "publisher", "releases"):
+        assert key in data, key
+    assert data["version"] == "1.1" and data["publisher"]["name"]
+    for rel in data["releases"]:
+        for key in ("ocid", "id", "date", "tag", "initiationType"):
+            assert key in rel, key
+        assert rel["ocid"].startswith("ocds-") and len(rel["ocid"].split("-")[1]) == 6
+        assert rel["initiationType"] == "tender" and set(rel["tag"]) <= RELEASE_TAG
+        assert rel["tender"]["status"] in TENDER_STATUS
+        assert rel["tender"]["procurementMethod"] in METHOD
+        award_ids = {a["id"] for a in rel.get("awards", [])}
+        for a in rel.get("awards", []):
+            assert a["status"] in AWARD_STATUS
+            assert all(s["id"] in {p["id"] for p in rel["parties"]} for s in a["suppliers"])
+        for c in rel.get("contracts", []):
+            assert c["status"] in CONTRACT_STATUS and c["awardID"] in award_ids
+        dt.datetime.fromisoformat(rel["date"].replace("Z", "+00:00"))
+
+
+def test_an_awarded_round_publishes_tenderers_awards_and_contracts(db: None) -> None:
+    world = awarded_world()
+    data = package("https://example.org/transparency/ocds.json")
+    check_structure(data)
+    rnd = next(r for r in data["releases"] if r["ocid"].endswith("-2012-13"))
+    assert rnd["tag"] == ["tender", "award", "contract"]
+    # tenderers: organisations that submitted, not A's draft twice, not the public's business
+    assert sorted(t["name"] for t in rnd["tender"]["tenderers"]) == ["HMP A", "Trust B"]
+    assert rnd["tender"]["numberOfTenderers"] == 2
+    assert rnd["tender"]["tenderPeriod"]["endDate"] == "2011-12-09T00:00:00Z"
+    (award,) = [a for a in rnd["awards"] if a["title"].startswith("Award to")]
+    assert award["suppliers"][0]["name"] == "HMP A"
+    assert award["value"] == {"amount": 10000.0, "currency": "GBP"}  # 10 places × £1,000
+    (contract,) = rnd["contracts"]
+    assert contract["awardID"] == award["id"]
+    assert contract["value"]["amount"] == 1_000_000.0  # the agreed version, not the draft
+    assert contract["dateSigned"] == "2012-02-28T17:00:00Z"
+    items = {i["classification"]["id"]: i for i in contract["items"]}
+    assert items["thinking_skills_programme"]["quantity"] == 40
+    assert "quantity" not in items["mentoring"]  # 3 places: a small cell, withheld
+    assert items["mentoring"]["description"] == "Mentoring"
+    # unpublished contracts never appear; no person, score or reasons
+    text = json.dumps(data)
+    assert "CON-B" not in text
+    values: list[str] = []
+
+    def strings(node: Any) -> None:
+        if isinstance(node, dict):
+            for v in node.values():
+                strings(v)
+        elif isinstance(node, list):
+            for v in node:
+                strings(v)
+        elif isinstance(node, str):
+            values.append(node)
+
+    strings(data)
+    for user in world.users.values():
+        assert not any(user.username in v.split() for v in values), user.username
+    assert "@" not in text and "71.5" not in text and "Best value" not in text
+    parties = {p["name"]: set(p["roles"]) for p in rnd["parties"]}
+    assert parties["HMP A"] == {"tenderer", "supplier"}
+    assert parties["Trust B"] == {"tenderer"}
+
+
+def test_before_award_only_the_tender_is_published(db: None) -> None:
+    world = build_world()
+    data = package("https://example.org/transparency/ocds.json")
+    check_structure(data)
+    rnd = next(r for r in data["releases"] if r["ocid"].endswith("-2012-13"))
+    assert rnd["tender"]["status"] == "active"
+    assert "tenderers" not in rnd["tender"]
+    assert not [a for a in rnd.get("awards", []) if a["title"].startswith("Award to")]
+    # the published SLA outside any round is a direct agreement of its own
+    direct = [r for r in data["releases"] if r["tender"]["procurementMethod"] == "direct"]
+    assert [r["contracts"][0]["id"] for r in direct] == ["SLA-A"]
+    assert world.contracts["b_shared"].reference not in json.dumps(data)
+
+
+def test_the_transparency_page_offers_csv_and_ocds_downloads(db: None) -> None:
+    awarded_world()
+    client = Client()
+    page = client.get("/transparency/").content.decode()
+    assert 'href="/transparency/ocds.json"' in page and 'href="/transparency/contracts.csv"' in page
+    ocds = client.get("/transparency/ocds.json")
+    assert ocds.status_code == 200 and ocds["Content-Type"].startswith("application/json")
+    data = ocds.json()
+    check_structure(data)
+    assert data["uri"] == "http://testserver/transparency/ocds.json"
+    csv = client.get("/transparency/contracts.csv")
+    assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
+    lines = csv.content.decode().splitlines()
+    assert lines[0].startswith("ocid,contract_id,title,supplier")
+    assert any("SLA-A" in line and "HMP A" in line for line in lines[1:])
+    assert not any("CON-B" in line for line in lines)
+
+
+def test_ocdskit_reads_the_package(db: None, tmp_path: Path) -> None:
+    from ocdskit.combine import combine_release_packages
+    from ocdskit.util import detect_format
+
+    awarded_world()
+    data = package("https://example.org/transparency/ocds.json")
+    path = tmp_path / "package.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert detect_format(str(path))[0] == "release package"
+    combined = combine_release_packages([data, data])
+    assert len(combined["releases"]) == 2 * len(data["releases"])
+
+
+#: A local copy of the OCDS standard at 1__1__5 (a ZIP of the standard repository, or its
+#: folder): libcoveocds validates against it without a network.
+STANDARD = os.environ.get("OCDS_STANDARD_ZIP", "")
+
+
+@pytest.mark.skipif(not STANDARD, reason="libcoveocds needs the OCDS 1.1.5 schema and "
+                    "codelists, which it downloads from the standard's repository and which "
+                    "no package ships: set OCDS_STANDARD_ZIP to a local copy to run it (this "
+                    "machine and CI reach package registries only)")
+def test_libcoveocds_finds_no_validation_error(db: None, tmp_path: Path) -> None:
+    """The official OCDS validator, with every additional check."""
+    from libcoveocds.api import ocds_json_output
+    from libcoveocds.config import LibCoveOCDSConfig
+
+    awarded_world()
+    data = package("https://example.org/transparency/ocds.json")
+    config = LibCoveOCDSConfig({"standard_zip": Path(STANDARD).resolve().as_uri(),
+                                "context": "api"})
+    result = ocds_json_output(str(tmp_path), json_data=data, schema_version="1.1",
+                              lib_cove_ocds_config=config)
+    assert result["validation_errors"] == []
+    assert not result.get("additional_closed_codelist_values")
