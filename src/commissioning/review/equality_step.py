@@ -81,18 +81,18 @@ def _fmt(value: Any, digits: int = 1) -> str:
 
 
 def render_table(result: EqualityResult) -> str:
-    """The comparison per characteristic: shares, rates and ratios with intervals."""
+    """One table: per characteristic and group, shares, rates and the ratio with its interval."""
     from commissioning.publish.html import Cell, table
     from commissioning.publish.vocabulary import label
 
-    parts = []
+    body = []
     for name, rows in result.table.groupby("characteristic", sort=False):
-        body = []
-        for r in rows.to_dict("records"):
+        for i, r in enumerate(rows.to_dict("records")):
             flag = "Adverse" if r["adverse"] else ("Not assessed" if r["group"] == UNKNOWN or
                                                    r["suppressed"] else "No")
             body.append([
-                Cell(label(r["group"], "value"), header=True),
+                Cell(label(str(name), "characteristic") if i == 0 else "", header=True),
+                Cell(label(r["group"], "value")),
                 Cell("*" if r["suppressed"] else f"{int(r['people']):,}", True),
                 Cell(_fmt(r["population_share_pct"]), True),
                 Cell(_fmt(r["baseline_share_pct"]), True),
@@ -105,13 +105,13 @@ def render_table(result: EqualityResult) -> str:
                 Cell(_fmt(r["ratio_vs_population"], 2), True),
                 Cell(flag, css="diff-high" if r["adverse"] else ""),
             ])
-        parts.append(table(
-            ["Group", ("People", True), ("Population %", True), ("2011-12 services %", True),
-             ("Plan services %", True), ("Withdrawn %", True), ("Per 100, 2011-12", True),
-             ("Per 100, plan", True), ("Ratio to baseline (95% CI)", True),
-             ("Ratio to population", True), "Adverse?"],
-            body, caption=label(str(name), "characteristic"), css="equality"))
-    return "\n".join(parts)
+    return table(
+        ["Characteristic", "Group", ("People", True), ("Population %", True),
+         ("2011-12 services %", True), ("Plan services %", True), ("Withdrawn %", True),
+         ("Per 100, 2011-12", True), ("Per 100, plan", True),
+         ("Ratio to baseline (95% CI)", True), ("Ratio to population", True), "Adverse?"],
+        body, caption="Who gains and who loses services, by protected characteristic",
+        css="equality")
 
 
 def render_equality(context: RoundContext) -> str:
