@@ -81,6 +81,19 @@ def _m(value: float | None) -> str:
     return f"{sign}£{abs(value) / 1e6:,.1f}M"
 
 
+def _people(context: RoundContext, setting: str, group: str | None = None) -> int | None:
+    """People assessed, from the round's unsuppressed counts; None when the total is itself
+    a small cell (``publish.disclosure``) or cannot be known."""
+    from commissioning.publish.disclosure import is_small_count
+
+    try:
+        n = context.people(setting=setting, offence_group=group)
+    except ValueError:
+        return None
+    threshold = int(context.parameters.value("disclosure.small_cell_threshold", context.when))
+    return None if is_small_count(n, threshold) else n
+
+
 def need_tables(context: RoundContext) -> list[dict[str, Any]]:
     """Tables 1 and 2 in the document's layout: per offence group its six most common needs,
     then per risk tier the share of the group, the share under 25 and the share female."""
@@ -101,12 +114,13 @@ def need_tables(context: RoundContext) -> list[dict[str, Any]]:
             tiers = [{"tier": label(str(t["risk_tier"]), "risk_tier"),
                       "share": _pct(t["share_pct"]), "under_25": _pct(t["under_25_pct"]),
                       "female": _pct(t["female_pct"])} for t in rg.to_dict("records")]
+            total = _people(context, setting, group)
             groups.append({
                 "group": OFFENCE_GROUPS[group],
                 "needs": [f"{need(str(n['need']))} ({_pct(n['prevalence_pct'])})"
                           for n in ng.to_dict("records")],
                 "tiers": tiers,
-                "offenders": int(pd.to_numeric(rg["offenders"], errors="coerce").sum()),
+                "offenders": "*" if total is None else f"{total:,}",
             })
         out.append({"setting": setting, "title": SETTING_TITLES[setting], "groups": groups})
     return out
@@ -306,17 +320,16 @@ def _equality(context: RoundContext) -> dict[str, Any] | None:
 def document(context: RoundContext) -> Document:
     """Everything the document says, from the round."""
     d = decisions(context)
-    risk = context.risk_profile
-    per_setting = risk.assign(n=pd.to_numeric(risk["offenders"], errors="coerce")).groupby(
-        "setting")["n"].sum()
+    community, custody = _people(context, "community"), _people(context, "custody")
     plan = getattr(context.extras.get("plan"), "plan", None)
     synthetic = any("synthetic" in (f.description or "") for f in context.inputs)
     intro = [
         f"This document sets out the commissioning intentions for {context.title.split()[-1]}: "
         "what service outcomes are to be bought in custody, in the community and by aligning "
         "resources with other commissioners, and why. It is generated from the round's data: "
-        f"{int(per_setting.get('community', 0)):,} community and "
-        f"{int(per_setting.get('custody', 0)):,} custody assessments, the evidence ratings of "
+        f"{'*' if community is None else f'{community:,}'} community and "
+        f"{'*' if custody is None else f'{custody:,}'} custody assessments, the evidence "
+        "ratings of "
         "the intervention catalogue, the demand projections and the plan, with the policy "
         f"parameters in force on {context.when.isoformat()}.",
     ]

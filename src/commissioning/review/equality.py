@@ -268,7 +268,7 @@ def people_for_equality(con: object, params: ParameterSet, when: dt.date = DEFAU
     from commissioning.round import SCORED_TABLE
 
     scored = con.table(SCORED_TABLE)  # type: ignore[attr-defined]
-    threshold = float(params.value("risk.medium_high_threshold", when))
+    threshold = int(params.value("risk.medium_high_threshold", when))
     seg = with_segment(scored, threshold)
     cols = list(dict.fromkeys([
         *SEGMENT_COLUMNS, "age_at_assessment", "sentence_length_days",
