@@ -103,6 +103,18 @@ def test_summary_json_has_the_issues_keys_and_is_consistent(planned: Path) -> No
     assert checked and all(checked.values()), checked  # the optimum keeps every rule it applies
     portfolio = pd.read_csv(planned / "portfolio.csv")
     assert portfolio["planned_spend"].sum() == pytest.approx(summary["planned_spend"], rel=1e-6)
+    assert [c["portfolio"] for c in summary["comparison"]] == [
+        "2011-12 baseline", "fair ranking", "optimum without intentions",
+        "optimum with intentions"]
+    assert summary["ranking_breaks"] == []
+    bridge = {b["line"]: b["amount"] for b in summary["savings_bridge"]}
+    assert bridge["total savings"] == pytest.approx(
+        summary["savings"] + bridge["outside the portfolio (NOMS headquarters)"], abs=1.0)
+    assert all(c["explanation"] for c in summary["intention_costs"])
+    for col in ("binding", "court_ordered_volume", "upper_volume", "unit_cost",
+                "value_per_start"):
+        assert portfolio[col].notna().all(), col
+    assert not portfolio["reason"].str.startswith("invest").any()
 
 
 def test_a_scenario_file_sets_the_objective_and_sets_intentions_aside(

@@ -10,7 +10,7 @@ import pytest
 
 from commissioning.plan.explain import explain_infeasible
 from commissioning.plan.intentions import Intention
-from commissioning.plan.model import Contract, build_model, objective_coefficients
+from commissioning.plan.model import Contract, build_model, objective_coefficients, released_cells
 from commissioning.plan.ranking import ranking_portfolio
 from commissioning.plan.run import make_plan
 from commissioning.plan.solution import VerificationError, read_solution, solve, verify
@@ -111,8 +111,11 @@ def test_the_optimum_is_at_least_the_ranking_method() -> None:
     assert result.status == "optimal"
     assert result.objective is not None
     assert result.objective >= result.ranking_objective - 1e-9
-    ranking = ranking_portfolio(cells, s, result.budget)
+    pm = build_model(cells, s, intentions)
+    released = released_cells(pm.cells, [r for reqs in pm.built.values() for r in reqs])
+    ranking = ranking_portfolio(cells, s, result.budget, pm.requirements, released)
     assert float((ranking * cells["planned_unit_cost"]).sum()) <= result.budget + 1e-9
+    assert result.ranking_broken == []
     assert {v.id: v.holds for v in result.intentions}["custody 4"] is True
     assert {v.id: v.holds for v in result.baseline_intentions}["custody 4"] is False
 

@@ -24,16 +24,17 @@ def plan(
     scenario: Path | None = typer.Option(
         None, "--scenario", help="A plan scenario YAML (name, objective, parameters, "
         "drop_intentions)."),
-    policy_costs: bool = typer.Option(
-        False, "--policy-costs", help="Also price each intention (one more solve each)."),
     date: str | None = DateOption,
     policy: list[Path] = PolicyOption,
 ) -> None:
     """Plan the portfolio: the best volumes per service × segment × setting × region under the
     budget after the savings target, statutory demand and the commissioning intentions, beside
-    today's ranking method, with the savings scenarios £80M/£120M/£160M.
+    the 2011-12 baseline, the fair ranking (mandatory first, then benefit–cost order under the
+    same limits) and the optimum without intentions; the cost of each intention, the savings
+    bridge and the savings scenarios £80M/£120M/£160M.
 
-    Writes portfolio.csv, summary.json, changes.csv and baseline_by_provider.csv.
+    Writes portfolio.csv (with what set each cell's volume), summary.json, changes.csv and
+    baseline_by_provider.csv.
     """
     from commissioning.plan.baseline import BaselineError
     from commissioning.plan.run import plan_workspace, write_plan
@@ -49,8 +50,7 @@ def plan(
     con = backend.connect(ws.database_path if ws.database_path.exists() else None)
     try:
         with step("Baseline, optimum, ranking method and scenarios"):
-            result, baseline = plan_workspace(con, ws, params, when, chosen,
-                                              with_policy_costs=policy_costs)
+            result, baseline = plan_workspace(con, ws, params, when, chosen)
     except (BaselineError, RoundError, KeyError, ParameterError) as exc:
         raise BadInput(str(exc).strip("'\"")) from None
     finally:
@@ -59,9 +59,14 @@ def plan(
     out.print(f"[bold]{result.status}[/]: spend £{result.baseline_spend / 1e6:,.1f}M → "
               + (f"£{result.planned_spend / 1e6:,.1f}M" if result.planned_spend is not None
                  else "no feasible plan"))
-    if result.objective is not None:
-        out.print(f"{result.objective_kind}: optimum {result.objective:,.1f}, ranking method "
-                  f"{result.ranking_objective:,.1f}")
+    for row in result.comparison:
+        if row["objective_reoffences"] is not None:
+            out.print(f"{row['portfolio']}: {row['objective_reoffences']:,.1f} reoffences "
+                      f"avoided, spend £{row['spend'] / 1e6:,.1f}M")
+    if result.uncertainty:
+        u = result.uncertainty
+        out.print(f"over {u['draws']:,} draws of the effects: P(beats baseline) "
+                  f"{u['p_beats_baseline']:.0%}, P(beats fair ranking) {u['p_beats_ranking']:.0%}")
     for conflict in result.conflicts:
         out.print(f"[yellow]conflict:[/] {conflict.sentence()}")
     broken = [v.id for v in result.intentions if v.holds is False]

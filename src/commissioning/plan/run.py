@@ -21,18 +21,29 @@ from ibis.backends import BaseBackend
 
 from commissioning.io.workspace import Workspace
 from commissioning.plan.baseline import Baseline, load_baseline
+from commissioning.plan.bridge import savings_bridge
 from commissioning.plan.explain import (
+    CellReasons,
     Conflict,
-    ShadowPrice,
+    IntentionCost,
     budget_shadow_price,
+    cell_reasons,
     explain_infeasible,
-    policy_costs,
+    intention_costs,
+    solve_without,
 )
 from commissioning.plan.inputs import PlanSettings, service_specs
 from commissioning.plan.intentions import Intention, Intentions, load_intentions
-from commissioning.plan.model import Contract, budget_of, build_model, released_cells
-from commissioning.plan.ranking import ranking_portfolio
-from commissioning.plan.rules import Requirement, Verdict, check_intentions
+from commissioning.plan.model import (
+    Contract,
+    budget_of,
+    build_model,
+    objective_coefficients,
+    released_cells,
+)
+from commissioning.plan.ranking import fair_ranking, value_per_unit
+from commissioning.plan.resolve import Resolver
+from commissioning.plan.rules import Verdict, check_intentions
 from commissioning.plan.scenarios import PlanScenario, savings_scenarios
 from commissioning.plan.solution import read_solution, solve, verify
 from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
@@ -40,7 +51,13 @@ from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
 PORTFOLIO_COLUMNS: tuple[str, ...] = (
     "service_id", "evidence_category", "core", "setting", "offence_group", "risk_tier", "harm",
     "region", "baseline_volume", "planned_volume", "baseline_spend", "planned_spend", "reason",
-    "sex", "ogrs_medium_high", "reoffences_avoided",
+    "sex", "ogrs_medium_high", "reoffences_avoided", "binding", "court_ordered_volume",
+    "upper_volume", "unit_cost", "planned_unit_cost", "value_per_start",
+    "reoffences_avoided_per_start",
+)
+#: The four portfolios compared side by side (summary.json ``comparison``).
+COMPARED: tuple[str, ...] = (
+    "2011-12 baseline", "fair ranking", "optimum without intentions", "optimum with intentions",
 )
 FloatArray = npt.NDArray[np.float64]
 
@@ -65,10 +82,15 @@ class PlanResult:
     portfolio: pd.DataFrame
     conflicts: list[Conflict] = field(default_factory=list)
     budget_shadow_price: float | None = None
-    policy_costs: list[ShadowPrice] = field(default_factory=list)
+    intention_costs: list[IntentionCost] = field(default_factory=list)
     scenarios: list[dict[str, Any]] = field(default_factory=list)
     scenario: str | None = None
     intention_texts: dict[str, str] = field(default_factory=dict)
+    comparison: list[dict[str, Any]] = field(default_factory=list)
+    ranking_broken: list[str] = field(default_factory=list)
+    ranking_order: pd.DataFrame | None = None
+    savings_bridge: list[dict[str, Any]] = field(default_factory=list)
+    uncertainty: dict[str, Any] | None = None
 
     @property
     def savings(self) -> float | None:
@@ -88,10 +110,15 @@ class PlanResult:
             "savings_target": self.savings_target,
             "ranking_objective": self.ranking_objective,
             "ranking_spend": self.ranking_spend,
+            "ranking_method": "fair ranking: mandatory first, then benefit-cost order under "
+                              "the optimiser's own limits (plan/ranking.py)",
+            "ranking_breaks": self.ranking_broken,
             "mip_gap": self.mip_gap,
             "budget_shadow_price_per_million": self.budget_shadow_price,
-            "policy_costs": [{"intention": p.intention, "objective_given_up": p.value}
-                             for p in self.policy_costs],
+            "comparison": self.comparison,
+            "intention_costs": [c.as_dict() for c in self.intention_costs],
+            "savings_bridge": self.savings_bridge,
+            "uncertainty": self.uncertainty,
             "conflicts": [c.sentence() for c in self.conflicts],
             "intentions": [v.as_dict() for v in self.intentions],
             "baseline_intentions": [v.as_dict() for v in self.baseline_intentions],
@@ -103,49 +130,45 @@ class PlanResult:
 def objective_value(cells: pd.DataFrame, volume: FloatArray, kind: str,
                     settings: PlanSettings) -> float:
     """The objective of any portfolio: reoffences avoided, or net social benefit (£)."""
-    avoided = float((cells["avoided_per_unit"].to_numpy(float) * volume).sum())
     if kind == "reoffences":
-        return avoided
+        return float((cells["avoided_per_unit"].to_numpy(float) * volume).sum())
     spend = float((cells["planned_unit_cost"].to_numpy(float) * volume).sum())
-    return float((cells["value_per_unit"].to_numpy(float) * volume).sum()) - spend
+    return float((value_per_unit(cells, settings) * volume).sum()) - spend
 
 
-def _reasons(cells: pd.DataFrame, planned: FloatArray,
-             built: dict[str, list[Requirement]]) -> list[str]:
-    """Why each cell changed: the rule that forced it, or the benefit that drove it."""
-    base = cells["baseline_volume"].to_numpy(float)
-    forced = np.full(len(cells), "", dtype=object)
-    for intention_id, reqs in built.items():
-        for req in reqs:
-            if req.per_cell and req.sense == "<=":
-                rows = np.flatnonzero((req.groups >= 0) & (forced == ""))
-                forced[rows] = f"intention {intention_id}: {req.label}"
-    per_k = cells["avoided_per_unit"].to_numpy(float) / np.maximum(
-        cells["planned_unit_cost"].to_numpy(float), 1.0) * 1e3
-    delta = planned - base
-    tol = 1e-6 * np.maximum(base, 1.0)
-    text = np.full(len(cells), "unchanged", dtype=object)
-    invest = delta > tol
-    text[invest] = [f"invest: {v:.3f} reoffences avoided per £1k" for v in per_k[invest]]
-    cut = delta < -tol
-    text[cut] = [f"disinvest: {v:.3f} reoffences avoided per £1k, less than where the money went"
-                 for v in per_k[cut]]
-    ruled = cut & (forced != "")
-    text[ruled] = forced[ruled]
-    text[cells["statutory"].to_numpy(bool)] = (
-        "statutory demand (court orders and prison places) at the negotiated unit cost")
-    return [str(t) for t in text]
-
-
-def portfolio_frame(cells: pd.DataFrame, planned: FloatArray,
-                    built: dict[str, list[Requirement]]) -> pd.DataFrame:
-    """The ``portfolio.csv`` table: baseline beside plan, with the reason for each change."""
+def portfolio_frame(cells: pd.DataFrame, planned: FloatArray, reasons: CellReasons,
+                    settings: PlanSettings) -> pd.DataFrame:
+    """The ``portfolio.csv`` table: baseline beside plan, what set each volume, and the
+    numbers to recheck it (unit costs, value and reoffences avoided per start, bounds)."""
     frame = cells.copy()
     frame["planned_volume"] = planned
     frame["planned_spend"] = planned * frame["planned_unit_cost"]
     frame["reoffences_avoided"] = planned * frame["avoided_per_unit"]
-    frame["reason"] = _reasons(cells, planned, built)
+    frame["binding"] = reasons.binding
+    frame["reason"] = reasons.reason
+    frame["court_ordered_volume"] = frame["statutory_volume"]
+    frame["upper_volume"] = frame["upper"]
+    frame["value_per_start"] = value_per_unit(cells, settings)
+    frame["reoffences_avoided_per_start"] = frame["avoided_per_unit"]
     return frame[list(PORTFOLIO_COLUMNS)]
+
+
+def _compared(name: str, cells: pd.DataFrame, volume: FloatArray | None, settings: PlanSettings,
+              verdicts: Sequence[Verdict] | None, note: str) -> dict[str, Any]:
+    if volume is None:
+        return {"portfolio": name, "objective_reoffences": None, "value": None, "spend": None,
+                "intentions_broken": None, "note": note}
+    cost = cells["planned_unit_cost"].to_numpy(float)
+    base_cost = cells["unit_cost"].to_numpy(float)
+    unit = base_cost if name == COMPARED[0] else cost
+    return {
+        "portfolio": name,
+        "objective_reoffences": float((cells["avoided_per_unit"].to_numpy(float) * volume).sum()),
+        "value": float((value_per_unit(cells, settings) * volume).sum()),
+        "spend": float((unit * volume).sum()),
+        "intentions_broken": [v.id for v in verdicts or [] if v.holds is False],
+        "note": note,
+    }
 
 
 def make_plan(
@@ -154,11 +177,13 @@ def make_plan(
     intentions: Intentions | Sequence[Intention],
     objective: str = "reoffences",
     contracts: Sequence[Contract] = (),
-    with_policy_costs: bool = False,
     scenario: str | None = None,
     dropped: Sequence[str] = (),
+    sources: Mapping[str, str] | None = None,
 ) -> PlanResult:
-    """Optimise, verify, compare with the ranking method and check every intention. Intentions
+    """Optimise, verify, compare with the fair ranking and the optimum without intentions,
+    price each intention, explain every cell, bridge the savings and (with ``uncertainty`` and
+    the services' ``specs``) carry the effects' uncertainty through the decision. Intentions
     in ``dropped`` (a scenario's ``drop_intentions``) are not applied, but still checked and
     reported as set aside."""
     cells = cells.reset_index(drop=True)
@@ -168,19 +193,23 @@ def make_plan(
     pm = build_model(cells, settings, applied, objective, contracts)
     solution = read_solution(pm, solve(pm))
     baseline_volume = cells["baseline_volume"].to_numpy(float)
-    ranking = ranking_portfolio(cells, settings, budget)
+    released = released_cells(pm.cells, [r for reqs in pm.built.values() for r in reqs])
+    fair = fair_ranking(pm.cells, settings, budget, pm.requirements, released)
+    ranking = fair.volume
     all_intentions = Intentions(tuple(every))
     texts = {i.id: i.text for i in every}
+    baseline_verdicts = check_intentions(all_intentions, cells, baseline_volume, settings,
+                                         pm.built)
+    ranking_verdicts = check_intentions(all_intentions, cells, ranking, settings, pm.built)
     common: dict[str, Any] = dict(
         objective_kind=objective, budget=budget,
         baseline_spend=float(cells["baseline_spend"].sum()),
         savings_target=settings.savings_target,
         ranking_objective=objective_value(cells, ranking, objective, settings),
-        ranking_spend=float((cells["planned_unit_cost"].to_numpy(float) * ranking).sum()),
-        baseline_intentions=check_intentions(all_intentions, cells, baseline_volume, settings,
-                                             pm.built),
-        ranking_intentions=check_intentions(all_intentions, cells, ranking, settings, pm.built),
-        scenario=scenario, intention_texts=texts,
+        ranking_spend=fair.spend,
+        baseline_intentions=baseline_verdicts, ranking_intentions=ranking_verdicts,
+        scenario=scenario, intention_texts=texts, ranking_broken=fair.broken,
+        ranking_order=fair.ranked,
     )
     if not solution.feasible:
         conflicts = explain_infeasible(cells, settings, applied, budget)
@@ -193,20 +222,45 @@ def make_plan(
     planned = solution.volume
     fixed = float(np.dot([c.fixed_cost for c in contracts], solution.contracts_open)) \
         if contracts else 0.0
+    shadow = budget_shadow_price(solution.duals)
+    reasons = cell_reasons(pm.cells, pm.requirements, planned, solution.duals, shadow,
+                           objective_coefficients(pm.cells, objective, settings))
+    verdicts = _set_aside(check_intentions(all_intentions, cells, planned, settings, pm.built),
+                          dropped)
+    optimum = objective_value(cells, planned, objective, settings)
     result = PlanResult(
         status=solution.condition,  # "optimal", or "time_limit" with its proven mip_gap
-        objective=objective_value(cells, planned, objective, settings),
+        objective=optimum,
         planned_spend=float((cells["planned_unit_cost"].to_numpy(float) * planned).sum()) + fixed,
         mip_gap=solution.mip_gap if contracts else 0.0,
-        intentions=_set_aside(check_intentions(all_intentions, cells, planned, settings,
-                                               pm.built), dropped),
-        portfolio=portfolio_frame(cells, planned, pm.built),
-        budget_shadow_price=budget_shadow_price(solution.duals),
+        intentions=verdicts,
+        portfolio=portfolio_frame(pm.cells, planned, reasons, settings),
+        budget_shadow_price=shadow,
         **common,
     )
-    if with_policy_costs and not contracts:
-        result.policy_costs = policy_costs(cells, settings, applied, objective,
-                                           float(solution.objective), budget)
+    unit = "reoffences" if objective == "reoffences" else "£"
+    free: FloatArray | None = None
+    note = "not computed for a model with whole contracts (no warm LP re-solve)"
+    resolver: Resolver | None = None
+    if not contracts:
+        resolver = Resolver.of(pm)
+        free, _ = solve_without(pm, resolver, settings, [i.id for i in applied])
+        note = "every intention removed (statutory demand, budget and limits kept)"
+        result.intention_costs = intention_costs(
+            pm, resolver, settings, applied, optimum,
+            lambda v: objective_value(cells, v, objective, settings), unit)
+    free_verdicts = (None if free is None else
+                     check_intentions(all_intentions, cells, free, settings, pm.built))
+    result.comparison = [
+        _compared(COMPARED[0], cells, baseline_volume, settings, baseline_verdicts,
+                  "2011-12 volumes at 2011-12 unit costs"),
+        _compared(COMPARED[1], cells, ranking, settings, ranking_verdicts,
+                  "mandatory first, then benefit-cost order under the same limits"
+                  + ("" if not fair.broken else "; breaks: " + "; ".join(fair.broken))),
+        _compared(COMPARED[2], cells, free, settings, free_verdicts, note),
+        _compared(COMPARED[3], cells, planned, settings, verdicts, "the plan"),
+    ]
+    result.savings_bridge = savings_bridge(cells, planned, settings, budget, fixed, sources)
     return result
 
 
@@ -242,7 +296,8 @@ def compare_scenarios(cells: pd.DataFrame, settings: PlanSettings,
         sol = read_solution(pm, solve(pm))
         row: dict[str, Any] = {"scenario": sc.name, "savings_target": value, "budget": budget,
                                "status": "optimal" if sol.optimal else "infeasible"}
-        ranking = ranking_portfolio(cells, s, budget)
+        released = released_cells(pm.cells, [r for reqs in pm.built.values() for r in reqs])
+        ranking = fair_ranking(pm.cells, s, budget, pm.requirements, released).volume
         row["ranking_objective"] = objective_value(cells, ranking, sc.objective, s)
         if sol.optimal:
             verify(pm, sol)
@@ -265,7 +320,6 @@ def plan_workspace(
     when: dt.date = DEFAULT_DATE,
     scenario: PlanScenario | None = None,
     compare: bool = True,
-    with_policy_costs: bool = False,
     demand_growth: Mapping[str, float] | None = None,
 ) -> tuple[PlanResult, Baseline]:
     """Baseline from the workspace, then :func:`make_plan` (and the savings comparison).
@@ -286,8 +340,8 @@ def plan_workspace(
                        "'custody 3'")
     kept = [i for i in intentions if i.id not in dropped]
     objective = scenario.objective if scenario else "reoffences"
-    result = make_plan(baseline.cells, settings, list(intentions), objective,
-                       with_policy_costs=with_policy_costs,
+    sources = {p.name: "; ".join(p.reference) for p in params if p.name.startswith("plan.")}
+    result = make_plan(baseline.cells, settings, list(intentions), objective, sources=sources,
                        scenario=scenario.name if scenario else None, dropped=tuple(dropped))
     if compare:
         result.scenarios = compare_scenarios(baseline.cells, settings, kept,
@@ -328,10 +382,19 @@ def write_plan(result: PlanResult, out_dir: Path, baseline: Baseline | None = No
 
 
 def changes_by(portfolio: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """Invest/disinvest against the baseline, summed by ``by``."""
-    table = portfolio.groupby(list(by), as_index=False, observed=True)[
+    """Invest/disinvest against the baseline, summed by ``by``: the net change and the gross
+    moves — spend and starts moved in (cells that grow) and out (cells that shrink) — so a
+    service whose money moves between segments does not read as unchanged."""
+    frame = portfolio.assign(
+        spend_in=np.clip(portfolio["planned_spend"] - portfolio["baseline_spend"], 0.0, None),
+        spend_out=np.clip(portfolio["baseline_spend"] - portfolio["planned_spend"], 0.0, None),
+        volume_in=np.clip(portfolio["planned_volume"] - portfolio["baseline_volume"], 0.0, None),
+        volume_out=np.clip(portfolio["baseline_volume"] - portfolio["planned_volume"], 0.0,
+                           None),
+    )
+    table = frame.groupby(list(by), as_index=False, observed=True)[
         ["baseline_volume", "planned_volume", "baseline_spend", "planned_spend",
-         "reoffences_avoided"]].sum()
+         "reoffences_avoided", "spend_in", "spend_out", "volume_in", "volume_out"]].sum()
     table["spend_change"] = table["planned_spend"] - table["baseline_spend"]
     return table.sort_values("spend_change", kind="stable").reset_index(drop=True)
 
