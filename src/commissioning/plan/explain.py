@@ -266,7 +266,7 @@ def explain_cost(intention: Intention, cost: float, unit: str, releases: bool,
     if releases:
         return (f"negative ({cost:,.0f} {unit}): the intention caps services at court orders, "
                 "and a capped cell is released from the shrink limit (plan.growth_limits); "
-                "without the intention those cells must keep {1 - shrink:.0%} of their 2011-12 "
+                f"without the intention those cells must keep {1 - shrink:.0%} of their 2011-12 "
                 "volume, which costs more than the cap does")
     return (f"negative ({cost:,.0f} {unit}): within the solver's tolerance of zero, or the "
             "intention's rows cut off nothing the optimum wants")
