@@ -29,8 +29,8 @@ import pandas as pd
 from commissioning.plan.inputs import PlanSettings, avoided_per_participant
 from commissioning.plan.intentions import load_intentions
 from commissioning.plan.model import Contract, PlanModel, build_model, released_cells
-from commissioning.plan.rules import Requirement
 from commissioning.plan.ranking import fair_ranking
+from commissioning.plan.rules import Requirement
 from commissioning.plan.run import objective_value
 from commissioning.plan.solution import (
     Solution,

@@ -227,3 +227,21 @@ def test_draws_give_probabilities_and_flag_allocations_that_flip() -> None:
     assert any(f["service"].startswith("good") for f in out["flagged_services"])
     assert out["value_of_information"] > 0
     assert out["_flip_share"][good].max() >= 0.5
+
+
+def test_disinvestment_separates_no_data_from_failing_evidence() -> None:
+    from commissioning.plan.run import DISINVEST_BASIS, VALUE_BASIS, disinvestment
+
+    cells = _cells()
+    result = make_plan(cells, _settings(120.0), INTENTIONS)  # type: ignore[arg-type]
+    table = disinvestment(result.portfolio)
+    basis = dict(zip(table["service_id"], table["basis"], strict=True))
+    assert basis.get("housing", DISINVEST_BASIS["not_evaluated"]) == \
+        DISINVEST_BASIS["not_evaluated"]
+    assert set(basis.values()) <= {*DISINVEST_BASIS.values(), VALUE_BASIS}
+    assert basis["weak"] == VALUE_BASIS           # promising, cut for value
+    assert (table["spend_out"] > 0).all()
+    cells.loc[cells["service_id"] == "weak", "evidence_category"] = "not_evaluated"
+    again = disinvestment(make_plan(cells, _settings(120.0), INTENTIONS).portfolio)  # type: ignore[arg-type]
+    assert dict(zip(again["service_id"], again["basis"], strict=True))["weak"] == \
+        DISINVEST_BASIS["not_evaluated"]

@@ -147,6 +147,7 @@ def render_plan(context: RoundContext) -> str:
                     "segments and regions, and the net (sentence delivery not shown)",
         ))
         parts.append(_bindings(plan.portfolio))
+        parts.append(_disinvest(plan.portfolio))
     base = {v.id: v for v in plan.baseline_intentions}
     rank = {v.id: v for v in plan.ranking_intentions}
     parts.append(table(
@@ -186,6 +187,26 @@ def _bindings(portfolio: pd.DataFrame) -> str:
           Cell(f"{float(r['spend']) / 1e6:,.1f}", True),
           Cell(f"{float(r['moved']) / 1e6:,.1f}", True)] for code, r in by.iterrows()],
         caption="What set each cell's volume (portfolio.csv, columns binding and reason)",
+    )
+
+
+def _disinvest(portfolio: pd.DataFrame) -> str:
+    """Services that lose money, split by why: failing evidence, no evidence, or value."""
+    from commissioning.plan.run import disinvestment
+
+    table_ = disinvestment(portfolio)
+    if table_.empty:
+        return "<p>No rehabilitation service loses money in the plan.</p>"
+    return table(
+        ["Basis", "Service", "Setting", ("Moved out £M", True), ("Moved in £M", True),
+         ("Net £M", True)],
+        [[Cell(str(r["basis"])), Cell(str(r["service_id"])), Cell(str(r["setting"])),
+          Cell(f"{-float(r['spend_out']) / 1e6:+,.2f}", True),
+          Cell(f"{float(r['spend_in']) / 1e6:+,.2f}", True),
+          Cell(f"{float(r['spend_change']) / 1e6:+,.2f}", True)]
+         for r in table_.to_dict("records")],
+        caption="What to disinvest, and why: failing the condition is not the same as having "
+                "no data entered",
     )
 
 

@@ -381,6 +381,26 @@ def write_plan(result: PlanResult, out_dir: Path, baseline: Baseline | None = No
     return written
 
 
+#: Why a service loses money, by its evidence: no evidence entered is not failing evidence.
+DISINVEST_BASIS: dict[str, str] = {
+    "no_effect": "fails the condition: rated no effect (or may increase reoffending)",
+    "not_evaluated": "no data entered: not evaluated, its effect is an assumption",
+}
+VALUE_BASIS = "evaluated: worth less per £ where it was cut than where the money went"
+
+
+def disinvestment(portfolio: pd.DataFrame) -> pd.DataFrame:
+    """Rehabilitation services that lose money (gross), with the basis: *fails the condition*
+    (rated no effect), *no data entered* (not evaluated: an assumed effect), or evaluated and
+    worth less per £ there than where the money went."""
+    rehab = portfolio[portfolio["evidence_category"] != "not_applicable"]
+    table = changes_by(rehab, ["service_id", "setting", "evidence_category"])
+    table = table[table["spend_out"] > 1.0].copy()
+    table["basis"] = table["evidence_category"].map(DISINVEST_BASIS).fillna(VALUE_BASIS)
+    return table.sort_values(["basis", "spend_out"], ascending=[True, False],
+                             kind="stable").reset_index(drop=True)
+
+
 def changes_by(portfolio: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     """Invest/disinvest against the baseline, summed by ``by``: the net change and the gross
     moves — spend and starts moved in (cells that grow) and out (cells that shrink) — so a
