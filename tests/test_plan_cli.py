@@ -115,6 +115,11 @@ def test_summary_json_has_the_issues_keys_and_is_consistent(planned: Path) -> No
                 "value_per_start"):
         assert portfolio[col].notna().all(), col
     assert not portfolio["reason"].str.startswith("invest").any()
+    drawn = summary["uncertainty"]
+    assert drawn["parameter"] == "plan.uncertainty" and drawn["draws"] >= 1
+    assert 0.0 <= drawn["p_beats_baseline"] <= 1.0 and 0.0 <= drawn["p_beats_ranking"] <= 1.0
+    assert drawn["plan"]["p5"] <= drawn["plan"]["p50"] <= drawn["plan"]["p95"]
+    assert portfolio["flip_share"].between(0.0, 1.0).all()
 
 
 def test_a_scenario_file_sets_the_objective_and_sets_intentions_aside(

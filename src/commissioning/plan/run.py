@@ -46,6 +46,7 @@ from commissioning.plan.resolve import Resolver
 from commissioning.plan.rules import Verdict, check_intentions
 from commissioning.plan.scenarios import PlanScenario, savings_scenarios
 from commissioning.plan.solution import read_solution, solve, verify
+from commissioning.plan.uncertainty import UncertaintySettings, run_uncertainty
 from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
 
 PORTFOLIO_COLUMNS: tuple[str, ...] = (
@@ -180,6 +181,8 @@ def make_plan(
     scenario: str | None = None,
     dropped: Sequence[str] = (),
     sources: Mapping[str, str] | None = None,
+    uncertainty: UncertaintySettings | None = None,
+    specs: Mapping[str, Any] | None = None,
 ) -> PlanResult:
     """Optimise, verify, compare with the fair ranking and the optimum without intentions,
     price each intention, explain every cell, bridge the savings and (with ``uncertainty`` and
@@ -261,6 +264,11 @@ def make_plan(
         _compared(COMPARED[3], cells, planned, settings, verdicts, "the plan"),
     ]
     result.savings_bridge = savings_bridge(cells, planned, settings, budget, fixed, sources)
+    if uncertainty is not None and specs is not None and resolver is not None:
+        drawn = run_uncertainty(pm, resolver, settings, specs, uncertainty, planned, ranking,
+                                objective)
+        result.portfolio["flip_share"] = drawn.pop("_flip_share")
+        result.uncertainty = drawn
     return result
 
 
@@ -321,6 +329,7 @@ def plan_workspace(
     scenario: PlanScenario | None = None,
     compare: bool = True,
     demand_growth: Mapping[str, float] | None = None,
+    uncertainty: bool = True,
 ) -> tuple[PlanResult, Baseline]:
     """Baseline from the workspace, then :func:`make_plan` (and the savings comparison).
     ``demand_growth`` (per setting, from the demand step) replaces
@@ -341,7 +350,9 @@ def plan_workspace(
     kept = [i for i in intentions if i.id not in dropped]
     objective = scenario.objective if scenario else "reoffences"
     sources = {p.name: "; ".join(p.reference) for p in params if p.name.startswith("plan.")}
+    drawn = UncertaintySettings.from_parameters(params, when) if uncertainty else None
     result = make_plan(baseline.cells, settings, list(intentions), objective, sources=sources,
+                       uncertainty=drawn, specs=specs,
                        scenario=scenario.name if scenario else None, dropped=tuple(dropped))
     if compare:
         result.scenarios = compare_scenarios(baseline.cells, settings, kept,

@@ -1,4 +1,5 @@
-"""The ``plan`` round step (order 400): baseline, optimum and ranking method.
+"""The ``plan`` round step (order 400): baseline, optimum, fair ranking, intention prices,
+savings bridge and the draws of the effects.
 
 Reads the scored assessments and the ``interventions`` table of the workspace, writes
 ``portfolio.csv``, ``summary.json``, ``changes.csv`` and ``baseline_by_provider.csv`` under
@@ -64,8 +65,11 @@ def run(ctx: StepContext) -> PlanStepResult:
         return PlanStepResult(None, str(exc), time.perf_counter() - started)
     write_plan(result, ctx.output_dir(STEP_ID), baseline)
     seconds = time.perf_counter() - started
-    ctx.log(f"plan: {result.status}, {len(result.portfolio):,} cells, scenarios compared in "
-            f"{seconds:.1f} s")
+    drawn = result.uncertainty
+    ctx.log(f"plan: {result.status}, {len(result.portfolio):,} cells; fair ranking, optimum "
+            f"without intentions, {len(result.intention_costs)} intention prices"
+            + (f", {drawn['draws']:,} draws ({drawn['resolves']} re-solved, "
+               f"{drawn['seconds']:.1f} s)" if drawn else "") + f" in {seconds:.1f} s")
     return PlanStepResult(result, None, seconds)
 
 
