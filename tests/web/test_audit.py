@@ -123,3 +123,29 @@ def test_money_and_dates_are_logged_as_exact_text(world: World) -> None:
     assert last is not None
     assert last.data["annual_operating_price"] == "1234567.89"
     assert audit.verify().ok
+
+
+def test_an_anchored_head_detects_the_newest_entries_being_removed(world: World) -> None:
+    anchored = audit.anchor()
+    assert anchored["audit_head_seq"] == audit.verify().head_seq
+    head = anchored["audit_head_hash"]
+    assert audit.verify(expect=head).ok
+    # later changes keep the anchor valid: it only has to stay in the chain
+    line = m.ProposalLine.objects.first()
+    assert line is not None
+    line.volume = 31
+    line.save()
+    assert audit.verify(expect=head).ok
+    # removing the newest entries down past the anchor leaves a valid chain, but not the anchor
+    _tamper("DELETE FROM web_auditentry WHERE seq >= %s", [anchored["audit_head_seq"]])
+    shorter = audit.verify()
+    assert shorter.ok and shorter.head_seq == anchored["audit_head_seq"] - 1
+    report = audit.verify(expect=head)
+    assert not report.ok
+    assert "truncated" in report.problem
+    assert report.broken_at == anchored["audit_head_seq"]
+
+
+def test_an_anchor_that_is_not_a_hash_is_refused(world: World) -> None:
+    with pytest.raises(ValueError, match="64 hexadecimal"):
+        audit.verify(expect="abc")

@@ -82,10 +82,19 @@ def serve_command(
 
 @audit_app.command("verify")
 def audit_verify_command(
-    workspace: Path = WorkspaceOption, database_url: str | None = DatabaseOption
+    workspace: Path = WorkspaceOption,
+    database_url: str | None = DatabaseOption,
+    expect: str | None = typer.Option(
+        None,
+        "--expect",
+        help="A head hash anchored earlier (in the round's report, exports/secure/"
+        "workspace.json or a download from the web): the chain must still hold that entry, "
+        "so entries removed from the end are detected.",
+    ),
 ) -> None:
     """Recompute the audit log's hash chain: print the entries, the head's sequence number and
-    hash; exit 1 naming the first broken entry if an entry was changed, removed or reordered."""
+    hash; exit 1 naming the first broken entry if an entry was changed, removed or reordered,
+    or (with --expect) if the anchored head is no longer in the chain."""
     url = database_url or os.environ.get("COMMISSIONING_DATABASE_URL")
     if not url and not (workspace / "web" / "db.sqlite3").exists():
         raise BadInput(f"no web database in {workspace}/web/: run `commission serve` first")
@@ -98,7 +107,9 @@ def audit_verify_command(
     from commissioning.web.audit import verify
 
     try:
-        report = verify()
+        report = verify(expect)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
     except DatabaseError as exc:
         raise BadInput(f"cannot read the audit log: {exc}") from None
     out.print(f"entries: {report.entries}", highlight=False)
@@ -109,4 +120,4 @@ def audit_verify_command(
             f"[bold red]broken:[/] entry {report.broken_at}: {report.problem}", highlight=False
         )
         raise typer.Exit(EXIT_FAILURE)
-    out.print("chain intact", highlight=False)
+    out.print("chain intact" + (", anchored head present" if expect else ""), highlight=False)

@@ -39,6 +39,20 @@ from commissioning.io.pseudonymise import (
 from commissioning.io.readers import read_table
 from commissioning.schema.contract import table_spec
 
+#: Files that hold record-level personal data (pseudonymised people, even synthetic ones) or
+#: commercial data (bids, prices, password hashes, keys): readable and writable by their owner
+#: only. Patterns relative to the workspace; :meth:`Workspace.protect` applies the mode.
+PRIVATE_MODE = 0o600
+PRIVATE_FILES: tuple[str, ...] = (
+    "inputs/*",
+    "derived.duckdb",
+    "derived.duckdb.wal",
+    "synthetic/*.parquet",
+    "web/db.sqlite3*",
+    "web/secret_key",
+    "web/demo-accounts.txt",
+)
+
 WORKSPACE_FORMAT = "commissioning-workspace"
 WORKSPACE_VERSION = 1
 DEFAULT_WORKSPACE = Path("workspace")
@@ -150,6 +164,24 @@ class Workspace:
     def database_path(self) -> Path:
         """The DuckDB file for derived tables (opened through commissioning.engine.backend)."""
         return self.path / "derived.duckdb"
+
+    def private_files(self) -> list[Path]:
+        """The workspace's files that hold personal or commercial data (:data:`PRIVATE_FILES`)."""
+        found = {p for pattern in PRIVATE_FILES for p in self.path.glob(pattern) if p.is_file()}
+        return sorted(found)
+
+    def protect(self) -> list[Path]:
+        """Make every private file readable and writable by its owner only (0600); return them.
+
+        Imports write their files 0600 from the start; files that other libraries create with
+        the process's umask (DuckDB's ``derived.duckdb``, SQLite's ``web/db.sqlite3``, the
+        synthetic record-level tables) are narrowed here by the round's secure step and by
+        ``commission serve``."""
+        files = self.private_files()
+        for path in files:
+            if path.stat().st_mode & 0o777 != PRIVATE_MODE:
+                os.chmod(path, PRIVATE_MODE)
+        return files
 
     def is_initialised(self) -> bool:
         return self.config_path.is_file()

@@ -5,8 +5,10 @@ Each entry's hash is SHA-256 over its canonical JSON (sequence number, time, act
 record, data) and the previous entry's hash. :func:`verify` recomputes the chain and reports
 the first entry that does not match — an edited, deleted, inserted or reordered entry breaks
 it. The database also refuses UPDATE on the table (and DELETE on PostgreSQL) by trigger.
-Deleting the newest entries leaves a shorter valid chain; compare the head with a copy kept
-elsewhere (``commission audit verify`` prints it) to detect that.
+Deleting the newest entries leaves a shorter valid chain, so the head is *anchored*: its hash
+is written outside the database (the round's ``exports/secure/workspace.json`` and report
+section, and every export the web publishes, see :func:`anchor`), and ``verify(expect=HASH)``
+(``commission audit verify --expect HASH``) fails when that entry is no longer in the chain.
 """
 
 from __future__ import annotations
@@ -165,8 +167,46 @@ class ChainReport:
     problem: str = ""
 
 
-def verify() -> ChainReport:
-    """Recompute every entry's hash and link; report the first break."""
+def verify(expect: str | None = None) -> ChainReport:
+    """Recompute every entry's hash and link; report the first break.
+
+    With ``expect`` (a head hash anchored earlier, e.g. printed in a report or an export), the
+    chain must still hold an entry with that hash: later entries may follow it, but if the log
+    was truncated below it (or rewritten) the report is not ok and says so.
+    """
+    report = _verify_links()
+    if expect is None or not report.ok:
+        return report
+    wanted = expect.strip().lower()
+    if len(wanted) != 64 or any(c not in "0123456789abcdef" for c in wanted):
+        raise ValueError(f"--expect {expect!r}: an audit head hash is 64 hexadecimal characters")
+    from commissioning.web.models import AuditEntry
+
+    if wanted == GENESIS or AuditEntry.objects.filter(entry_hash=wanted).exists():
+        return report
+    return ChainReport(
+        report.entries,
+        False,
+        report.head_seq,
+        report.head_hash,
+        report.head_seq + 1,
+        f"the anchored head {wanted[:16]}… is not in the chain: entries were removed from the "
+        f"end (truncated) or the log was rewritten; it now ends at entry {report.head_seq}",
+    )
+
+
+def anchor() -> dict[str, Any]:
+    """The audit head to write into something published outside the database (the round's
+    summary, an export): ``{"audit_head_seq": N, "audit_head_hash": HASH}``. Verify later with
+    ``commission audit verify --expect HASH``."""
+    from commissioning.web.models import AuditEntry
+
+    last = AuditEntry.objects.order_by("-seq").values_list("seq", "entry_hash").first()
+    seq, digest = last if last else (0, GENESIS)
+    return {"audit_head_seq": seq, "audit_head_hash": digest}
+
+
+def _verify_links() -> ChainReport:
     from commissioning.web.models import AuditEntry
 
     prev = GENESIS

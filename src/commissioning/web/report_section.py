@@ -103,8 +103,10 @@ def render_secure(context: RoundContext) -> str:
     state = "verified" if chain["ok"] else f"BROKEN ({esc(chain['problem'])})"
     parts.append(
         f"<p>Audit trail: {chain['entries']:,} entries, chain {state}; head entry "
-        f"{chain['head_seq']} with hash <code>{esc(chain['head_hash'][:16])}…</code> "
-        "(<code>commission audit verify</code> recomputes it).</p>"
+        f"{chain['head_seq']} with hash <code>{esc(chain['head_hash'])}"
+        "</code>. This report anchors that head: <code>commission audit verify --expect "
+        "HASH</code> recomputes the chain and fails if the entry is gone, so removing the "
+        "newest entries is detected as well as editing any.</p>"
     )
     return "\n".join(parts)
 

@@ -32,6 +32,15 @@ def setup_django(workspace: Path, database_url: str | None) -> Path:
     key = web / "secret_key"
     if not key.exists() and not os.environ.get("COMMISSIONING_SECRET_KEY"):
         write_private(key, secrets.token_urlsafe(50) + "\n")
+    database = web / "db.sqlite3"
+    if not database_url and not os.environ.get("COMMISSIONING_DATABASE_URL"):
+        # SQLite opens an empty file as a new database and gives its journal the file's mode,
+        # so bids and password hashes are never readable by others, not even for a moment.
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.close(fd)
+    from commissioning.io.workspace import Workspace
+
+    Workspace(workspace).protect()
     os.environ["COMMISSIONING_WORKSPACE"] = str(workspace.resolve())
     if database_url:
         os.environ["COMMISSIONING_DATABASE_URL"] = database_url

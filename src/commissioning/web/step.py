@@ -35,6 +35,12 @@ class SecureResult:
     seconds: float
     workspace: Path
 
+    @property
+    def audit_head(self) -> str | None:
+        """The audit chain's head hash at the end of the step: the anchor that ``commission
+        audit verify --expect`` checks later (None when the workspace was not prepared)."""
+        return None if self.summary is None else str(self.summary["audit"]["head_hash"])
+
 
 def run(ctx: StepContext) -> SecureResult:
     started = time.perf_counter()
@@ -45,6 +51,8 @@ def run(ctx: StepContext) -> SecureResult:
            str(out), ctx.when.isoformat()]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
     seconds = time.perf_counter() - started
+    # derived.duckdb and the synthetic tables are written by other steps with the umask.
+    ctx.workspace.protect()
     if proc.returncode != 0:
         why = (proc.stderr.strip().splitlines() or ["no message"])[-1]
         ctx.log(f"secure: the web workspace could not be prepared ({why})")
@@ -52,7 +60,8 @@ def run(ctx: StepContext) -> SecureResult:
     summary: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     ctx.log(f"secure: web workspace ready ({sum(summary['proposals'].values())} proposals, "
             f"{len(summary['contracts'])} contracts, audit chain of {summary['audit']['entries']} "
-            f"entries {'verified' if summary['audit']['ok'] else 'BROKEN'}) in {seconds:.1f} s")
+            f"entries {'verified' if summary['audit']['ok'] else 'BROKEN'}, head "
+            f"{summary['audit']['head_hash'][:12]}…) in {seconds:.1f} s")
     return SecureResult(summary, None, seconds, ctx.workspace.path)
 
 
