@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "commissioning.web.apps.WebConfig",
+    # django-ninja's static Swagger UI (its docs page then uses no CDN; see web/api/__init__.py)
+    "ninja",
 ]
 
 MIDDLEWARE = [
