@@ -50,7 +50,7 @@ def modes(ws: Path) -> dict[str, int]:
 def test_every_file_with_personal_or_commercial_data_is_private(round_workspace: Path) -> None:
     listed = modes(round_workspace)
     print("\n".join(f"{oct(mode)} {name}" for name, mode in listed.items()))
-    assert PRIVATE <= set(listed), PRIVATE - set(listed)
+    assert set(listed) >= PRIVATE, PRIVATE - set(listed)
     wrong = {name: oct(mode) for name, mode in listed.items()
              if name in PRIVATE and mode != 0o600}
     assert wrong == {}
