@@ -79,7 +79,9 @@ def test_a_provider_writes_its_own_proposal_and_lines_then_submits_it(
 
     empty = client.post(f"/api/proposals/{pk}/submit")
     assert empty.status_code == 422
-    assert empty.json()["detail"][0]["msg"] == "add at least one service before you submit"
+    assert empty.json()["detail"][0]["msg"] == (
+        "Add at least one service before you submit the proposal"
+    )
 
     line = post(client, f"/api/proposals/{pk}/lines", LINE)
     assert line.status_code == 201

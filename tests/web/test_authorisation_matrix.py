@@ -117,6 +117,7 @@ PAGES: dict[str, Rule] = {
     "round-detail": rule("round", "ok 404 | ok 404 | ok | ok | ok | ok 404", None),
     "round-envelope": rule("round", "login | 403 404 | ok | 403 | 403 | 403 404"),
     "round-advance": rule("round", NO_GET, "login | 403 404 | ok | 403 | 403 | 403 404"),
+    "round-lot-add": rule("round", "login | 403 404 | ok | 403 | 403 | 403 404"),
     # proposals.py
     "proposal-list": rule("none", "login | ok | ok | ok | ok | ok", NO_GET),
     "proposal-create": rule("none", "login | ok | 403 | 403 | 403 | 403"),

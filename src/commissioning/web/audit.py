@@ -276,6 +276,8 @@ def audited_models() -> list[type[Model]]:
         m.Membership,
         m.CommissioningRound,
         m.RoundEnvelope,
+        m.Lot,
+        m.LotBudget,
         m.Proposal,
         m.ProposalLine,
         m.Subcontract,

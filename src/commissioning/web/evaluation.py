@@ -11,6 +11,10 @@ full price weight and every other proposal scores in proportion,
 (Stilger, Siderius & van Raaij (2017), "A comparative study of formulas for choosing the
 economically most advantageous tender", Journal of Public Procurement 17(1), 88-124). The total
 is quality points + price points, out of 100 when the weights sum to 100.
+
+Bids are compared only with bids in the same lot (service group × region × setting): the lowest
+price, the price points and the rank are worked out lot by lot, so a national probation trust's
+offer never sets the price points of a local charity's small service, nor outranks it.
 Pure functions over plain values, so the maths is tested without a database.
 """
 
@@ -46,6 +50,7 @@ class Bid:
     proposal_id: int
     price: Decimal
     quality: Mapping[int, int | None]
+    lot: int | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class Result:
     total: Decimal | None
     rank: int | None
     awaiting: tuple[str, ...]
+    lot: int | None = None
 
 
 def weight_problems(criteria: Sequence[WeightedCriterion]) -> list[str]:
@@ -96,8 +102,21 @@ def _round(value: Decimal) -> Decimal:
 
 
 def evaluate(criteria: Sequence[WeightedCriterion], bids: Sequence[Bid]) -> list[Result]:
-    """Points, total and rank for every bid, highest total first (ties share a rank; bids
-    awaiting moderation come last, unranked). Points are rounded to pence-style hundredths."""
+    """Points, total and rank for every bid, lot by lot (bids without a lot form one group):
+    within a lot, highest total first (ties share a rank; bids awaiting moderation come last,
+    unranked). Points are rounded to pence-style hundredths."""
+    lots: dict[int | None, list[Bid]] = {}
+    for bid in bids:
+        lots.setdefault(bid.lot, []).append(bid)
+    results: list[Result] = []
+    for lot in sorted(lots, key=lambda k: (k is not None, k or 0)):
+        results.extend(_evaluate_lot(criteria, lots[lot], lot))
+    return results
+
+
+def _evaluate_lot(
+    criteria: Sequence[WeightedCriterion], bids: Sequence[Bid], lot: int | None
+) -> list[Result]:
     price_weight = sum((c.weight for c in criteria if c.kind == PRICE), Decimal(0))
     quality = [c for c in criteria if c.kind == QUALITY]
     lowest = min((b.price for b in bids), default=Decimal(0))
@@ -116,7 +135,7 @@ def evaluate(criteria: Sequence[WeightedCriterion], bids: Sequence[Bid]) -> list
         )
         p_points = _round(price_points(bid.price, lowest, price_weight))
         total = None if q_points is None else q_points + p_points
-        unranked.append(Result(bid.proposal_id, q_points, p_points, total, None, awaiting))
+        unranked.append(Result(bid.proposal_id, q_points, p_points, total, None, awaiting, lot))
     complete = sorted(
         (r for r in unranked if r.total is not None),
         key=lambda r: (-(r.total or Decimal(0)), r.proposal_id),
@@ -135,6 +154,7 @@ def evaluate(criteria: Sequence[WeightedCriterion], bids: Sequence[Bid]) -> list
                 result.total,
                 rank,
                 (),
+                lot,
             )
         )
     return ranked + [r for r in unranked if r.total is None]

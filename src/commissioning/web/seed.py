@@ -153,7 +153,7 @@ def _round(orgs: dict[str, m.Organisation]) -> m.CommissioningRound:
             "rationale where a choice departs from the evidence base, their subcontracting plans "
             "and their price. Proposals, prices and volumes in this demo are synthetic."
         ),
-        status=m.CommissioningRound.Status.OPEN,
+        status=m.CommissioningRound.Status.DRAFT,
         opens=dt.date(2011, 11, 1),
         closes=dt.date(2011, 12, 9),
     )
@@ -187,7 +187,30 @@ def _round(orgs: dict[str, m.Organisation]) -> m.CommissioningRound:
         m.Criterion.objects.create(
             round=rnd, name=name, kind=kind, weight=Decimal(weight), guidance=guidance
         )
+    # Lots, through the same method as the lots page; their budgets are synthetic, like the bids.
+    for group, region, setting, budget in DEMO_LOTS:
+        rnd.add_lot(group, region, setting, Decimal(budget))
+    # Published as the commissioner does: the draft round opens once its lots are set.
+    rnd.status = m.CommissioningRound.Status.OPEN
+    rnd.save(update_fields=["status"])
     return rnd
+
+
+#: The demo round's lots (service group, region, setting, synthetic budget in £ a year).
+DEMO_LOTS: tuple[tuple[str, str, str, str], ...] = (
+    ("Community rehabilitation services", "London", "community", "6500000"),
+    ("Reducing reoffending services", "Yorkshire and the Humber", "custody", "1800000"),
+    ("Women's community services", "North West", "community", "400000"),
+    ("Reducing reoffending services", "North West", "custody", "500000"),
+)
+#: Which lot each demo proposal answers (by provider).
+DEMO_LOT_OF = {"provider:LDN": 1, "provider:LEI": 2, "provider:VS02": 3, "provider:ACI": 4}
+#: The subcontracts each demo proposal's plan names (subcontractor, services, annual value).
+DEMO_SUBCONTRACTS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "provider:LDN": (("A local housing charity (synthetic)", "Accommodation advice", "95000"),),
+    "provider:LEI": (("A local housing charity (synthetic)", "Accommodation advice on release",
+                      "40000"),),
+}
 
 
 def _proposals(rnd: m.CommissioningRound, orgs: dict[str, m.Organisation]) -> None:
@@ -285,21 +308,30 @@ def _proposals(rnd: m.CommissioningRound, orgs: dict[str, m.Organisation]) -> No
         ),
     ]
     for where, status, title, lines in plans:
+        subcontracts = DEMO_SUBCONTRACTS.get(where, ())
         proposal = m.Proposal.objects.create(
             round=rnd,
             provider=orgs[where],
+            lot=rnd.lots.get(number=DEMO_LOT_OF[where]),
             title=title,
-            status=status,
             delivery_approach=(
                 "Delivered by our own staff in the community and in establishments, targeted on "
                 "the segments our profile shows at medium or higher risk of reoffending."
             ),
-            subcontracting_plan="Accommodation advice subcontracted to a local housing charity.",
-            submitted_at=now if status == "submitted" else None,
+            subcontracting_plan=(
+                "Accommodation advice subcontracted to a local housing charity."
+                if subcontracts else "No subcontracting: every service is delivered by our staff."
+            ),
         )
         for line in lines:
             m.ProposalLine.objects.create(proposal=proposal, **line)
-        refresh_flags(proposal, round_date(rnd.year))
+        for who, services, value in subcontracts:
+            m.Subcontract.objects.create(proposal=proposal, subcontractor=who, services=services,
+                                         annual_value=Decimal(value))
+        if status == "submitted":
+            proposal.submit(at=now)  # the same method as the pages and the API
+        else:
+            refresh_flags(proposal, round_date(rnd.year))
 
 
 def _contracts(orgs: dict[str, m.Organisation], rnd: m.CommissioningRound) -> None:

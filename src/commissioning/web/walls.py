@@ -3,9 +3,9 @@
 Every view and API operation gets its records through :func:`visible` (a queryset filter) and
 its permission from :func:`can` / :func:`require` — never from a template. The rules:
 
-- **Commissioning information** (budget envelopes, criteria scores, evaluators' notes,
-  moderation, award reasons, the audit log, denied accesses) is visible only on the
-  commissioning side: commissioners, contract managers and auditors.
+- **Commissioning information** (budget envelopes and lot budgets, criteria scores,
+  evaluators' notes, moderation, award reasons, the audit log, denied accesses) is visible only
+  on the commissioning side: commissioners, contract managers and auditors.
 - **Providers** see only their own organisation's proposals, contracts, assurance, ratings and
   data — never another provider's; the public prison provider is a provider like any other.
 - **Co-commissioning partners** see only contracts shared with them, and what is published.
@@ -184,6 +184,8 @@ READ_RULES: dict[type[Model], ReadRule] = {
     m.CommissioningRound: _round,
     m.RoundEnvelope: _commissioning_only,
     m.Criterion: _criterion,
+    m.Lot: _criterion,  # published with the round, so that providers can answer a lot
+    m.LotBudget: _commissioning_only,
     m.Proposal: _proposals(""),
     m.ProposalLine: _proposals("proposal__"),
     m.Subcontract: _proposals("proposal__"),
@@ -287,6 +289,8 @@ CONTRACT_SIDE_MODELS: tuple[type[Model], ...] = (
 COMMISSIONER_MODELS: tuple[type[Model], ...] = (
     m.CommissioningRound,
     m.RoundEnvelope,
+    m.Lot,
+    m.LotBudget,
     m.Criterion,
     m.Score,
     m.ModeratedScore,

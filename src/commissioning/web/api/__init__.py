@@ -14,21 +14,26 @@ from ninja import NinjaAPI, Swagger
 
 from commissioning.web.api import assurance, audit, contracts, proposals, rounds
 
+
+class ApiDocs(Swagger):
+    """The docs page: Swagger UI served from this site's own static files (the copy of
+    swagger-ui-dist that the locked django-ninja package ships, Apache-2.0), started by a static
+    script, so it works under the same Content-Security-Policy as every page: no CDN, no inline
+    script or style, and no call to the public spec validator. Our template adds lang, a title
+    and a main landmark."""
+
+    template = "web/api_docs.html"
+
+
 api = NinjaAPI(
     title="Commission offender services API",
     version="1",
     description=__doc__ or "",
     urls_namespace="api",
-    docs=Swagger(
+    docs=ApiDocs(
         settings={"validatorUrl": None, "tryItOutEnabled": False, "defaultModelsExpandDepth": 0}
     ),
 )
-# The docs page is Swagger UI served from this site's own static files (the copy of
-# swagger-ui-dist that the locked django-ninja package ships, Apache-2.0), started by a static
-# script, so it works under the same Content-Security-Policy as every page: no CDN, no inline
-# script or style, and no call to the public spec validator.
-# Our page around Swagger UI: lang, title and a main landmark; the scripts are static files.
-api.docs.template = "web/api_docs.html"
 
 
 @api.exception_handler(PermissionDenied)

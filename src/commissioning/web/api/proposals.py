@@ -14,7 +14,6 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.security import django_auth
 from pydantic import Field
@@ -87,12 +86,14 @@ class FlagOut(Schema):
 class ProposalIn(Schema):
     round_id: Annotated[int, Field(ge=1, le=MAX_ID)]
     title: Title
+    lot_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
     delivery_approach: LongText = ""
     subcontracting_plan: LongText = ""
 
 
 class ProposalPatch(Schema):
     title: Title | None = None
+    lot_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
     delivery_approach: LongText | None = None
     subcontracting_plan: LongText | None = None
 
@@ -101,6 +102,8 @@ class ProposalOut(Schema):
     id: int
     round_id: int
     round_year: str
+    lot_id: int | None
+    lot: str | None
     provider: str
     title: str
     status: str
@@ -145,6 +148,8 @@ def _out(p: m.Proposal) -> ProposalOut:
         id=p.pk,
         round_id=p.round_id,
         round_year=p.round.year,
+        lot_id=p.lot_id,
+        lot=str(p.lot) if p.lot is not None else None,
         provider=p.provider.name,
         title=p.title,
         status=p.status,
@@ -192,6 +197,15 @@ def _proposal(request: HttpRequest, proposal_id: int) -> m.Proposal:
     return get_visible_or_404(request, m.Proposal, pk=proposal_id)
 
 
+def _lot(rnd: m.CommissioningRound, lot_id: int | None) -> m.Lot | None:
+    if lot_id is None:
+        return None
+    lot = m.Lot.objects.filter(round=rnd, pk=lot_id).first()
+    if lot is None:
+        raise ValidationError({"lot_id": "this round has no lot with this id"})
+    return lot
+
+
 def _check_service(service_id: str) -> None:
     if service_id not in STATUTORY_SERVICES and service_id not in catalogue_by_id():
         raise ValidationError(
@@ -206,7 +220,7 @@ def _recheck(proposal: m.Proposal) -> None:
 @router.get("/proposals", response=responses(ProposalPage))
 def list_proposals(request: HttpRequest, limit: Limit = 100, offset: Offset = 0) -> ProposalPage:
     """Your organisation's proposals (providers) or the submitted ones (commissioning side)."""
-    qs = visible(request.user, m.Proposal).select_related("round", "provider").order_by("pk")
+    qs = visible(request.user, m.Proposal).select_related("round", "provider", "lot").order_by("pk")
     page = qs.prefetch_related("lines")[offset : offset + limit]
     return ProposalPage(count=qs.count(), items=[_out(p) for p in page])
 
@@ -226,6 +240,7 @@ def create_proposal(request: HttpRequest, payload: ProposalIn) -> Status[Proposa
         raise ValidationError({"round_id": "no round open for proposals has this id"})
     proposal = m.Proposal.objects.create(
         round=rnd,
+        lot=_lot(rnd, payload.lot_id),
         provider=viewer.organisation,
         title=payload.title,
         delivery_approach=payload.delivery_approach,
@@ -250,7 +265,10 @@ def update_proposal(
     for field, value in payload.dict(exclude_unset=True).items():
         if value is None:
             raise ValidationError({field: "must not be null"})
-        setattr(proposal, field, value)
+        if field == "lot_id":
+            proposal.lot = _lot(proposal.round, value)
+        else:
+            setattr(proposal, field, value)
     proposal.save()
     return _detail(request, proposal)
 
@@ -260,13 +278,7 @@ def submit_proposal(request: HttpRequest, proposal_id: Id) -> ProposalDetailOut:
     """Send a draft to the commissioner; it needs at least one service line."""
     proposal = _proposal(request, proposal_id)
     require(request, "submit", proposal)
-    if not proposal.lines.exists():
-        raise ValidationError({"lines": "add at least one service before you submit"})
-    with transaction.atomic():
-        _recheck(proposal)
-        proposal.status = m.Proposal.Status.SUBMITTED
-        proposal.submitted_at = timezone.now()
-        proposal.save()
+    proposal.submit()  # raises ValidationError (422) naming what is missing
     return _detail(request, proposal)
 
 

@@ -81,10 +81,40 @@ class ProposalCreateForm(forms.Form):
         field.queryset = rounds
 
 
+class LotChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return f"Lot {obj.number}: {obj.name}"
+
+
 class ProposalEditForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The proposal's title, lot (when its round has lots), delivery approach and plan."""
+
+    lot = LotChoiceField(
+        queryset=m.Lot.objects.none(),
+        label="Which lot does your proposal answer?",
+        help_text="Your proposal is evaluated and ranked only against other proposals for "
+        "the same lot.",
+        empty_label=None,
+        widget=forms.RadioSelect,
+        required=False,
+        error_messages={"invalid_choice": "Select one of this round's lots"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["lot"]
+        assert isinstance(field, forms.ModelChoiceField)
+        lots = m.Lot.objects.filter(round_id=self.instance.round_id).order_by("number")
+        field.queryset = lots
+        if not lots.exists():
+            del self.fields["lot"]
+        else:
+            field.required = True
+            field.error_messages["required"] = "Select the lot your proposal answers"
+
     class Meta:
         model = m.Proposal
-        fields = ("title", "delivery_approach", "subcontracting_plan")
+        fields = ("title", "lot", "delivery_approach", "subcontracting_plan")
         labels: ClassVar[dict[str, Any]] = {
             "title": "Title",
             "delivery_approach": "How you will deliver the services",

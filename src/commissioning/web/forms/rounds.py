@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 
 from commissioning.web import models as m
+from commissioning.web.models._choices import SETTING_CHOICES
 
 
 class RoundForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -77,4 +78,51 @@ class EnvelopeForm(forms.ModelForm):  # type: ignore[type-arg]
             self.add_error("savings_target", "The savings target cannot be negative")
         if budget is not None and savings is not None and savings >= budget > 0:
             self.add_error("savings_target", "The savings target must be less than the budget")
+        return data
+
+
+class LotForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A lot of a round (service group × region × setting) and its budget."""
+
+    budget = forms.DecimalField(
+        label="Budget for this lot, £ a year",
+        max_digits=16,
+        decimal_places=2,
+        min_value=0,
+        help_text="Commissioning information: providers never see it.",
+        error_messages={
+            "required": "Enter the budget for this lot",
+            "invalid": "Enter the budget as a number of pounds, like 1250000",
+            "min_value": "The budget cannot be negative",
+        },
+    )
+
+    class Meta:
+        model = m.Lot
+        fields = ("service_group", "region", "setting")
+        labels: ClassVar[dict[str, Any]] = {
+            "service_group": "Service group",
+            "region": "Region",
+            "setting": "Setting",
+        }
+        widgets: ClassVar[dict[str, Any]] = {"setting": forms.RadioSelect}
+        error_messages: ClassVar[dict[str, Any]] = {
+            "service_group": {"required": "Enter the service group, like 'Offender management'"},
+            "region": {"required": "Enter the region, like 'London' or 'National'"},
+            "setting": {"required": "Select whether the lot is in the community or in custody"},
+        }
+
+    def __init__(self, *args: Any, round: m.CommissioningRound, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.round = round
+        field = self.fields["setting"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = SETTING_CHOICES  # no blank "---------" choice: radios, none selected
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        scope = {k: data.get(k) for k in ("service_group", "region", "setting")}
+        if all(scope.values()) and m.Lot.objects.filter(round=self.round, **scope).exists():
+            self.add_error("service_group", "This round already has a lot for this service "
+                           "group, region and setting")
         return data

@@ -20,6 +20,8 @@ from commissioning.web.models.contracts import (
 from commissioning.web.models.organisations import Membership, Organisation
 from commissioning.web.models.rounds import (
     CommissioningRound,
+    Lot,
+    LotBudget,
     Proposal,
     ProposalFlag,
     ProposalLine,
@@ -39,6 +41,8 @@ __all__ = [
     "Criterion",
     "ExternalAudit",
     "FailedLogin",
+    "Lot",
+    "LotBudget",
     "Membership",
     "ModeratedScore",
     "Organisation",

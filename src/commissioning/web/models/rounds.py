@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -40,6 +41,19 @@ class CommissioningRound(models.Model):
     def published(self) -> bool:
         return self.status != self.Status.DRAFT
 
+    def add_lot(self, service_group: str, region: str, setting: str, budget: Decimal) -> Lot:
+        """A new lot (numbered after the last) with its budget: the one way a lot is made
+        (the lots page and the demo data alike)."""
+        from django.db import transaction
+        from django.db.models import Max
+
+        with transaction.atomic():
+            last = self.lots.aggregate(n=Max("number"))["n"] or 0
+            lot = Lot.objects.create(round=self, number=last + 1, service_group=service_group,
+                                     region=region, setting=setting)
+            LotBudget.objects.create(lot=lot, amount=budget)
+        return lot
+
     def __str__(self) -> str:
         return f"Commissioning round {self.year}"
 
@@ -58,6 +72,49 @@ class RoundEnvelope(models.Model):
         return f"Budget envelope, {self.round.year}"
 
 
+class Lot(models.Model):
+    """A part of a round bid for and judged on its own: one service group in one region and
+    setting. Proposals answer one lot; evaluation, price points and award are per lot, so a
+    probation trust's offer is never ranked against a local charity's small service."""
+
+    round = models.ForeignKey(CommissioningRound, on_delete=models.CASCADE, related_name="lots")
+    number = models.PositiveSmallIntegerField()
+    service_group = models.CharField(
+        max_length=120, help_text="e.g. Offender management, Accommodation and employment"
+    )
+    region = models.CharField(max_length=80, help_text="e.g. London, Wales, National")
+    setting = models.CharField(max_length=16, choices=SETTING_CHOICES)
+
+    class Meta:
+        ordering = ["round", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "number"], name="lot_unique_number"),
+            models.UniqueConstraint(
+                fields=["round", "service_group", "region", "setting"], name="lot_unique_scope"
+            ),
+        ]
+
+    @property
+    def name(self) -> str:
+        return f"{self.service_group}, {self.region}, {self.get_setting_display().lower()}"
+
+    def __str__(self) -> str:
+        return f"Lot {self.number}: {self.name}"
+
+
+class LotBudget(models.Model):
+    """The commissioner's budget for one lot: commissioning information, never shown to a
+    provider."""
+
+    lot = models.OneToOneField(Lot, on_delete=models.CASCADE, related_name="budget")
+    amount = models.DecimalField(
+        max_digits=16, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+    )
+
+    def __str__(self) -> str:
+        return f"Budget of {self.lot}"
+
+
 class Proposal(models.Model):
     """A provider's answer to a round: whom they serve, what they deliver, why, at what price."""
 
@@ -72,6 +129,10 @@ class Proposal(models.Model):
         CommissioningRound, on_delete=models.PROTECT, related_name="proposals"
     )
     provider = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="proposals")
+    #: The lot the proposal answers (required to submit when the round has lots).
+    lot = models.ForeignKey(
+        Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="proposals"
+    )
     title = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     delivery_approach = models.TextField(
@@ -97,6 +158,39 @@ class Proposal(models.Model):
     @property
     def annual_price(self) -> Decimal:
         return sum((line.price for line in self.lines.all()), Decimal(0))
+
+    def submission_problems(self) -> dict[str, str]:
+        """What stops this draft being submitted, by field (empty when nothing does)."""
+        problems: dict[str, str] = {}
+        if not self.lines.exists():
+            problems["lines"] = "Add at least one service before you submit the proposal"
+        if self.lot_id is None and self.round.lots.exists():
+            problems["lot"] = "Choose the lot your proposal answers before you submit it"
+        elif self.lot is not None and self.lot.round_id != self.round_id:
+            problems["lot"] = "The lot chosen belongs to another round: choose one of this round's"
+        return problems
+
+    def submit(self, at: dt.datetime | None = None) -> None:
+        """Send the draft to the commissioner: the one way a proposal is submitted (pages, API
+        and the demo data alike). Re-runs the intentions check at the round's date; raises
+        ``ValidationError`` (by field) when it has no service line or answers no lot of a round
+        that has lots. The caller checks the permission (``walls.require(..., "submit", ...)``).
+        """
+        from django.core.exceptions import ValidationError
+        from django.db import transaction
+        from django.utils import timezone
+
+        from commissioning.web.profiling import round_date
+        from commissioning.web.proposal_checks import refresh_flags
+
+        problems = self.submission_problems()
+        if problems:
+            raise ValidationError(problems)
+        with transaction.atomic():
+            refresh_flags(self, round_date(self.round.year))
+            self.status = self.Status.SUBMITTED
+            self.submitted_at = at or timezone.now()
+            self.save()
 
     def __str__(self) -> str:
         return f"{self.title} ({self.provider})"

@@ -59,7 +59,7 @@ def _evaluated(viewer: walls.Viewer, rnd: m.CommissioningRound) -> list[m.Propos
     return list(
         walls.visible(viewer, m.Proposal)
         .filter(round=rnd, status__in=EVALUATED)
-        .select_related("provider")
+        .select_related("provider", "lot")
         .annotate(price=Sum(price))
         .order_by("pk")
     )
@@ -78,6 +78,7 @@ def _results(
             p.pk,
             Decimal(getattr(p, "price", None) or 0),
             {c.pk: moderated[p.pk].get(c.pk) for c in criteria if c.kind == c.Kind.QUALITY},
+            p.lot_id,
         )
         for p in proposals
     ]
@@ -153,10 +154,39 @@ def competition_round(request: HttpRequest, pk: int) -> HttpResponse:
             "criteria": criteria,
             "weight_problems": weight_problems(_weighted(criteria)),
             "ranking": ranking,
+            "lots": _by_lot(viewer, rnd, ranking),
             "awards": awards,
             "may_act": walls.can(viewer, "evaluate", m.Score),
         },
     )
+
+
+def _by_lot(
+    viewer: walls.Viewer, rnd: m.CommissioningRound, ranking: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The ranking split by lot (each lot ranked on its own), with each lot's budget, awarded
+    value and what remains; proposals that answer no lot come last, as their own group."""
+    lots = list(walls.visible(viewer, m.Lot).filter(round=rnd).order_by("number"))
+    budgets = {
+        b.lot_id: b.amount for b in walls.visible(viewer, m.LotBudget).filter(lot__in=lots)
+    }
+    groups: list[dict[str, Any]] = []
+    for lot in [*lots, None]:
+        rows = [r for r in ranking if r["result"].lot == (lot.pk if lot else None)]
+        if lot is None and not rows:
+            continue
+        awarded = sum(
+            (Decimal(r["proposal"].price or 0) for r in rows
+             if r["proposal"].status == m.Proposal.Status.AWARDED),
+            Decimal(0),
+        )
+        budget = budgets.get(lot.pk) if lot is not None else None
+        groups.append({
+            "lot": lot, "rows": rows, "budget": budget, "awarded": awarded,
+            "remaining": None if budget is None else budget - awarded,
+            "decided": any(r["proposal"].status == m.Proposal.Status.AWARDED for r in rows),
+        })
+    return groups
 
 
 @login_required
@@ -280,15 +310,27 @@ def competition_moderate(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @GET_POST
 def competition_award(request: HttpRequest, pk: int) -> HttpResponse:
-    """Award one proposal with reasons; mark the others of the same lot not awarded."""
+    """Award one proposal of one lot with reasons; mark others of the same lot not awarded.
+
+    A round with lots is awarded lot by lot (``?lot=ID``): only that lot's proposals are
+    candidates, ranked among themselves, and a lot is awarded once."""
     viewer = _commissioning_side(request)
     rnd = _round(request, pk)
     walls.require(request, "award", m.Award)
     criteria = _criteria(viewer, rnd)
-    proposals = _evaluated(viewer, rnd)
+    lots = list(walls.visible(viewer, m.Lot).filter(round=rnd).order_by("number"))
+    lot: m.Lot | None = None
+    if lots:
+        wanted = request.GET.get("lot") or request.POST.get("lot") or ""
+        lot = next((x for x in lots if str(x.pk) == wanted), None)
+        if lot is None:
+            return render(request, "web/competition/award_lots.html",
+                          {"round": rnd, "lots": lots})
+    proposals = [p for p in _evaluated(viewer, rnd) if p.lot_id == (lot.pk if lot else None)]
     results = _results(viewer, criteria, proposals)
+    decided = any(p.status == m.Proposal.Status.AWARDED for p in proposals) and lot is not None
     open_ids = [p.pk for p in proposals if p.status == m.Proposal.Status.SUBMITTED]
-    complete = [pk for pk in open_ids if results[pk].total is not None]
+    complete = [] if decided else [pk for pk in open_ids if results[pk].total is not None]
     base = walls.visible(viewer, m.Proposal).select_related("provider").order_by("pk")
     form = AwardForm(
         request.POST or None,
@@ -296,7 +338,7 @@ def competition_award(request: HttpRequest, pk: int) -> HttpResponse:
         others=base.filter(pk__in=open_ids),
     )
     problems = weight_problems(_weighted(criteria))
-    if request.method == "POST" and not problems and form.is_valid():
+    if request.method == "POST" and not problems and not decided and form.is_valid():
         chosen: m.Proposal = form.cleaned_data["proposal"]
         total = results[chosen.pk].total
         assert total is not None  # only complete evaluations are candidates
@@ -321,10 +363,12 @@ def competition_award(request: HttpRequest, pk: int) -> HttpResponse:
         "web/competition/award.html",
         {
             "round": rnd,
+            "lot": lot,
+            "decided": decided,
             "form": form,
             "problems": problems,
             "ranking": [(titles[r.proposal_id], r) for r in ranking],
-            "awaiting": len(open_ids) - len(complete),
+            "awaiting": len(open_ids) - len(complete) if not decided else 0,
         },
     )
 

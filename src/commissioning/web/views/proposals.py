@@ -12,13 +12,13 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import DecimalField, ExpressionWrapper, F, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import URLPattern, URLResolver, path
-from django.utils import timezone
+from django.urls import URLPattern, URLResolver, path, reverse
 from django.views.decorators.http import require_http_methods
 
 from commissioning.web import models as m
@@ -315,24 +315,24 @@ def proposal_upload(request: HttpRequest, pk: int) -> HttpResponse:
 def proposal_submit(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = _proposal(request, pk)
     walls.require(request, "submit", proposal)
-    error = ""
+    errors: list[tuple[str, str]] = []
     if request.method == "POST":
-        if not proposal.lines.exists():
-            error = "Add at least one service before you submit the proposal"
+        try:
+            proposal.submit()
+        except ValidationError as exc:
+            where = {"lines": reverse("proposal-line-add", args=[proposal.pk]),
+                     "lot": reverse("proposal-edit", args=[proposal.pk]) + "#id_lot"}
+            errors = [(message, where.get(field, "#"))
+                      for field, messages_ in exc.message_dict.items() for message in messages_]
         else:
-            with transaction.atomic():
-                _recheck(proposal)
-                proposal.status = m.Proposal.Status.SUBMITTED
-                proposal.submitted_at = timezone.now()
-                proposal.save()
             messages.success(request, "Proposal submitted to the commissioner.")
             return _detail(proposal)
     flags = walls.visible(request.user, m.ProposalFlag).filter(proposal=proposal)
     return render(
         request,
         "web/proposals/submit.html",
-        {"proposal": proposal, "flags": flags, "error": error},
-        status=400 if error else 200,
+        {"proposal": proposal, "flags": flags, "errors": errors},
+        status=400 if errors else 200,
     )
 
 

@@ -23,7 +23,7 @@ from commissioning.plan.intentions import load_intentions
 from commissioning.policy.parameters import load_parameters
 from commissioning.web import models as m
 from commissioning.web import walls
-from commissioning.web.forms.rounds import EnvelopeForm, RoundForm
+from commissioning.web.forms.rounds import EnvelopeForm, LotForm, RoundForm
 
 GET_POST = require_http_methods(["GET", "POST"])
 Status = m.CommissioningRound.Status
@@ -66,6 +66,9 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     envelope = walls.visible(viewer, m.RoundEnvelope).filter(round=rnd).first()
     criteria = walls.visible(viewer, m.Criterion).filter(round=rnd).order_by("pk")
+    lots = walls.visible(viewer, m.Lot).filter(round=rnd).order_by("number")
+    budgets = {b.lot_id: b.amount
+               for b in walls.visible(viewer, m.LotBudget).filter(lot__round=rnd)}
     proposals = walls.visible(viewer, m.Proposal).filter(round=rnd)
     transition = TRANSITIONS.get(rnd.status)
     return render(
@@ -77,6 +80,8 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "intention_count": len(intentions),
             "envelope": envelope,
             "criteria": criteria,
+            "lots": [(lot, budgets.get(lot.pk)) for lot in lots],
+            "may_add_lot": walls.can(viewer, "create", m.Lot) and rnd.status == Status.DRAFT,
             "proposal_count": proposals.count(),
             "may_change": walls.can(viewer, "change", rnd),
             "may_propose": (rnd.status == Status.OPEN and walls.can(viewer, "create", m.Proposal)),
@@ -135,6 +140,25 @@ def round_envelope(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@GET_POST
+def round_lot_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a lot (service group × region × setting, with its budget) to a draft round."""
+    rnd = walls.get_visible_or_404(request, m.CommissioningRound, pk=pk)
+    walls.require(request, "create", m.Lot)
+    if rnd.status != Status.DRAFT:
+        messages.error(request, "Lots are set before the round is published.")
+        return redirect("round-detail", pk=rnd.pk)
+    form = LotForm(request.POST or None, round=rnd)
+    if request.method == "POST" and form.is_valid():
+        lot = rnd.add_lot(form.cleaned_data["service_group"], form.cleaned_data["region"],
+                          form.cleaned_data["setting"], form.cleaned_data["budget"])
+        messages.success(request, f"{lot} added.")
+        return redirect("round-detail", pk=rnd.pk)
+    return render(request, "web/rounds/lot.html", {"form": form, "round": rnd},
+                  status=400 if form.errors else 200)
+
+
+@login_required
 @require_POST
 def round_advance(request: HttpRequest, pk: int) -> HttpResponse:
     rnd = walls.get_visible_or_404(request, m.CommissioningRound, pk=pk)
@@ -163,4 +187,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("rounds/<int:pk>/", round_detail, name="round-detail"),
     path("rounds/<int:pk>/envelope/", round_envelope, name="round-envelope"),
     path("rounds/<int:pk>/status/", round_advance, name="round-advance"),
+    path("rounds/<int:pk>/lots/new/", round_lot_add, name="round-lot-add"),
 ]
