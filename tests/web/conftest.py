@@ -161,3 +161,9 @@ def sign_in_page(page: Any, username: str, password: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
+
+
+def date_input(name: str, iso: str) -> dict[str, str]:
+    """A date as the GOV.UK date input posts it: day, month and year in three fields."""
+    year, month, day = iso.split("-")
+    return {f"{name}_0": str(int(day)), f"{name}_1": str(int(month)), f"{name}_2": year}

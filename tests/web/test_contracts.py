@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.urls import reverse
-from tests.web.conftest import People
+from tests.web.conftest import People, date_input
 from tests.web.contract_world import Contracts, build_contracts
 
 from commissioning.web import models as m
@@ -81,8 +81,8 @@ def test_a_public_prison_is_held_to_an_sla_and_other_providers_to_contracts(
         "title": "HMP Example 2013-14",
         "kind": "contract",
         "provider": people.orgs["prison"].pk,
-        "starts": "2013-04-01",
-        "ends": "2014-03-31",
+        **date_input("starts", "2013-04-01"),
+        **date_input("ends", "2014-03-31"),
         "annual_operating_price": "5000000",
     }
     refused = client.post(reverse("contract-create"), form)
@@ -245,8 +245,8 @@ def test_publishing_needs_an_agreed_version(people: People, signed_in: SignIn) -
             "title": "New contract",
             "kind": "contract",
             "provider": people.orgs["trust"].pk,
-            "starts": "2013-04-01",
-            "ends": "2014-03-31",
+            **date_input("starts", "2013-04-01"),
+            **date_input("ends", "2014-03-31"),
             "annual_operating_price": "100",
         },
     )
@@ -262,7 +262,8 @@ def test_an_action_plan_is_agreed_where_a_minimum_requirement_is_not_met_and_clo
     client = signed_in("contract_manager")
     created = client.post(
         reverse("contract-action-plan-create", args=[contracts.sla.pk]),
-        {"requirement": "Safer custody: ACCT reviews", "actions": "Recruit", "due": "2012-09-30"},
+        {"requirement": "Safer custody: ACCT reviews", "actions": "Recruit",
+         **date_input("due", "2012-09-30")},
     )
     assert created.status_code == 302
     plan = m.ActionPlan.objects.get(contract=contracts.sla)
@@ -307,8 +308,8 @@ def test_an_awarded_proposal_becomes_a_contract_with_its_lines(
             "kind": "contract",
             "provider": people.orgs["trust"].pk,
             "round": rnd.pk,
-            "starts": "2013-04-01",
-            "ends": "2014-03-31",
+            **date_input("starts", "2013-04-01"),
+            **date_input("ends", "2014-03-31"),
             "annual_operating_price": "60000",
         },
     )

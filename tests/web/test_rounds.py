@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
-from tests.web.conftest import People
+from tests.web.conftest import People, date_input
 
 from commissioning.web import models as m
 
@@ -20,8 +20,8 @@ def start(client: Client, **overrides: str) -> Client:
         "year": "2013-14",
         "title": "Strategic Commissioning Round 2013-14",
         "summary": "Intentions for 2013-14",
-        "opens": "2012-11-01",
-        "closes": "2012-12-09",
+        **date_input("opens", "2012-11-01"),
+        **date_input("closes", "2012-12-09"),
     }
     data.update(overrides)
     client.post("/rounds/new/", data)
@@ -59,9 +59,9 @@ def test_a_bad_round_is_refused_with_the_reason(
     data = {
         "year": "2013-14",
         "title": "T",
-        "opens": "2012-11-01",
-        "closes": "2012-12-09",
-        field: value,
+        **date_input("opens", "2012-11-01"),
+        **date_input("closes", "2012-12-09"),
+        **(date_input(field, value) if field == "closes" else {field: value}),
     }
     response = client.post("/rounds/new/", data)
     assert response.status_code == 400

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from django import forms
 
 from commissioning.web import models as m
+from commissioning.web.forms.govuk import GovukForm
 
 #: A financial-year quarter: ``2012-Q1`` is April to June 2012, the first quarter of 2012-13.
 PERIOD = re.compile(r"^(?P<year>\d{4})-Q(?P<quarter>[1-4])$")
@@ -26,7 +27,7 @@ def clean_period(value: str) -> str:
     return value
 
 
-class AssuranceReturnForm(forms.ModelForm):  # type: ignore[type-arg]
+class AssuranceReturnForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     """A provider's self-audit return or assurance statement for one quarter."""
 
     class Meta:
@@ -51,7 +52,7 @@ class AssuranceReturnForm(forms.ModelForm):  # type: ignore[type-arg]
         return clean_period(self.cleaned_data["period"])
 
 
-class ExternalAuditForm(forms.ModelForm):  # type: ignore[type-arg]
+class ExternalAuditForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     """Commissioning an external (MoJ Audit and Corporate Assurance-led) audit of one area."""
 
     class Meta:
@@ -63,7 +64,7 @@ class ExternalAuditForm(forms.ModelForm):  # type: ignore[type-arg]
         }
 
 
-class AuditOpinionForm(forms.ModelForm):  # type: ignore[type-arg]
+class AuditOpinionForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = m.ExternalAudit
         fields: ClassVar[list[str]] = ["opinion", "findings"]
@@ -71,7 +72,7 @@ class AuditOpinionForm(forms.ModelForm):  # type: ignore[type-arg]
         widgets: ClassVar[dict[str, forms.Widget]] = {"findings": forms.Textarea(attrs={"rows": 6})}
 
 
-class RiskEntryForm(forms.ModelForm):  # type: ignore[type-arg]
+class RiskEntryForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     """A risk with likelihood and impact on 1-5 scales (score = likelihood × impact)."""
 
     likelihood = forms.TypedChoiceField(
@@ -94,7 +95,7 @@ class RiskEntryForm(forms.ModelForm):  # type: ignore[type-arg]
         }
 
 
-class PerformanceForm(forms.ModelForm):  # type: ignore[type-arg]
+class PerformanceForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     """Performance on a measure for a quarter; the target is the current agreed version's."""
 
     measure = forms.ChoiceField(label="Impact measure", choices=())
@@ -135,7 +136,7 @@ class PerformanceForm(forms.ModelForm):  # type: ignore[type-arg]
         return record
 
 
-class RatingForm(forms.ModelForm):  # type: ignore[type-arg]
+class RatingForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     """A provider's annual rating: 4 exceptional, 3 meeting the majority of targets, 2 of
     concern, 1 serious concern (the prison and probation trust rating systems)."""
 

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from commissioning.web import models as m
 from commissioning.web.evaluation import WeightedCriterion, weight_problems
+from commissioning.web.forms.govuk import GovukForm
 
 #: The quality scale's meaning, shown beside each score.
 SCALE: tuple[tuple[str, str], ...] = (
@@ -22,7 +23,7 @@ SCALE: tuple[tuple[str, str], ...] = (
 )
 
 
-class CriterionForm(forms.ModelForm):  # type: ignore[type-arg]
+class CriterionForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = m.Criterion
         fields = ("name", "kind", "weight", "guidance")
@@ -97,7 +98,7 @@ CriterionFormSet = forms.modelformset_factory(
 )
 
 
-class ScoreForm(forms.Form):
+class ScoreForm(GovukForm, forms.Form):
     """One evaluator's score (0-4) and note for each quality criterion of one proposal."""
 
     def __init__(
@@ -145,7 +146,7 @@ class ProposalsChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type
         return f"{obj.title} — {obj.provider.name}"
 
 
-class AwardForm(forms.Form):
+class AwardForm(GovukForm, forms.Form):
     proposal = ProposalChoiceField(
         queryset=m.Proposal.objects.none(),
         label="Which proposal is awarded?",

@@ -9,11 +9,12 @@ from typing import Any, ClassVar
 from django import forms
 
 from commissioning.web import models as m
+from commissioning.web.forms.govuk import GovukForm
 from commissioning.web.forms.proposals import service_choices
 from commissioning.web.roles import PROVIDER_KINDS, OrganisationKind
 
 
-class ContractForm(forms.ModelForm):  # type: ignore[type-arg]
+class ContractForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     """A new SLA or contract with the annual operating price of its first (draft) version.
 
     The Crown cannot contract with itself: a public sector prison is held to a service level
@@ -42,18 +43,14 @@ class ContractForm(forms.ModelForm):  # type: ignore[type-arg]
             "reference": "Reference",
             "kind": "Kind of agreement",
             "round": "Commissioning round (optional)",
-            "starts": "Starts",
-            "ends": "Ends",
+            "starts": "Start date",
+            "ends": "End date",
         }
         help_texts: ClassVar[dict[str, str]] = {
             "reference": "A unique reference, for example SLA-LEI-2013.",
             "kind": "A public sector prison has a service level agreement; others a contract.",
-            "starts": "For example 2013-04-01",
-            "ends": "For example 2014-03-31",
-        }
-        widgets: ClassVar[dict[str, forms.Widget]] = {
-            "starts": forms.DateInput(attrs={"type": "date"}),
-            "ends": forms.DateInput(attrs={"type": "date"}),
+            "starts": "For example, 1 4 2013",
+            "ends": "For example, 31 3 2014",
         }
 
     def __init__(self, *args: Any, providers: Any, rounds: Any, **kwargs: Any) -> None:
@@ -85,14 +82,14 @@ class ContractForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
-class VersionPriceForm(forms.ModelForm):  # type: ignore[type-arg]
+class VersionPriceForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = m.ContractVersion
         fields: ClassVar[list[str]] = ["annual_operating_price"]
         labels: ClassVar[dict[str, str]] = {"annual_operating_price": "Annual operating price (£)"}
 
 
-class ScheduleLineForm(forms.ModelForm):  # type: ignore[type-arg]
+class ScheduleLineForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     """A service volume for one segment, with its annual price."""
 
     service_id = forms.ChoiceField(label="Service", choices=())
@@ -128,7 +125,7 @@ class ScheduleLineForm(forms.ModelForm):  # type: ignore[type-arg]
         return price
 
 
-class TargetLevelForm(forms.ModelForm):  # type: ignore[type-arg]
+class TargetLevelForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = m.TargetLevel
         fields: ClassVar[list[str]] = ["measure", "target", "unit", "direction"]
@@ -142,7 +139,7 @@ class TargetLevelForm(forms.ModelForm):  # type: ignore[type-arg]
         }
 
 
-class AgreeVersionForm(forms.Form):
+class AgreeVersionForm(GovukForm, forms.Form):
     """Agreeing a version; when it replaces an agreed version this is a variation with a reason."""
 
     reason = forms.CharField(
@@ -164,7 +161,7 @@ class AgreeVersionForm(forms.Form):
         return reason
 
 
-class ActionPlanForm(forms.ModelForm):  # type: ignore[type-arg]
+class ActionPlanForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     """Where a provider exceptionally cannot deliver a minimum requirement (custodial 2)."""
 
     class Meta:
@@ -173,18 +170,15 @@ class ActionPlanForm(forms.ModelForm):  # type: ignore[type-arg]
         labels: ClassVar[dict[str, str]] = {
             "requirement": "Minimum requirement not met",
             "actions": "Agreed actions",
-            "due": "Complete by",
+            "due": "Date to complete the actions by",
         }
         help_texts: ClassVar[dict[str, str]] = {
             "requirement": "The service specification and the requirement it sets.",
-            "due": "For example 2012-09-30",
-        }
-        widgets: ClassVar[dict[str, forms.Widget]] = {
-            "due": forms.DateInput(attrs={"type": "date"})
+            "due": "For example, 30 9 2012",
         }
 
 
-class ShareForm(forms.Form):
+class ShareForm(GovukForm, forms.Form):
     partner = forms.ModelChoiceField(
         queryset=m.Organisation.objects.none(),
         label="Co-commissioning partner",

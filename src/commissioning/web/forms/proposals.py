@@ -14,6 +14,7 @@ from django.template.defaultfilters import filesizeformat
 from commissioning.evidence.catalogue import CATEGORIES, CATEGORY_LABELS
 from commissioning.plan.inputs import STATUTORY_SERVICES
 from commissioning.web import models as m
+from commissioning.web.forms.govuk import GovukForm
 from commissioning.web.models._choices import (
     HARM_CHOICES,
     OFFENCE_GROUP_CHOICES,
@@ -59,7 +60,7 @@ def service_name(service_id: str) -> str:
     return item.name if item is not None else service_id
 
 
-class ProposalCreateForm(forms.Form):
+class ProposalCreateForm(GovukForm, forms.Form):
     round = forms.ModelChoiceField(
         queryset=m.CommissioningRound.objects.none(),
         label="Which round are you answering?",
@@ -86,7 +87,7 @@ class LotChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         return f"Lot {obj.number}: {obj.name}"
 
 
-class ProposalEditForm(forms.ModelForm):  # type: ignore[type-arg]
+class ProposalEditForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     """The proposal's title, lot (when its round has lots), delivery approach and plan."""
 
     lot = LotChoiceField(
@@ -134,7 +135,7 @@ class ProposalEditForm(forms.ModelForm):  # type: ignore[type-arg]
         }
 
 
-class ProposalLineForm(forms.ModelForm):  # type: ignore[type-arg]
+class ProposalLineForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     service_id = forms.ChoiceField(
         label="Service",
         choices=service_choices,
@@ -230,7 +231,7 @@ class ProposalLineForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
-class SubcontractForm(forms.ModelForm):  # type: ignore[type-arg]
+class SubcontractForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = m.Subcontract
         fields = ("subcontractor", "services", "annual_value")
@@ -259,7 +260,7 @@ class SubcontractForm(forms.ModelForm):  # type: ignore[type-arg]
         return value
 
 
-class UploadForm(forms.Form):
+class UploadForm(GovukForm, forms.Form):
     file = forms.FileField(
         label="Upload your assessments extract",
         help_text=(

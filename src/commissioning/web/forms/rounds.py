@@ -9,10 +9,11 @@ from typing import Any, ClassVar
 from django import forms
 
 from commissioning.web import models as m
+from commissioning.web.forms.govuk import GovukForm
 from commissioning.web.models._choices import SETTING_CHOICES
 
 
-class RoundForm(forms.ModelForm):  # type: ignore[type-arg]
+class RoundForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     """A new round: its year, title, summary of the intentions, and dates."""
 
     class Meta:
@@ -22,15 +23,14 @@ class RoundForm(forms.ModelForm):  # type: ignore[type-arg]
             "year": "Commissioning year",
             "title": "Title",
             "summary": "Summary of the commissioning intentions",
-            "opens": "Opens for proposals",
+            "opens": "Opening date for proposals",
             "closes": "Closing date for proposals",
         }
         help_texts = {
             "year": "For example, 2013-14",
-            "opens": "For example, 2012-11-01",
-            "closes": "For example, 2012-12-09",
+            "opens": "For example, 1 11 2012",
+            "closes": "For example, 9 12 2012",
         }
-        widgets = {"opens": forms.DateInput(), "closes": forms.DateInput()}
 
     def clean_year(self) -> str:
         year = str(self.cleaned_data["year"]).strip()
@@ -56,7 +56,7 @@ class RoundForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
-class EnvelopeForm(forms.ModelForm):  # type: ignore[type-arg]
+class EnvelopeForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     """The budget envelope and savings target (commissioning information)."""
 
     class Meta:
@@ -81,7 +81,7 @@ class EnvelopeForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
-class LotForm(forms.ModelForm):  # type: ignore[type-arg]
+class LotForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
     """A lot of a round (service group × region × setting) and its budget."""
 
     budget = forms.DecimalField(

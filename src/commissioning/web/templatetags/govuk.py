@@ -109,6 +109,14 @@ def is_choice_list(field: BoundField) -> bool:
 
 
 @register.filter
+def date_parts(field: BoundField) -> list[dict[str, Any]]:
+    """Day, month and year boxes of a GOV.UK date input (``forms.govuk.DateInputField``)."""
+    from commissioning.web.forms.govuk import date_parts as parts
+
+    return parts(field)
+
+
+@register.filter
 def is_single_checkbox(field: BoundField) -> bool:
     return field.widget_type == "checkbox"
 

@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from commissioning.web.forms.govuk import GovukForm
 from commissioning.web.roles import Role
 from commissioning.web.security import (
     clear_failed_sign_ins,
@@ -38,7 +39,7 @@ WRONG_DETAILS = "Enter a correct username and password"
 LOCKED = "Too many attempts: wait 15 minutes before you try to sign in again"
 
 
-class SignInForm(forms.Form):
+class SignInForm(GovukForm, forms.Form):
     username = forms.CharField(
         label="Username",
         max_length=150,
@@ -55,7 +56,7 @@ class SignInForm(forms.Form):
     )
 
 
-class ChangePasswordForm(PasswordChangeForm):
+class ChangePasswordForm(GovukForm, PasswordChangeForm):
     """Django's password change (with its validators), with plain-text GOV.UK hints."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
