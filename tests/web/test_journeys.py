@@ -69,8 +69,8 @@ def test_a_provider_submits_with_an_upload_and_a_commissioner_evaluates_and_awar
     accessible(page, visited)
     page.select_option("#id_service_id", "thinking_skills_programme")
     page.check("input[name=setting][value='custody']")
-    page.select_option("#id_offence_group", "violence")
-    page.select_option("#id_risk_tier", "high")
+    page.check("input[name=offence_group][value='violence']")
+    page.check("input[name=risk_tier][value='high']")
     page.check("input[name=harm][value='medium']")
     page.fill("#id_volume", "120")
     page.fill("#id_unit_price", "1850")
@@ -95,6 +95,15 @@ def test_a_provider_submits_with_an_upload_and_a_commissioner_evaluates_and_awar
     proposal.refresh_from_db()
     assert (proposal.profile_rows, proposal.profile_source) == (12, "leeds.csv")
     accessible(page, visited)
+
+    # the round has lots: the proposal answers one (the same as Leeds's other bid)
+    lot = rnd.lots.get(region="Yorkshire and the Humber")
+    page.goto(f"/proposals/{proposal.pk}/edit/")
+    accessible(page, visited)
+    page.check(f"input[name=lot][value='{lot.pk}']")
+    press(page, "Save")
+    proposal.refresh_from_db()
+    assert proposal.lot_id == lot.pk
 
     page.click("text=Check and submit")
     accessible(page, visited)
@@ -134,7 +143,7 @@ def test_a_provider_submits_with_an_upload_and_a_commissioner_evaluates_and_awar
     assert agreed == {c.pk: 3 for c in quality}
     accessible(page, visited)
 
-    page.goto(f"/competition/rounds/{rnd.pk}/award/")
+    page.goto(f"/competition/rounds/{rnd.pk}/award/?lot={lot.pk}")
     accessible(page, visited)
     page.check(f"input[name=proposal][value='{proposal.pk}']")
     page.fill("#id_reasons", "Best value: strong evidence-based delivery at a fair price")
@@ -147,7 +156,7 @@ def test_a_provider_submits_with_an_upload_and_a_commissioner_evaluates_and_awar
     assert page.url.endswith(f"/competition/rounds/{rnd.pk}/")
     accessible(page, visited)
 
-    assert len(visited) == 16
+    assert len(visited) == 17
     # No script errors and no CSP violations on any page.
     assert [e for e in page.errors if not e.startswith("Failed to load resource")] == []
 
