@@ -125,6 +125,30 @@ def test_the_value_of_a_reoffence_follows_the_segments_own_reoffence_mix(
         segment_reoffending(empty, counts, costs)
 
 
+def test_a_segment_without_cohort_members_takes_its_group_or_the_nation(
+    params: ParameterSet,
+) -> None:
+    """A small workspace plans: segments the cohort has no one of take the fallbacks."""
+    costs = CrimeCosts.from_parameters(params)
+    freq, counts = _freq_counts()
+    segments = pd.DataFrame([
+        ("community", "violence", "high"),      # measured
+        ("community", "violence", "very_high"),  # no cohort member: its offence group
+        ("custody", "acquisitive", "low"),      # group not in the cohort at all: national
+    ], columns=["setting", "offence_group", "risk_tier"])
+    table = segment_reoffending(freq, counts, costs, min_reoffences=30, segments=segments)
+    table = table.set_index(["setting", "offence_group", "risk_tier"])
+    assert len(table) == 5  # the cohort's three segments and the two new ones
+    assert table.loc[("community", "violence", "high"), "mix_basis"] == "segment"
+    group = table.loc[("community", "violence", "very_high")]
+    assert group["mix_basis"] == "offence group"
+    assert group["reoffences_per_reoffender"] == pytest.approx(910 / 305)
+    assert group["proven_reoffences"] == 0
+    national = table.loc[("custody", "acquisitive", "low")]
+    assert national["mix_basis"] == "national"
+    assert national["reoffences_per_reoffender"] == pytest.approx(913 / 307)
+
+
 def _population() -> pd.DataFrame:
     rows = []
     for setting, group, tier, harm, region, people, rate in [

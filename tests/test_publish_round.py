@@ -38,16 +38,6 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield folder
 
 
-def needs_plan(ws: Path) -> None:
-    """Skip, saying why, when the round's plan step could not plan this small workspace (the
-    bulletin then says so itself: see the infeasible-plan test for that case)."""
-    if not (ws / "exports" / "plan" / "portfolio.csv").exists():
-        html = (ws / "reports" / "commissioning-round.html").read_text(encoding="utf-8")
-        why = re.search(r"Not available: plan: ([^<]*)", html)
-        assert why is not None, "no plan and the bulletin does not say why"
-        pytest.skip(f"the plan step skipped this 4,000-assessment workspace: {why.group(1)}")
-
-
 def visible_text(html: str) -> str:
     """What a reader sees: no styles, no code elements (parameter names), no tags."""
     body = re.sub(r"<style.*?</style>", "", html, flags=re.S)
@@ -56,7 +46,6 @@ def visible_text(html: str) -> str:
 
 
 def test_the_bulletin_comes_first_with_the_decisions_linked_to_evidence(ws: Path) -> None:
-    needs_plan(ws)
     html = (ws / "reports" / "commissioning-round.html").read_text(encoding="utf-8")
     main = html[html.index("<main"):]
     # the bulletin is the first section, before the annex's contents and every annex section
@@ -134,7 +123,6 @@ def test_the_report_speaks_in_human_labels(ws: Path) -> None:
 
 
 def test_a_second_publication_says_what_changed(ws: Path, tmp_path: Path) -> None:
-    needs_plan(ws)
     snapshot = ws / "exports" / "publish" / "decisions.json"
     before = json.loads(snapshot.read_text())
     assert before["savings"] is not None and before["moves"]
@@ -248,7 +236,6 @@ def test_pathways_file_names_real_partners(tmp_path: Path) -> None:
 
 
 def test_equality_command_screens_the_plan(ws: Path) -> None:
-    needs_plan(ws)
     result = runner.invoke(app, ["equality", "--workspace", str(ws), "--draws", "20"])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(ws / "exports" / "equality" / "equality_impact.csv", dtype=str)

@@ -293,13 +293,17 @@ def reoffending_tables(
 def segment_reoffending(
     freq: pd.DataFrame, counts: pd.DataFrame, costs: CrimeCosts,
     min_reoffences: int = 30, keys: Sequence[str] = SEGMENT_KEYS,
+    segments: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Proven reoffences per reoffender and £ per proven reoffence per segment.
 
     ``freq``: columns ``keys``, ``reoffenders``, ``reoffences``; ``counts``: columns ``keys``,
     ``offence``, ``n`` (see :func:`reoffending_tables`). A segment with fewer than
     ``min_reoffences`` proven reoffences takes its offence group's figures, then the national
-    ones, so a small cell's figures are not left to chance (``mix_basis`` says which)."""
+    ones, so a small cell's figures are not left to chance (``mix_basis`` says which).
+    ``segments`` (columns ``keys``) lists segments that must have a row even where the cohort
+    has no one of them with complete follow-up (a small workspace): they take the same
+    fallbacks as a small segment."""
     keys = list(keys)
     if freq.empty or float(freq["reoffences"].sum()) <= 0:
         raise OutcomeError(
@@ -314,6 +318,11 @@ def segment_reoffending(
         return f.join(v, how="left").fillna(0.0)
 
     fine = level(keys).reset_index()
+    if segments is not None:
+        wanted = segments[keys].drop_duplicates().astype(str)
+        fine = fine.astype({k: str for k in keys}).merge(wanted, on=keys, how="outer")
+        fine[["reoffenders", "reoffences", "n", "value"]] = fine[
+            ["reoffenders", "reoffences", "n", "value"]].fillna(0.0)
     nat_freq = float(freq["reoffences"].sum()) / max(float(freq["reoffenders"].sum()), 1.0)
     nat_value = float(counts["value"].sum()) / max(float(counts["n"].sum()), 1.0)
     n = fine["n"].to_numpy(float)

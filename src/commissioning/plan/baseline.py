@@ -252,7 +252,7 @@ def baseline_from_workspace(
         settings.custody_population / n_custody
         if settings.custody_population and n_custody else 1.0
     )
-    reoffending = _reoffending(con, ws, scored, settings)
+    reoffending = _reoffending(con, ws, scored, settings, population)
     cells = build_cells(population, volumes, specs, settings, weight, reoffending)
     by_provider = volumes.groupby(
         ["intervention_id", "provider_id", "setting", "region"], as_index=False, observed=True
@@ -265,8 +265,9 @@ def baseline_from_workspace(
 
 
 def _reoffending(con: BaseBackend, ws: Workspace, scored: ir.Table,
-                 settings: PlanSettings) -> pd.DataFrame:
-    """Each segment's proven reoffences per reoffender and £ per proven reoffence."""
+                 settings: PlanSettings, population: pd.DataFrame) -> pd.DataFrame:
+    """Each segment of ``population``'s proven reoffences per reoffender and £ per proven
+    reoffence (segments without cohort members take their offence group's or the nation's)."""
     from commissioning.evidence.outcome import reoffending_tables
 
     for table in ("cohort", "reoffences"):
@@ -282,7 +283,8 @@ def _reoffending(con: BaseBackend, ws: Workspace, scored: ir.Table,
     freq, counts = reoffending_tables(scored, cohort, reoffences, settings.follow_up)
     try:
         return segment_reoffending(backend.execute(con, freq), backend.execute(con, counts),
-                                   settings.crime_costs, settings.min_reoffences_for_mix)
+                                   settings.crime_costs, settings.min_reoffences_for_mix,
+                                   segments=population)
     except OutcomeError as exc:
         raise BaselineError(str(exc)) from None
 
