@@ -23,6 +23,7 @@ from commissioning.assess.profiles import (
 )
 from commissioning.assess.risk import RiskRules, score
 from commissioning.engine import backend
+from commissioning.io.exports import write_csv, write_xlsx
 from commissioning.io.workspace import Workspace
 from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet, load_parameters
 from commissioning.publish.context import InputFile, RoundContext
@@ -32,7 +33,6 @@ from commissioning.publish.disclosure import (
 from commissioning.publish.disclosure import (
     suppress_need_profile,
     suppress_risk_profile,
-    to_published_csv,
 )
 from commissioning.steps import StepContext, run_steps
 
@@ -111,27 +111,26 @@ def profile_workspace(
     return publishable(profiles, small_cell_threshold(params, when)), tier_counts(profiles.risk)
 
 
-def write_profiles(published: PublishedProfiles, out_dir: Path, xlsx: bool = False) -> list[Path]:
-    """Write ``risk_profile.csv`` and ``need_profile.csv`` (and optionally an Excel workbook)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def internal_profiles(profiles: Profiles) -> PublishedProfiles:
+    """Raw profiles for internal analysis (``--internal``): nothing withheld, threshold 0."""
+    return PublishedProfiles(by=profiles.by, risk=profiles.risk, need=profiles.need, threshold=0)
+
+
+def write_profiles(
+    published: PublishedProfiles, out_dir: Path, xlsx: bool = False, internal: bool = False
+) -> list[Path]:
+    """Write ``risk_profile.csv`` and ``need_profile.csv`` (and optionally ``profiles.xlsx``)
+    through the one writer (:mod:`commissioning.io.exports`); ``internal`` output is marked
+    not for publication in its file names and first line."""
     risk_cols = [*published.by, *RISK_PROFILE_COLUMNS]
     need_cols = [*published.by, *NEED_PROFILE_COLUMNS]
-    written = []
-    risk_path = out_dir / "risk_profile.csv"
-    risk_path.write_text(to_published_csv(published.risk, risk_cols), encoding="utf-8")
-    need_path = out_dir / "need_profile.csv"
-    need_path.write_text(to_published_csv(published.need, need_cols), encoding="utf-8")
-    written += [risk_path, need_path]
+    tables = (("risk_profile", published.risk[risk_cols]),
+              ("need_profile", published.need[need_cols]))
+    written = [write_csv(frame, out_dir / f"{name}.csv", internal=internal, float_format=None)
+               for name, frame in tables]
     if xlsx:
-        book = out_dir / "profiles.xlsx"
-        with pd.ExcelWriter(book, engine="openpyxl") as writer:
-            for name, frame, cols in (
-                ("risk_profile", published.risk, risk_cols),
-                ("need_profile", published.need, need_cols),
-            ):
-                view = frame[cols].astype(object).where(frame[cols].notna(), "*")
-                view.to_excel(writer, sheet_name=name, index=False)
-        written.append(book)
+        written.append(write_xlsx(tables, out_dir / "profiles.xlsx", internal=internal,
+                                  threshold=published.threshold))
     return written
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -81,16 +82,35 @@ def _register() -> None:
             command.callback = _guard(command.callback)
 
 
+def _show_warning(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    """Print a parameter warning as one line (other warnings as Python shows them)."""
+    from commissioning.policy.parameters import ParameterWarning
+
+    if issubclass(category, ParameterWarning):
+        console.print(f"[bold yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+    else:
+        _python_showwarning(message, category, *args, **kwargs)
+
+
+_python_showwarning = warnings.showwarning
+
+
 def _guard(callback: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn BadInput raised by a command into its message and exit code 2."""
+    """Turn BadInput, or a policy override the parameters refuse (ParameterError), into its
+    message and exit code 2; show parameter warnings as one line each."""
 
     @functools.wraps(callback)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return callback(*args, **kwargs)
-        except BadInput as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(EXIT_BAD_INPUT) from None
+        from commissioning.policy.parameters import ParameterError, ParameterWarning
+
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            warnings.simplefilter("always", ParameterWarning)
+            try:
+                return callback(*args, **kwargs)
+            except (BadInput, ParameterError) as exc:
+                console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+                raise typer.Exit(EXIT_BAD_INPUT) from None
 
     guarded._guarded = True  # type: ignore[attr-defined]
     return guarded

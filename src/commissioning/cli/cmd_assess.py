@@ -14,6 +14,7 @@ from commissioning.assess.risk import RiskRules, score
 from commissioning.cli.app import BadInput, app, out
 from commissioning.cli.common import (
     DateOption,
+    InternalOption,
     PolicyOption,
     parse_date,
     read_assessments,
@@ -23,6 +24,7 @@ from commissioning.engine import backend
 from commissioning.io.workspace import Workspace
 from commissioning.policy.parameters import ParameterError, ParameterSet, load_parameters
 from commissioning.round import (
+    internal_profiles,
     open_assessments,
     publishable,
     small_cell_threshold,
@@ -68,12 +70,14 @@ def profile(
         [], "--by", help="Extra grouping column, e.g. provider_id or region (repeatable)."
     ),
     xlsx: bool = typer.Option(False, "--xlsx", help="Also write profiles.xlsx."),
+    internal: bool = InternalOption,
     date: str | None = DateOption,
     policy: list[Path] = PolicyOption,
 ) -> None:
     """Profile segments (setting × offence group × risk tier) and needs, as in Tables 1-2.
 
-    Writes risk_profile.csv and need_profile.csv with small cells suppressed ("*").
+    Writes risk_profile.csv and need_profile.csv with small cells suppressed ("*"); with
+    --internal, unsuppressed into *.not-for-publication.csv.
     """
     when = parse_date(date)
     con = backend.connect()
@@ -93,13 +97,18 @@ def profile(
             profiles = compute_profiles(con, scored, by)
         except ValueError as exc:
             raise BadInput(str(exc)) from None
-        published = publishable(profiles, small_cell_threshold(params, when))
-        written = write_profiles(published, out_dir, xlsx=xlsx)
+        if internal:
+            published = internal_profiles(profiles)
+        else:
+            published = publishable(profiles, small_cell_threshold(params, when))
+        written = write_profiles(published, out_dir, xlsx=xlsx, internal=internal)
     _show_tier_mix(published.risk, by)
     withheld = int(published.risk["offenders"].isna().sum())
     for path in written:
         out.print(f"[green]Wrote[/] {path}")
-    if withheld:
+    if internal:
+        out.print("[bold red]NOT FOR PUBLICATION:[/] small cells are not withheld (--internal).")
+    elif withheld:
         out.print(
             f"{withheld} cell(s) withheld (*): fewer than {published.threshold} people, or "
             "needed to stop recovery by subtraction."

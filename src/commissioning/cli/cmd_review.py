@@ -11,11 +11,20 @@ import typer
 from ibis.backends import BaseBackend
 
 from commissioning.cli.app import BadInput, app, out
-from commissioning.cli.common import DateOption, PolicyOption, parse_date, step
+from commissioning.cli.common import (
+    DateOption,
+    InternalOption,
+    PolicyOption,
+    XlsxOption,
+    parse_date,
+    step,
+)
 from commissioning.engine import backend
+from commissioning.io.exports import write_table
 from commissioning.io.readers import read_table
 from commissioning.io.validation import ValidationFailed
 from commissioning.policy.parameters import ParameterError, ParameterSet, load_parameters
+from commissioning.publish.disclosure import rating_minimum, small_cell_threshold
 
 CohortOption = typer.Option(..., "--cohort", help="The cohort file (CSV, Parquet or Excel).")
 ReoffencesOption = typer.Option(..., "--reoffences", help="The reoffences file.")
@@ -37,10 +46,6 @@ def _open(con: BaseBackend, path: Path, table: str) -> ir.Table:
     return backend.from_arrow(con, valid.table, f"review_{table}")
 
 
-def _threshold(params: ParameterSet, date: str | None) -> int:
-    return int(params.value("disclosure.small_cell_threshold", parse_date(date)))
-
-
 @app.command()
 def outcomes(
     cohort: Path = CohortOption,
@@ -50,9 +55,8 @@ def outcomes(
         [], "--by", help="Grouping column of the cohort, or cohort_year / cohort_quarter, "
         "offence_group, risk_tier (repeatable)."
     ),
-    raw: bool = typer.Option(
-        False, "--raw", help="Do not withhold small cells (for internal analysis only)."
-    ),
+    internal: bool = InternalOption,
+    xlsx: bool = XlsxOption,
     date: str | None = DateOption,
     policy: list[Path] = PolicyOption,
 ) -> None:
@@ -60,11 +64,13 @@ def outcomes(
 
     Writes proven_reoffending.csv with the --by columns, cohort_size, reoffenders, binary_rate,
     reoffences, frequency_per_offender, frequency_per_reoffender, reconviction_events, then
-    mean_days_to_first and 95% intervals. Cells of fewer than 5 people are withheld (*).
+    mean_days_to_first and 95% intervals. Every figure of a row whose people, reoffenders or
+    non-reoffenders number fewer than the small-cell threshold (5) is withheld (*); with
+    --internal nothing is withheld and the file is proven_reoffending.not-for-publication.csv.
     """
     from commissioning.review.cohort import cohort_outcomes
     from commissioning.review.proven import summarise, with_intervals
-    from commissioning.review.step import publishable_summary, write_csv
+    from commissioning.review.step import publishable_summary
 
     params = _parameters(policy)
     when = parse_date(date)
@@ -80,12 +86,15 @@ def outcomes(
                 f"one of {', '.join(sorted(people.columns))}"
             )
         summary = with_intervals(backend.execute(con, summarise(people, by)))
-    if not raw:
-        summary = publishable_summary(summary, _threshold(params, date))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "proven_reoffending.csv"
-    write_csv(summary, path)
-    out.print(f"[green]Wrote[/] {path} ({len(summary):,} rows)")
+    threshold = small_cell_threshold(params, when)
+    if not internal:
+        summary = publishable_summary(summary, threshold)
+    paths = write_table(summary, out_dir / "proven_reoffending.csv", internal=internal,
+                        xlsx=xlsx, threshold=threshold)
+    for path in paths:
+        out.print(f"[green]Wrote[/] {path} ({len(summary):,} rows)")
+    if internal:
+        out.print("[bold red]NOT FOR PUBLICATION:[/] small cells are not withheld (--internal).")
 
 
 @app.command()
@@ -227,13 +236,18 @@ def performance(
         None, "--indicators", help="An indicators YAML file (default: the built-in one)."
     ),
     method: str = typer.Option("ratio", "--method", help="Adjustment: ratio or difference."),
+    internal: bool = InternalOption,
+    xlsx: bool = XlsxOption,
     date: str | None = DateOption,
     policy: list[Path] = PolicyOption,
 ) -> None:
     """Case-mix-adjusted rates and provider ratings in four bands from indicator scores.
 
     Writes adjusted_rates.csv (actual, expected, adjusted with interval, funnel position) and
-    performance.csv (indicator values, scores, mean score, band), small cells withheld.
+    performance.csv (indicator values, scores, mean score, band). A provider is rated with at
+    least review.rating_minimum_cohort people (30), as in the report; the adjusted rates of a
+    provider whose people, reoffenders or non-reoffenders are fewer than the small-cell
+    threshold are withheld (*). --internal writes them unsuppressed, not for publication.
     """
     from commissioning.review.adjusted import adjusted_rates
     from commissioning.review.cohort import can_score, cohort_outcomes
@@ -245,7 +259,7 @@ def performance(
         rate_providers,
     )
     from commissioning.review.proven import summarise
-    from commissioning.review.step import write_csv
+    from commissioning.review.step import publishable_rates
 
     if method not in ("ratio", "difference"):
         raise BadInput(f"--method {method!r}: use ratio or difference")
@@ -274,17 +288,26 @@ def performance(
         cost_frame = pd.read_csv(costs, dtype={"provider_id": str}) if costs else None
         values = indicator_values(rates.table, summary, iv, cost_frame)
         ratings = rate_providers(values, chosen, Bands.from_parameters(params, when))
-    threshold = _threshold(params, date)
-    table = rates.table.copy()
-    small = table["cohort_size"] < threshold
-    cols = [c for c in table.columns if c not in ("provider_id", "funnel_position")]
-    table[cols] = table[cols].astype("Float64").mask(small, axis=0)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_csv(table, out_dir / "adjusted_rates.csv")
-    rated = ratings.table[ratings.table["cohort_size"] >= threshold]
-    write_csv(rated, out_dir / "performance.csv")
+    threshold = small_cell_threshold(params, when)
+    minimum = rating_minimum(params, when)
+    table = rates.table if internal else publishable_rates(rates.table, threshold)
+    rated = ratings.table[ratings.table["cohort_size"] >= minimum]
+    written = [
+        *write_table(table, out_dir / "adjusted_rates.csv", internal=internal, xlsx=xlsx,
+                     threshold=threshold),
+        *write_table(rated, out_dir / "performance.csv", internal=internal, xlsx=xlsx,
+                     threshold=threshold),
+    ]
     (out_dir / "method.txt").write_text(
-        rates.statement() + "\n" + ratings.method + "\n", encoding="utf-8"
+        rates.statement() + "\n" + ratings.method + "\n"
+        + f"Providers are rated with at least {minimum} cohort members "
+        f"({len(ratings.table) - len(rated)} of {len(ratings.table)} have fewer and are not "
+        "rated).\n", encoding="utf-8"
     )
     out.print(rates.statement())
-    out.print(f"[green]Wrote[/] {out_dir / 'adjusted_rates.csv'} and performance.csv")
+    out.print(f"Rated {len(rated)} of {len(ratings.table)} providers (those with at least "
+              f"{minimum} cohort members).")
+    for path in written:
+        out.print(f"[green]Wrote[/] {path}")
+    if internal:
+        out.print("[bold red]NOT FOR PUBLICATION:[/] small cells are not withheld (--internal).")

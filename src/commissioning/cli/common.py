@@ -25,6 +25,14 @@ PolicyOption = typer.Option(
     "--policy",
     help="A YAML file of parameter overrides {name: {date: value}} (repeatable).",
 )
+InternalOption = typer.Option(
+    False,
+    "--internal",
+    "--raw",
+    help="Internal analysis: write the figures WITHOUT small-cell suppression, into files "
+    "whose name and first line say NOT FOR PUBLICATION (--raw is the old name).",
+)
+XlsxOption = typer.Option(False, "--xlsx", help="Also write each table as an Excel workbook.")
 WorkspaceOption = typer.Option(
     Path("workspace"), "--workspace", "-w", help="The workspace folder."
 )

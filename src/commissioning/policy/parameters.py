@@ -9,6 +9,9 @@ e.g. ``risk/medium_high_threshold.yaml`` is ``risk.medium_high_threshold``.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import functools
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,6 +32,117 @@ class ParameterError(ValueError):
     """A parameter file or override that breaks the parameter format."""
 
 
+#: Units whose scalar values are shares of one (0 to 1), and units that count things (>= 0).
+_UNIT_RANGES: tuple[tuple[tuple[str, ...], float | None, float | None], ...] = (
+    (("probability", "share", "fraction", "proportion"), 0.0, 1.0),
+    (("percent",), 0.0, 100.0),
+    (("people", "count", "places", "prisoners", "assessments", "receptions", "gbp"), 0.0, None),
+)
+#: Units counting whole people or things: a value must be a whole number.
+_WHOLE_UNITS = ("people", "count", "places", "prisoners", "assessments")
+
+
+
+class ParameterWarning(UserWarning):
+    """An override that is allowed but worth a second look (e.g. a weaker disclosure rule)."""
+
+
+def _closest(name: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+    if not close:
+        prefix = name.split(".")[0]
+        close = [k for k in known if k.split(".")[0] == prefix][:3]
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dt.date):
+        return "a date"
+    return type(value).__name__
+
+
+def _unit_range(param: Parameter) -> tuple[float | None, float | None]:
+    if param.minimum is not None or param.maximum is not None:
+        return param.minimum, param.maximum
+    unit = param.unit.strip().lower()
+    if ";" in unit:
+        return None, None  # a compound parameter: its parts have different units
+    for words, low, high in _UNIT_RANGES:
+        if unit.split(" ")[0] in words:
+            return low, high
+    return None, None
+
+
+def _check_like(value: Any, base: Any, where: str, unit: str, top: bool = True) -> None:
+    """``value`` must be the same kind of value as the built-in ``base`` (recursively); at the
+    top level, a key the built-in record does not have is refused with the closest names
+    (deeper, entries may be added or reshaped: e.g. a service's unit cost)."""
+    if base is None or value is None:
+        return
+    if _kind(value) != _kind(base):
+        hint = ""
+        if isinstance(value, str) and _kind(base) == "a number":
+            hint = f" (write the number alone; the unit is {unit})"
+            if value.strip().endswith("%"):
+                hint = (f" ({value!r} is a percentage; the unit is {unit}: write e.g. "
+                        f"{_percent_hint(value, unit)})")
+        raise ParameterError(f"{where}: expects {_kind(base)}, got {value!r}{hint}")
+    if isinstance(base, Mapping) and isinstance(value, Mapping):
+        is_record = bool(base) and not all(isinstance(v, Mapping) for v in base.values())
+        for key, item in value.items():
+            if key in base:
+                _check_like(item, base[key], f"{where}.{key}", unit, top=False)
+            elif is_record and top:
+                raise ParameterError(
+                    f"{where}: unknown key {key!r}{_closest(str(key), [str(k) for k in base])}"
+                )
+
+
+def _percent_hint(text: str, unit: str) -> str:
+    try:
+        number = float(text.strip().rstrip("%"))
+    except ValueError:
+        return "a number"
+    return f"{number / 100:g}" if unit.split(" ")[0] in ("probability", "share", "fraction",
+                                                        "proportion") else f"{number:g}"
+
+
+def check_override(param: Parameter, when: dt.date, value: Any, source: str) -> None:
+    """Refuse an override value of the wrong kind, unit or range, naming file and key."""
+    where = f"{source}: {param.name} on {when.isoformat()}"
+    base = param.values[-1][1]
+    _check_like(value, base, where, param.unit)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    low, high = _unit_range(param)
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = (f"from {low:g} to {high:g}" if low is not None and high is not None
+                  else f"at least {low:g}" if low is not None else f"at most {high:g}")
+        raise ParameterError(f"{where}: {value!r} is out of range; the unit is {param.unit}, "
+                             f"so the value must be {bounds}")
+    unit = param.unit.strip().lower().split(" ")[0]
+    if unit in _WHOLE_UNITS and float(value) != int(value):
+        raise ParameterError(f"{where}: {value!r} must be a whole number of {param.unit}")
+    if param.convention_minimum is not None and value < param.convention_minimum:
+        warnings.warn(
+            f"{where}: {value!r} is below the convention of {param.convention_minimum:g} "
+            f"{param.unit} ({'; '.join(param.reference)}); published output will be less "
+            "protected",
+            ParameterWarning,
+            stacklevel=3,
+        )
+
+
 @dataclass(frozen=True)
 class Parameter:
     """One dated policy parameter."""
@@ -41,6 +155,12 @@ class Parameter:
     reasoning: str | None = None
     source_file: str | None = None
     overridden: bool = False
+    #: Bounds an override must respect (``metadata.minimum`` / ``maximum``); without them,
+    #: a scalar's unit implies them (a probability or share 0-1, a count of people >= 0).
+    minimum: float | None = None
+    maximum: float | None = None
+    #: A value under this is allowed but warned about (``metadata.convention_minimum``).
+    convention_minimum: float | None = None
 
     def at(self, when: dt.date = DEFAULT_DATE) -> Any:
         """The value in force on ``when`` (the latest value dated on or before it)."""
@@ -114,6 +234,12 @@ def parse_parameter(name: str, doc: Any, source_file: str | None = None) -> Para
     else:
         raise ParameterError(f"{where}: 'metadata.reference' is required (a string or a list)")
     reasoning = metadata.get("reasoning")
+    bounds: dict[str, float | None] = {}
+    for key in ("minimum", "maximum", "convention_minimum"):
+        bound = metadata.get(key)
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)):
+            raise ParameterError(f"{where}: 'metadata.{key}' must be a number")
+        bounds[key] = None if bound is None else float(bound)
     return Parameter(
         name=name,
         description=" ".join(description.split()),
@@ -122,6 +248,9 @@ def parse_parameter(name: str, doc: Any, source_file: str | None = None) -> Para
         values=_parse_values(doc.get("values"), where),
         reasoning=" ".join(str(reasoning).split()) if reasoning else None,
         source_file=source_file,
+        minimum=bounds["minimum"],
+        maximum=bounds["maximum"],
+        convention_minimum=bounds["convention_minimum"],
     )
 
 
@@ -177,13 +306,31 @@ class ParameterSet:
             )
         return out
 
-    def with_overrides(self, overrides: Mapping[str, Mapping[Any, Any]]) -> ParameterSet:
-        """A copy with dated values replaced or added: ``{"name": {"2012-04-01": value}}``."""
+    def with_overrides(
+        self, overrides: Mapping[str, Mapping[Any, Any]], source: str = "override"
+    ) -> ParameterSet:
+        """A copy with dated values replaced or added: ``{"name": {"2012-04-01": value}}``.
+
+        Each override is checked (:func:`check_override`): an unknown name (the closest names
+        are suggested), a value of the wrong kind or unit, or out of range raises
+        ParameterError naming ``source`` (the file) and the key.
+        """
         params = dict(self.parameters)
         for name, dated in overrides.items():
+            if name not in self.parameters:
+                raise ParameterError(
+                    f"{source}: no parameter named {name!r}{_closest(name, list(self.parameters))}"
+                    " (`commission params` lists them)"
+                )
             base = self.get(name)
+            if not isinstance(dated, Mapping):
+                raise ParameterError(
+                    f"{source}: {name}: an override maps dates to values, e.g. "
+                    f"{{{name}: {{2012-04-01: ...}}}}; got {dated!r}"
+                )
             merged = dict(base.values)
-            for d, v in _parse_values(dated, f"override of {name}"):
+            for d, v in _parse_values(dated, f"{source}: {name}"):
+                check_override(base, d, v, source)
                 merged[d] = v
             params[name] = replace(base, values=tuple(sorted(merged.items())), overridden=True)
         return ParameterSet(params)
@@ -191,10 +338,24 @@ class ParameterSet:
 
 def load_overrides(path: Path) -> dict[str, dict[Any, Any]]:
     """Read a scenario or workspace override file: ``{name: {date: value}}``."""
-    with path.open(encoding="utf-8") as fh:
-        doc = yaml.load(fh, Loader=SAFE_LOADER) or {}
-    if not isinstance(doc, Mapping) or not all(isinstance(v, Mapping) for v in doc.values()):
+    try:
+        with path.open(encoding="utf-8") as fh:
+            doc = yaml.load(fh, Loader=SAFE_LOADER) or {}
+    except OSError as exc:
+        raise ParameterError(f"{path}: the override file cannot be read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ParameterError(f"{path}: not valid YAML{at}: {problem}") from None
+    if not isinstance(doc, Mapping):
         raise ParameterError(f"{path}: overrides must map parameter names to {{date: value}}")
+    for name, dated in doc.items():
+        if not isinstance(dated, Mapping):
+            raise ParameterError(
+                f"{path}: {name}: an override maps dates to values, e.g. "
+                f"{name}: {{2012-04-01: ...}}; got {dated!r}"
+            )
     return {str(k): dict(v) for k, v in doc.items()}
 
 
@@ -204,5 +365,24 @@ def load_parameters(
     """Load the built-in parameters, then apply override files in order."""
     params = ParameterSet(_load_dir(parameters_dir))
     for path in override_files:
-        params = params.with_overrides(load_overrides(path))
+        params = params.with_overrides(load_overrides(path), source=str(path))
     return params
+
+
+@functools.lru_cache(maxsize=16)
+def _load_cached(key: tuple[tuple[str, int, int], ...]) -> ParameterSet:
+    return load_parameters([Path(name) for name, _, _ in key])
+
+
+def load_parameters_cached(override_files: Sequence[Path] = ()) -> ParameterSet:
+    """:func:`load_parameters`, cached until an override file changes (for long-running
+    processes such as the web server)."""
+    key = []
+    for path in override_files:
+        try:
+            stat = Path(path).stat()
+        except OSError:
+            key.append((str(path), -1, -1))  # load_parameters names the unreadable file
+            continue
+        key.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return _load_cached(tuple(key))

@@ -14,16 +14,31 @@ be protected this way: publish such splits only with the national profile withhe
 Withheld values become missing (NA) and are written as ``*``. Zero counts are shown.
 Reference: Government Statistical Service, *Statistical disclosure control for tables*;
 DATA_MODEL.md, "Personal data".
+
+This module is the product's one disclosure rule: the report, every CSV and XLSX export, the
+web pages and the API call it (docs/disclosure.md). Rates of a group (proven reoffending,
+adjusted rates, performance results) follow :func:`withhold_rates`: every figure of a row is
+withheld when its people, its events (e.g. reoffenders) or its non-events number 1 to
+threshold - 1. The threshold is the dated parameter ``disclosure.small_cell_threshold`` under
+the workspace's policy (:func:`small_cell_threshold`); a provider is rated only with at least
+``review.rating_minimum_cohort`` people (:func:`rating_minimum`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from commissioning.io.exports import (  # noqa: F401  (re-exported: one disclosure module)
+    INTERNAL_MARK,
+    INTERNAL_NOTE,
+    INTERNAL_SUFFIX,
+    internal_path,
+)
 from commissioning.policy.parameters import ParameterSet
 
 SUPPRESSED = "*"
@@ -50,6 +65,45 @@ def withheld_share(part: float, total: float, threshold: int) -> bool:
     """True when a share ``part / total`` must be withheld: the people it counts, or those it
     does not (the complement), number 1 to threshold - 1."""
     return is_small_count(part, threshold) or is_small_count(total - part, threshold)
+
+
+#: The dated parameter holding the smallest cohort a provider is rated on.
+RATING_MINIMUM_PARAMETER = "review.rating_minimum_cohort"
+def rating_minimum(params: ParameterSet, when: dt.date) -> int:
+    """The fewest people a provider is rated on (never fewer than the small-cell threshold)."""
+    return max(int(params.value(RATING_MINIMUM_PARAMETER, when)),
+               small_cell_threshold(params, when))
+
+
+def published_figure(value: Any, people: int | None, threshold: int) -> Any:
+    """``value``, or ``*`` when it rests on 1 to threshold - 1 people (zero is shown)."""
+    if people is not None and is_small_count(people, threshold):
+        return SUPPRESSED
+    return value
+
+
+def withhold_rates(
+    frame: pd.DataFrame,
+    threshold: int,
+    columns: Sequence[str],
+    people: str = "cohort_size",
+    events: str | None = "reoffenders",
+) -> pd.DataFrame:
+    """Withhold ``columns`` of every row whose people, events or non-events are small.
+
+    A rate of 2 reoffenders in 40 reveals those two; 38 of 40 reveals the two who did not.
+    Counts of zero are shown. Returns a copy with the withheld cells missing (NA).
+    """
+    out = frame.copy()
+    n = pd.to_numeric(out[people])
+    small = is_small(n, threshold)
+    if events is not None and events in out.columns:
+        e = pd.to_numeric(out[events])
+        small = small | is_small(e, threshold) | is_small(n - e, threshold)
+    for col in columns:
+        if col in out.columns:
+            out[col] = pd.to_numeric(out[col]).astype("Float64").mask(small.to_numpy())
+    return out
 
 
 def is_small(count: pd.Series, threshold: int) -> pd.Series:

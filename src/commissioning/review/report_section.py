@@ -148,7 +148,8 @@ def _ratings(result: ReviewResult) -> str:
     rows = [[Cell(str(b), header=True), Cell(str(labels.get(b, "")), False),
              Cell(fmt_count(counts.get(b, 0)), True)] for b in (4, 3, 2, 1)]
     return table(["Band", "Meaning", ("Providers", True)], rows,
-                 caption="Provider ratings (providers with 30 or more cohort members)") + (
+                 caption=f"Provider ratings (providers with {result.rating_minimum} or more "
+                         "cohort members)") + (
         f"<p class=\"method\">{esc(result.ratings.method)}</p>"
     )
 

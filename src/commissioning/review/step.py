@@ -17,7 +17,12 @@ from typing import Any
 import pandas as pd
 
 from commissioning.engine import backend
-from commissioning.publish.disclosure import SUPPRESSED, is_small
+from commissioning.io import exports
+from commissioning.publish.disclosure import (
+    rating_minimum,
+    small_cell_threshold,
+    withhold_rates,
+)
 from commissioning.review.adjusted import AdjustedRates, adjusted_rates
 from commissioning.review.cohort import can_score, cohort_outcomes
 from commissioning.review.evaluate import (
@@ -78,21 +83,27 @@ class ReviewResult:
     threshold: int
     seconds: float
     notes: list[str] = field(default_factory=list)
+    #: The fewest people a provider is rated on (``review.rating_minimum_cohort``).
+    rating_minimum: int = 30
 
 
 def publishable_summary(summary: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """Withhold every figure of a row whose cohort, reoffenders or non-reoffenders are small."""
-    out = summary.copy()
-    n, r = out["cohort_size"], out["reoffenders"]
-    small = is_small(n, threshold) | is_small(r, threshold) | is_small(n - r, threshold)
-    for col in out.columns:
-        if col in SUMMARY_COLUMNS or col.startswith(("binary_rate", "frequency", "mean_days")):
-            out[col] = out[col].astype("Float64").mask(small)
-    return out
+    figures = [c for c in summary.columns
+               if c in SUMMARY_COLUMNS or c.startswith(("binary_rate", "frequency", "mean_days"))]
+    return withhold_rates(summary, threshold, figures)
+
+
+def publishable_rates(adjusted: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Withhold every figure of a provider's adjusted rates whose cohort, reoffenders or
+    non-reoffenders are small (the one rule of :mod:`commissioning.publish.disclosure`)."""
+    figures = [c for c in adjusted.columns if c not in ("provider_id", "funnel_position")]
+    return withhold_rates(adjusted, threshold, figures)
 
 
 def write_csv(frame: pd.DataFrame, path: Any) -> None:
-    frame.to_csv(path, index=False, na_rep=SUPPRESSED, float_format="%.6g")
+    """A published table through the one writer (UTF-8 with BOM, withheld cells ``*``)."""
+    exports.write_csv(frame, path)
 
 
 def _service_names(ctx: StepContext) -> dict[str, str]:
@@ -112,7 +123,8 @@ def run_review(ctx: StepContext) -> ReviewResult | None:
     start = time.perf_counter()
     con = ctx.con
     out_dir = ctx.output_dir(STEP_ID)
-    threshold = int(ctx.parameters.value("disclosure.small_cell_threshold", ctx.when))
+    threshold = small_cell_threshold(ctx.parameters, ctx.when)
+    minimum = rating_minimum(ctx.parameters, ctx.when)
     cohort = backend.read_parquet(con, ws.input_path("cohort"), "review_cohort")
     reoffences = backend.read_parquet(con, ws.input_path("reoffences"), "review_reoffences")
     outcomes_expr = backend.persist(
@@ -133,11 +145,7 @@ def run_review(ctx: StepContext) -> ReviewResult | None:
         wanted = [c for c in REVIEW_COLUMNS if c in outcomes_expr.columns]
         people = backend.execute(con, outcomes_expr.select(*wanted))
         adjusted = adjusted_rates(people)
-        adj = adjusted.table.copy()
-        small = is_small(adj["cohort_size"], threshold) | is_small(adj["reoffenders"], threshold)
-        rate_cols = [c for c in adj.columns if c not in ("provider_id", "funnel_position")]
-        adj[rate_cols] = adj[rate_cols].astype("Float64").mask(small, axis=0)
-        write_csv(adj, out_dir / "adjusted_rates.csv")
+        write_csv(publishable_rates(adjusted.table, threshold), out_dir / "adjusted_rates.csv")
         names = _service_names(ctx)
         if ws.has("interventions"):
             interventions = pd.read_parquet(ws.input_path("interventions"))
@@ -158,7 +166,7 @@ def run_review(ctx: StepContext) -> ReviewResult | None:
         else:
             values = indicator_values(adjusted.table, by_provider)
             notes.append("no interventions table: no evaluation or completion indicator")
-        values = values[values["cohort_size"] >= max(threshold, 30)]
+        values = values[values["cohort_size"] >= minimum]
         ratings = rate_providers(values, load_indicators(),
                                  Bands.from_parameters(ctx.parameters, ctx.when))
         write_csv(ratings.table, out_dir / "performance.csv")
@@ -172,7 +180,7 @@ def run_review(ctx: StepContext) -> ReviewResult | None:
     ctx.log(f"review: {int(national['cohort_size'].iloc[0]):,} cohort members, "
             f"{len(evaluations)} evaluation(s) in {seconds:.1f} s")
     return ReviewResult(national, by_year, adjusted, evaluations, refused, payments, ratings,
-                        threshold, seconds, notes)
+                        threshold, seconds, notes, rating_minimum=minimum)
 
 
 register_step(RoundStep(STEP_ID, "Review: reoffending, impact and payment by results", 500,

@@ -18,6 +18,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from commissioning.policy.parameters import load_parameters
+from commissioning.publish import disclosure
 from commissioning.publish.disclosure import SUPPRESSED
 
 # ---------------------------------------------------------------------------------------------
@@ -154,16 +155,18 @@ def high_risk_score(on: dt.date) -> int:
     return int(load_parameters().value("secure.high_risk_score", on))
 
 
-@lru_cache(maxsize=8)
 def small_cell_threshold(on: dt.date) -> int:
-    """The dated policy parameter ``disclosure.small_cell_threshold`` in force on ``on``."""
-    return int(load_parameters().value("disclosure.small_cell_threshold", on))
+    """The small-cell threshold in force on ``on`` under the workspace's policy
+    (:func:`commissioning.publish.disclosure.small_cell_threshold`)."""
+    from commissioning.web.policy import parameters
+
+    return disclosure.small_cell_threshold(parameters(), on)
 
 
 def is_small_cell(people: int | None, threshold: int) -> bool:
-    """A published figure based on 1 to threshold - 1 people is withheld (zero is shown), as in
-    :mod:`commissioning.publish.disclosure`."""
-    return people is not None and 0 < people < threshold
+    """A published figure based on 1 to threshold - 1 people is withheld (zero is shown): the
+    rule of :mod:`commissioning.publish.disclosure`."""
+    return people is not None and disclosure.is_small_count(people, threshold)
 
 
 

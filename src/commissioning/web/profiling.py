@@ -15,7 +15,6 @@ shows it through :func:`published_tables`, which applies small-cell suppression
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import math
 import tempfile
@@ -35,9 +34,12 @@ from commissioning.assess.risk import RiskRules, score
 from commissioning.engine import backend
 from commissioning.io.readers import read_table
 from commissioning.io.validation import ValidationFailed
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet, load_parameters
-from commissioning.publish.disclosure import suppress_need_profile, suppress_risk_profile
-from commissioning.round import small_cell_threshold
+from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.publish.disclosure import (
+    small_cell_threshold,
+    suppress_need_profile,
+    suppress_risk_profile,
+)
 from commissioning.schema.contract import NEEDS
 from commissioning.web.proposal_checks import Population
 
@@ -82,10 +84,12 @@ class ProfiledUpload:
     filename: str
 
 
-@functools.cache
 def parameters() -> ParameterSet:
-    """The built-in policy parameters (loaded once per process)."""
-    return load_parameters([])
+    """The policy parameters of the web's workspace: built-in plus its overrides, reloaded when
+    they change (:mod:`commissioning.web.policy`)."""
+    from commissioning.web.policy import parameters as workspace_parameters
+
+    return workspace_parameters()
 
 
 def round_date(year: str) -> dt.date:

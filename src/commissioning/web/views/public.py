@@ -23,12 +23,12 @@ from django.views.decorators.http import require_http_methods
 
 from commissioning.evidence.catalogue import load_catalogue
 from commissioning.plan.intentions import Intention, load_intentions
+from commissioning.publish import disclosure
 from commissioning.publish.disclosure import SUPPRESSED
 from commissioning.web import audit, ocds_export, walls
 from commissioning.web import models as m
 from commissioning.web.assurance_rules import (
     ReturnState,
-    is_small_cell,
     return_status,
     small_cell_threshold,
 )
@@ -50,7 +50,7 @@ def _intentions() -> tuple[Intention, ...]:
 
 def published_figure(value: Any, people: int | None, threshold: int) -> Any:
     """``value``, or ``*`` when it rests on 1 to threshold - 1 people (zero is shown)."""
-    return SUPPRESSED if is_small_cell(people, threshold) else value
+    return disclosure.published_figure(value, people, threshold)
 
 
 @require_http_methods(["GET"])
