@@ -21,8 +21,8 @@ from commissioning.publish.disclosure import (
     published_figure,
     rating_minimum,
     small_cell_threshold,
-    withhold_rates,
     withheld_share,
+    withhold_rates,
 )
 from commissioning.round import workspace_parameters
 

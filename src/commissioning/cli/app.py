@@ -51,7 +51,8 @@ def _root(
 
 #: The order commands are listed in `--help` and the reference: the order of a round.
 COMMAND_ORDER = (
-    "demo", "init", "keygen", "validate", "import", "synth", "risk", "profile", "report", "params",
+    "demo", "init", "keygen", "schema", "validate", "import", "synth", "risk", "profile",
+    "report", "params",
     "serve",
 )
 

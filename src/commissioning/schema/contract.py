@@ -1,7 +1,8 @@
 """The canonical data contract: the tables a user brings or `commission synth` makes.
 
-Column names, types and enumerations follow docs/data-model.md (from the project's
-DATA_MODEL.md). Readers, validation, the synthetic generator and the CLI all use these specs.
+Column names, types and enumerations follow the project's data model
+(docs/reference/DATA_MODEL.md). Readers, validation, the synthetic generator, the CLI and
+`commission schema` (with docs/data-contract.md, generated from here) all use these specs.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ class Need:
     label: str
 
 
-#: OASys sections 3-12 (REFERENCES.md, "OASys criminogenic need sections").
+#: OASys sections 3-12 (docs/reference/REFERENCES.md, "OASys criminogenic need sections").
 NEEDS: tuple[Need, ...] = (
     Need("accommodation", "need_accommodation", 3, "Accommodation"),
     Need("ete", "need_ete", 4, "Education, training & employability (ETE)"),
