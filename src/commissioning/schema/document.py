@@ -24,6 +24,7 @@ TEMPLATE_FORMATS = ("csv", "xlsx")
 #: Example values by column name: dates in an order the cross-column rules accept.
 _EXAMPLES: dict[str, str] = {
     "offender_id": "A0001",
+    "quarter": "2011Q2",
     "provider_id": "N01",
     "partner_id": "P01",
     "intervention_id": "thinking_skills_programme",
