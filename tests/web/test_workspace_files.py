@@ -29,7 +29,7 @@ PRIVATE = {
     "synthetic/reoffences.parquet", "synthetic/interventions.parquet",
     # the synthetic tables are kept as the imported ones are, people or not
     "synthetic/providers.parquet", "synthetic/establishments.parquet",
-    "synthetic/partners.parquet",
+    "synthetic/partners.parquet", "synthetic/community_starts.parquet",
     "web/db.sqlite3", "web/secret_key", "web/demo-accounts.txt",
 }
 
