@@ -17,7 +17,7 @@ import ibis
 import ibis.expr.types as ir
 
 from commissioning.assess import ogrs3
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.policy.parameters import DEFAULT_DATE, ParameterError, ParameterSet
 from commissioning.schema.contract import OFFENCE_GROUPS, OFFENCES, ROSH_LEVELS
 
 #: Columns that :func:`score` adds, in order (the ``commission risk`` interface).
@@ -92,7 +92,7 @@ class RiskRules:
         if bad:
             raise ValueError(f"risk.tier_rule: unknown harm levels {bad}")
         if not 1 < self.medium_high_from_pct < self.tier_high_from_pct <= 99:
-            raise ValueError(
+            raise ParameterError(
                 "risk.medium_high_threshold must lie between 1 and risk.tier_rule's "
                 f"high_from_pct ({self.tier_high_from_pct}); it is {self.medium_high_from_pct}"
             )
