@@ -14,19 +14,16 @@ from typing import Any
 
 import pandas as pd
 
-from commissioning.publish.vocabulary import humanise
+from commissioning.publish.vocabulary import RISK_TIERS, SETTINGS, humanise
 
 SUPPRESSED = "*"
 NOT_STATED = "–"
 MINUS = "−"
 
-TIER_LABELS: dict[str, str] = {
-    "low": "Low",
-    "medium": "Medium",
-    "high": "High",
-    "very_high": "Very high",
-}
-SETTING_LABELS: dict[str, str] = {"community": "Community", "custody": "Custody"}
+# one vocabulary: the tier and setting labels are the vocabulary module's
+TIER_LABELS: dict[str, str] = RISK_TIERS
+SETTING_LABELS: dict[str, str] = SETTINGS
+# Tables 1-2 keep the published tables' short offence-group names ("Sex", "Other")
 GROUP_LABELS: dict[str, str] = {
     "sex": "Sex",
     "violence": "Violence",
