@@ -14,16 +14,16 @@ import pytest
 
 from commissioning import __version__
 from commissioning.publish import (
+    BUILT_IN_SECTIONS,
     InputFile,
     ReportError,
     RoundContext,
     Section,
     build_report,
+    check_sections,
     describe_input,
-    register_section,
-    registered_sections,
     render_report,
-    unregister_section,
+    report_sections,
 )
 from commissioning.publish.html import fmt_diff, fmt_pct, tier_label
 from publish_sample import sample_profiles
@@ -105,13 +105,11 @@ def render_custom(context: RoundContext) -> str:
 def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, RoundContext]]:
     tmp = tmp_path_factory.mktemp("report")
     context = sample_context(tmp)
-    register_section(
-        Section("custom-forecast", "Demand forecast", 825, render_custom, "a custom section")
+    # a capability's section reaches the report through the context (the round puts them there)
+    context.sections = (
+        Section("custom-forecast", "Demand forecast", 825, render_custom, "a custom section"),
     )
-    try:
-        out = build_report(context, tmp / "reports" / "round.html")
-    finally:
-        unregister_section("custom-forecast")
+    out = build_report(context, tmp / "reports" / "round.html")
     yield out.read_text(encoding="utf-8"), context
 
 
@@ -132,12 +130,14 @@ def test_every_built_in_section_appears_once_in_order(report: tuple[str, RoundCo
         assert f'<a href="#{section_id}">' in html
 
 
-def test_a_registered_section_appears_in_its_order(report: tuple[str, RoundContext]) -> None:
-    html, _ = report
+def test_a_capability_section_appears_in_its_order(report: tuple[str, RoundContext]) -> None:
+    html, context = report
     ids = section_ids(html)
     assert ids.index("community") < ids.index("custom-forecast") < ids.index("custody")
     assert '<p id="custom-body">Demand forecast goes here.</p>' in html
-    assert "custom-forecast" not in [s.id for s in registered_sections()]
+    assert [s.id for s in report_sections(context) if s.id in ids] == ids
+    # nothing is registered globally: the built-in list is unchanged by the context's section
+    assert "custom-forecast" not in [s.id for s in BUILT_IN_SECTIONS]
 
 
 def test_suppressed_cells_appear_as_a_star_never_as_numbers(
@@ -183,7 +183,7 @@ def test_differences_over_the_tolerance_are_highlighted_not_only_by_colour(
         & (risk["risk_tier"] == "low")
     )
     risk.loc[at, "under_25_pct"] = 10.0  # published: 4
-    community = next(s for s in registered_sections() if s.id == "community")
+    community = next(s for s in BUILT_IN_SECTIONS if s.id == "community")
     html = render_report(context, [community])
     row = {r[0]: r for r in rows_in(html, "community-other")}["Low"]
     assert row[7] == "▲ +6.0 (over the 1.5 pp tolerance)"
@@ -275,16 +275,18 @@ def test_a_failing_section_is_named_in_the_error(tmp_path: Path) -> None:
 def test_a_profile_split_by_provider_is_refused_with_advice(tmp_path: Path) -> None:
     context = sample_context(tmp_path)
     context.risk_profile.insert(0, "provider_id", "N01")
-    community = next(s for s in registered_sections() if s.id == "community")
+    community = next(s for s in BUILT_IN_SECTIONS if s.id == "community")
     with pytest.raises(ReportError, match=r"split by provider_id.*without --by"):
         render_report(context, [community])
 
 
-def test_duplicate_section_ids_are_refused() -> None:
-    with pytest.raises(ValueError, match="already registered"):
-        register_section(Section("summary", "Another summary", 5, render_custom))
+def test_duplicate_section_ids_are_refused(tmp_path: Path) -> None:
+    context = sample_context(tmp_path)
+    context.sections = (Section("summary", "Another summary", 5, render_custom),)
+    with pytest.raises(ValueError, match="two report sections have the id 'summary'"):
+        report_sections(context)
     with pytest.raises(ValueError, match="lower-case"):
-        register_section(Section("Bad Id", "x", 5, render_custom))
+        check_sections([Section("Bad Id", "x", 5, render_custom)])
 
 
 def test_describe_input_counts_rows_and_hashes(tmp_path: Path) -> None:

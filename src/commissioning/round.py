@@ -1,13 +1,17 @@
-"""One commissioning round over a workspace: score, segment, profile and report.
+"""One commissioning round over a workspace: the foundation, the capabilities and the report.
 
-The CLI and (later) the web workspace call these steps; each step reads the workspace's inputs
-and the parameters in force, and writes only inside the workspace.
+The foundation (score, segment, profile) is the round's first step, :data:`FOUNDATION`: its
+:class:`Foundation` result is in ``StepContext.results`` (and the report's extras) under
+:data:`FOUNDATION_ID`, and later steps read it there (:func:`foundation`) instead of scoring or
+profiling again. Then the capabilities the caller gives (the product's are
+:data:`commissioning.capabilities.CAPABILITIES`) run in order. Every step reads the workspace's
+inputs and the parameters in force, and writes only inside the workspace.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,11 +38,13 @@ from commissioning.publish.disclosure import (
     suppress_need_profile,
     suppress_risk_profile,
 )
-from commissioning.steps import StepContext, run_steps
+from commissioning.steps import Capability, StepContext, run_steps
 
 #: Name of the scored assessments in the workspace database.
 SCORED_TABLE = "assessments_scored"
 REPORT_NAME = "commissioning-round.html"
+#: The foundation's id in the round's results.
+FOUNDATION_ID = "foundation"
 
 
 class RoundError(RuntimeError):
@@ -106,9 +112,46 @@ def profile_workspace(
 ) -> tuple[PublishedProfiles, pd.DataFrame]:
     """Score and profile the workspace: the national profiles after disclosure control, and the
     unsuppressed counts per tier that headlines and totals are computed from."""
+    found = _foundation(con, ws, params, when)
+    return found.published, found.totals
+
+
+@dataclass(frozen=True)
+class Foundation:
+    """The foundation's result: the scored assessments (kept in the workspace database as
+    :data:`SCORED_TABLE`), their raw national profiles, those profiles after disclosure control
+    and the unsuppressed counts per tier that headlines and totals are computed from."""
+
+    scored: ir.Table
+    profiles: Profiles
+    published: PublishedProfiles
+    totals: pd.DataFrame
+
+
+def _foundation(con: BaseBackend, ws: Workspace, params: ParameterSet, when: dt.date
+                ) -> Foundation:
     scored = score_workspace(con, ws, params, when)
     profiles = compute_profiles(con, scored)
-    return publishable(profiles, small_cell_threshold(params, when)), tier_counts(profiles.risk)
+    return Foundation(scored, profiles, publishable(profiles, small_cell_threshold(params, when)),
+                      tier_counts(profiles.risk))
+
+
+def run_foundation(ctx: StepContext) -> Foundation:
+    """The foundation step: score the workspace's assessments once and profile them."""
+    return _foundation(ctx.con, ctx.workspace, ctx.parameters, ctx.when)
+
+
+#: The round's first step (no report section of its own: publish's need sections show it).
+FOUNDATION = Capability(FOUNDATION_ID, "Foundation: risk, segments and need profiles", 0,
+                        run_foundation)
+
+
+def foundation(ctx: StepContext) -> Foundation:
+    """The foundation's result in this round (a step after the foundation reads it here)."""
+    found = ctx.results.get(FOUNDATION_ID)
+    if not isinstance(found, Foundation):
+        raise RoundError("the foundation (risk, segments, profiles) has not run in this round")
+    return found
 
 
 def internal_profiles(profiles: Profiles) -> PublishedProfiles:
@@ -159,36 +202,42 @@ def workspace_inputs(ws: Workspace) -> list[InputFile]:
 def round_context(
     ws: Workspace,
     params: ParameterSet,
-    when: dt.date = DEFAULT_DATE,
+    when: dt.date,
+    capabilities: Iterable[Capability],
     con: BaseBackend | None = None,
     seed: int = 2012,
     log: Callable[[str], None] = print,
+    done: Foundation | None = None,
 ) -> RoundContext:
     """Compute everything the report needs from the workspace.
 
-    The foundation (risk, segments, profiles) first, then every registered round step
-    (:mod:`commissioning.steps`), whose results reach the report as ``extras``.
+    The foundation first (unless ``done`` is its result, already computed on ``con`` in this
+    round), then the ``capabilities``' steps in order; their results reach the report as
+    ``extras`` and their sections as ``sections``.
     """
+    chosen = list(capabilities)
     own = con is None
     con = con or backend.connect(ws.database_path)
     try:
-        published, totals = profile_workspace(con, ws, params, when)
         step_context = StepContext(
             workspace=ws, parameters=params, when=when, con=con, seed=seed, log=log
         )
-        results = run_steps(step_context)
+        step_context.results[FOUNDATION_ID] = done or run_foundation(step_context)
+        results = run_steps(step_context, chosen)
     finally:
         if own:
             con.disconnect()
+    base: Foundation = results[FOUNDATION_ID]
     return RoundContext(
-        risk_profile=published.risk,
-        need_profile=published.need,
+        risk_profile=base.published.risk,
+        need_profile=base.published.need,
         workspace=ws.path,
         parameters=params,
         when=when,
         inputs=workspace_inputs(ws),
         extras=results,
-        totals=totals,
+        totals=base.totals,
+        sections=tuple(c.section for c in chosen if c.section is not None),
     )
 
 

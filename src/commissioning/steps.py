@@ -1,21 +1,22 @@
-"""Round steps: the extension point through which each capability joins `commission demo`.
+"""Capabilities: how each part of the product (evidence, demand, plan, ...) joins the round.
 
-A capability (evidence, demand, plan, review, ...) registers a :class:`RoundStep`. The round
-runs the foundation (synth → import → risk → profile), then every registered step in order,
-each reading the workspace and the results of earlier steps from ``StepContext.results`` and
-putting its own there under its id; the report builder passes ``results`` to the report as
-``RoundContext.extras``, where the capability's own report section (registered with
-:func:`commissioning.publish.sections.register_section`) finds them.
-
-Built-in steps register themselves when their module is imported; :data:`STEP_MODULES` lists
-the modules the round imports.
+A capability declares, in one module of its own (``<package>/capability.py``), one
+:class:`Capability`: its id, title and order, the ``run`` of its round step and its report
+section. The product's capabilities are listed once, at the top of the layers, in
+:mod:`commissioning.capabilities` (the composition root); the round (:mod:`commissioning.round`)
+runs the foundation (risk, segments and need profiles) and then the capabilities it is given,
+in order, each reading the workspace and the results of earlier steps from
+``StepContext.results`` and putting its own there under its id. The report builder passes
+``results`` to the report as ``RoundContext.extras``, where the capability's own section finds
+them. Nothing registers itself on import, and nothing below the composition root names a
+capability (docs/extending.md, docs/architecture.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,13 +25,9 @@ from ibis.backends import BaseBackend
 
 from commissioning.io.workspace import Workspace
 from commissioning.policy.parameters import ParameterSet
+from commissioning.publish.sections import ReportSection
 
-#: Modules that register round steps when imported, in no particular order (steps sort by
-#: ``order``). A capability adds its module here.
-STEP_MODULES: tuple[str, ...] = (
-    "commissioning.evidence.step", "commissioning.assess.demand.step", "commissioning.plan.step",
-    "commissioning.review.step", "commissioning.web.step", "commissioning.review.equality_step",
-)
+_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 
 @dataclass
@@ -53,39 +50,41 @@ class StepContext:
 
 
 @dataclass(frozen=True)
-class RoundStep:
-    """One step of the round after the foundation: ``run`` returns what it puts in results."""
+class Capability:
+    """One capability's part in the round, declared in one place.
+
+    ``run`` is its round step: it returns what the step puts in ``results`` under ``id`` (and
+    the report in ``RoundContext.extras``); ``order`` places the step (ascending, ties by id);
+    ``section`` is its report section (None for a step without one), whose own ``order``
+    places it in the report.
+    """
 
     id: str
     title: str
     order: int
     run: Callable[[StepContext], Any]
+    section: ReportSection | None = None
 
 
-_STEPS: dict[str, RoundStep] = {}
+def check_capabilities(capabilities: Iterable[Capability],
+                       reserved: Sequence[str] = ()) -> list[Capability]:
+    """The capabilities in step order, after checking their ids are well formed and unique
+    (``reserved``: ids taken by the round itself, e.g. the foundation)."""
+    seen: dict[str, str] = {r: "the round" for r in reserved}
+    out = list(capabilities)
+    for cap in out:
+        if not _ID.match(cap.id):
+            raise ValueError(f"capability id {cap.id!r} must be lower-case letters, digits, "
+                             "'-' or '_' (it names its results and its exports folder)")
+        if cap.id in seen:
+            raise ValueError(f"two capabilities have the id {cap.id!r} ({seen[cap.id]!r} and "
+                             f"{cap.title!r}); ids are unique")
+        seen[cap.id] = cap.title
+    return sorted(out, key=lambda c: (c.order, c.id))
 
 
-def register_step(step: RoundStep, *, replace: bool = False) -> RoundStep:
-    """Add a step to the round; ids are unique unless ``replace`` is set."""
-    if step.id in _STEPS and not replace:
-        raise ValueError(f"a round step with id {step.id!r} is already registered")
-    _STEPS[step.id] = step
-    return step
-
-
-def unregister_step(step_id: str) -> None:
-    _STEPS.pop(step_id, None)
-
-
-def registered_steps() -> list[RoundStep]:
-    """Every registered step (after importing :data:`STEP_MODULES`), sorted by ``order``."""
-    for module in STEP_MODULES:
-        importlib.import_module(module)
-    return sorted(_STEPS.values(), key=lambda s: (s.order, s.id))
-
-
-def run_steps(context: StepContext) -> dict[str, Any]:
-    """Run every registered step in order, collecting each one's result under its id."""
-    for step in registered_steps():
-        context.results[step.id] = step.run(context)
+def run_steps(context: StepContext, capabilities: Iterable[Capability]) -> dict[str, Any]:
+    """Run the capabilities' steps in order, collecting each one's result under its id."""
+    for cap in check_capabilities(capabilities, reserved=tuple(context.results)):
+        context.results[cap.id] = cap.run(context)
     return context.results

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from ibis.backends import BaseBackend
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -20,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from commissioning.assess.profiles import compute_profiles
+from commissioning.capabilities import CAPABILITIES
 from commissioning.cli.app import BadInput, app, console, out
 from commissioning.cli.common import DateOption, PolicyOption, WorkspaceOption, parse_date, step
 from commissioning.engine import backend
@@ -29,16 +31,18 @@ from commissioning.io.workspace import Workspace
 from commissioning.policy.parameters import ParameterError
 from commissioning.publish.context import RoundContext
 from commissioning.round import (
+    Foundation,
     RoundError,
     build_round_report,
     publishable,
     round_context,
-    score_workspace,
+    run_foundation,
     small_cell_threshold,
     workspace_parameters,
     write_profiles,
 )
 from commissioning.schema.contract import TABLES
+from commissioning.steps import StepContext
 
 DEFAULT_SEED = 2012
 
@@ -106,10 +110,12 @@ def report(
 
 
 def _report(ws: Workspace, when: dt.date, policy: list[Path], seed: int = DEFAULT_SEED,
-            intentions: bool = False, pdf: bool = False) -> Path:
+            intentions: bool = False, pdf: bool = False, con: BaseBackend | None = None,
+            done: Foundation | None = None) -> Path:
     """The round's report (and, with ``intentions``, the Commissioning Intentions document:
-    HTML, and PDF with ``pdf``) from the workspace."""
-    context = round_of(ws, when, policy, seed)
+    HTML, and PDF with ``pdf``) from the workspace (``con`` and ``done``: the foundation
+    already run on that connection in this round, see :func:`round_of`)."""
+    context = round_of(ws, when, policy, seed, con, done)
     with step("Writing the report"):
         path = build_round_report(context, ws)
     if intentions:
@@ -122,17 +128,21 @@ def _report(ws: Workspace, when: dt.date, policy: list[Path], seed: int = DEFAUL
     return path
 
 
-def round_of(ws: Workspace, when: dt.date, policy: list[Path], seed: int = DEFAULT_SEED
-             ) -> RoundContext:
-    """Run the round's steps over the workspace (bad input exits with code 2)."""
+def round_of(ws: Workspace, when: dt.date, policy: list[Path], seed: int = DEFAULT_SEED,
+             con: BaseBackend | None = None, done: Foundation | None = None) -> RoundContext:
+    """Run the round's steps (the foundation, unless ``done`` is its result on ``con``, then
+    every capability of :data:`commissioning.capabilities.CAPABILITIES`) over the workspace
+    (bad input exits with code 2)."""
     try:
         params = workspace_parameters(ws, policy)
     except (ParameterError, OSError) as exc:
         raise BadInput(str(exc)) from None
     try:
-        with step("Scoring, segmenting, profiling and the round's steps"):
+        with step("The round's steps" if done else
+                  "Scoring, segmenting, profiling and the round's steps"):
             context = round_context(
-                ws, params, when, seed=seed, log=lambda msg: console.print(f"  {msg}")
+                ws, params, when, CAPABILITIES, con=con, seed=seed,
+                log=lambda msg: console.print(f"  {msg}"), done=done,
             )
     except RoundError as exc:
         raise BadInput(str(exc)) from None
@@ -177,20 +187,21 @@ def demo(
     when = parse_date(None)
     con = backend.connect(ws.database_path)
     try:
+        # The foundation runs once: the round below reads its result instead of scoring again.
         with step("Scoring OGRS3 and risk tiers"):
-            scored = score_workspace(con, ws, params, when)
+            done = run_foundation(StepContext(ws, params, when, con, seed))
         out.rule("[bold]4. Need profiles")
         with step("Profiling national, by region and by provider"):
             for by, folder in (((), "national"), (("region",), "by-region"),
                                (("provider_id",), "by-provider")):
-                profiles = compute_profiles(con, scored, by)
-                published = publishable(profiles, small_cell_threshold(params, when))
+                published = done.published if not by else publishable(
+                    compute_profiles(con, done.scored, by), small_cell_threshold(params, when))
                 write_profiles(published, ws.exports_dir / "profiles" / folder)
         out.print(f"  profiles in {ws.exports_dir / 'profiles'}")
+
+        out.rule("[bold]5. Evidence, demand, plan and review; the report")
+        path = _report(ws, when, [], seed, intentions=True, pdf=pdf, con=con, done=done)
     finally:
         con.disconnect()
-
-    out.rule("[bold]5. Evidence, demand, plan and review; the report")
-    path = _report(ws, when, [], seed, intentions=True, pdf=pdf)
     out.print(f"[green]Report:[/] {path}")
     out.print(f"Round complete in {time.perf_counter() - start:.1f} s.")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from commissioning.evidence.catalogue import CATEGORY_LABELS
 from commissioning.publish.html import Cell, esc, table, tier_label
-from commissioning.publish.sections import Section, register_section
+from commissioning.publish.sections import Section
 
 if TYPE_CHECKING:
     from commissioning.evidence.step import EvidenceResult
@@ -204,7 +204,4 @@ def render_evidence(context: RoundContext) -> str:
     )
 
 
-SECTION = register_section(
-    Section(SECTION_ID, "Evidence: what works and what to disinvest", 200, render_evidence),
-    replace=True,
-)
+SECTION = Section(SECTION_ID, "Evidence: what works and what to disinvest", 200, render_evidence)

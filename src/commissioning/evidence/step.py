@@ -7,7 +7,7 @@ proven reoffence from its own reoffence mix, and each service's 2011-12 coverage
 catalogue entry, builds each one's effect distribution, runs the benefit–cost Monte Carlo, writes
 ``ratings.csv``, ``effects.csv``, ``benefit_cost.csv``, ``segments.csv`` and
 ``disinvestment.csv`` under ``exports/evidence/`` and hands an :class:`EvidenceResult` to the
-report section (registered on import).
+report section (:mod:`commissioning.evidence.capability`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from commissioning.evidence.outcome import (
 from commissioning.evidence.rating import Rating, rate_all
 from commissioning.io.workspace import Workspace
 from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
-from commissioning.steps import RoundStep, StepContext, register_step
+from commissioning.steps import StepContext
 
 STEP_ID = "evidence"
 SCORED_TABLE = "assessments_scored"
@@ -218,8 +218,3 @@ def run(ctx: StepContext) -> EvidenceResult:
         f"{result.benefit_cost['intervention_id'].nunique()} services"
     )
     return result
-
-
-STEP = register_step(RoundStep(STEP_ID, "Evidence: ratings and benefit–cost", 200, run))
-
-from commissioning.evidence import report_section as _report_section  # noqa: E402,F401

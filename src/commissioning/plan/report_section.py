@@ -15,7 +15,7 @@ import pandas as pd
 
 from commissioning.publish.charts import MEASURE_COLOURS, to_svg
 from commissioning.publish.html import Cell, esc, table
-from commissioning.publish.sections import Section, register_section
+from commissioning.publish.sections import Section
 
 if TYPE_CHECKING:
     import altair as alt
@@ -242,9 +242,6 @@ def _uncertainty(u: dict[str, Any], unit: str) -> str:
               f"{u['flag_share']:.0%} of the re-solves: {esc(text)}.</p>")
 
 
-register_section(
-    Section("plan", "Plan: the portfolio and the intentions", 400, render_plan,
-            summary="The optimal portfolio under the savings target and the intentions, "
-                    "beside the fair ranking, with the savings bridge and the uncertainty"),
-    replace=True,
-)
+SECTION = Section("plan", "Plan: the portfolio and the intentions", 400, render_plan,
+                  summary="The optimal portfolio under the savings target and the intentions, "
+                          "beside the fair ranking, with the savings bridge and the uncertainty")

@@ -17,7 +17,7 @@ import pandas as pd
 from commissioning.plan.baseline import BaselineError
 from commissioning.plan.inputs import demand_from_forecasts, demand_growth_from_forecasts
 from commissioning.plan.run import PlanResult, plan_workspace, write_plan
-from commissioning.steps import RoundStep, StepContext, register_step
+from commissioning.steps import StepContext
 
 STEP_ID = "plan"
 
@@ -71,8 +71,3 @@ def run(ctx: StepContext) -> PlanStepResult:
             + (f", {drawn['draws']:,} draws ({drawn['resolves']} re-solved, "
                f"{drawn['seconds']:.1f} s)" if drawn else "") + f" in {seconds:.1f} s")
     return PlanStepResult(result, None, seconds)
-
-
-STEP = register_step(RoundStep(STEP_ID, "Plan: the portfolio and the intentions", 400, run))
-
-from commissioning.plan import report_section as _report_section  # noqa: E402,F401

@@ -21,7 +21,7 @@ from commissioning.publish.decisions import (
     previous,
 )
 from commissioning.publish.html import Cell, esc, table
-from commissioning.publish.sections import section
+from commissioning.publish.sections import Section
 
 if TYPE_CHECKING:
     import altair as alt
@@ -151,7 +151,6 @@ def _main_points(d: Decisions, prev: dict[str, Any] | None, changes: list[str]) 
     return points
 
 
-@section("bulletin", "Decisions", 5, "What the round decided, the risks and what changed")
 def render_bulletin(context: RoundContext) -> str:
     """Main points, then invest, disinvest, the savings bridge, risks and changes."""
     from commissioning.publish.charts import to_svg
@@ -217,6 +216,10 @@ def render_bulletin(context: RoundContext) -> str:
         parts.append("<p>The decisions are the same as in the previous publication.</p>")
     parts.append("</div>")
     return "\n".join(parts)
+
+
+BULLETIN_SECTION = Section("bulletin", "Decisions", 5, render_bulletin,
+                           "What the round decided, the risks and what changed")
 
 
 def tables(context: RoundContext) -> dict[str, pd.DataFrame]:

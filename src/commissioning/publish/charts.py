@@ -24,7 +24,7 @@ from commissioning.publish.html import (
     table,
     tier_label,
 )
-from commissioning.publish.sections import section
+from commissioning.publish.sections import Section
 from commissioning.publish.tables import need_comparison, risk_comparison, tolerance_pp
 from commissioning.publish.vocabulary import humanise
 from commissioning.schema.contract import NEEDS, OFFENCE_GROUPS, RISK_TIERS, SETTINGS
@@ -326,7 +326,6 @@ def _difference_table(risk: pd.DataFrame, needs: pd.DataFrame, tol: float) -> st
     return table(headers, body, caption="Data: differences by segment")
 
 
-@section("charts", "Need: charts", 850, "Tier mix, need prevalence and differences at a glance")
 def render_charts(context: RoundContext) -> str:
     """The three charts, each with a caption and its data table."""
     tol = tolerance_pp(context)
@@ -359,3 +358,7 @@ def render_charts(context: RoundContext) -> str:
             ),
         ]
     )
+
+
+CHARTS_SECTION = Section("charts", "Need: charts", 850, render_charts,
+                         "Tier mix, need prevalence and differences at a glance")

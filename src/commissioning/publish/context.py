@@ -12,12 +12,15 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from commissioning import __version__
 from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet, load_parameters
+
+if TYPE_CHECKING:
+    from commissioning.publish.sections import ReportSection
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,8 @@ class RoundContext:
     total; they are never shown cell by cell. Without ``totals`` (a context built from
     published profiles) they are taken from ``risk_profile``, which must then withhold no
     count. ``extras`` is where later capabilities (evidence, demand, plans) put what their own
-    report sections need.
+    report sections need, and ``sections`` holds those sections (the round puts its
+    capabilities' there; the report adds publish's own).
     """
 
     risk_profile: pd.DataFrame
@@ -88,6 +92,7 @@ class RoundContext:
     generated_at: dt.datetime = field(default_factory=_now)
     extras: dict[str, Any] = field(default_factory=dict)
     totals: pd.DataFrame | None = None
+    sections: tuple[ReportSection, ...] = ()
 
     def _counts(self) -> pd.DataFrame:
         if self.totals is not None:

@@ -12,7 +12,7 @@ import pandas as pd
 from commissioning.policy.parameters import InForce, load_parameters
 from commissioning.publish.context import InputFile, RoundContext, describe_input
 from commissioning.publish.html import Cell, esc, fmt_count, table
-from commissioning.publish.sections import section
+from commissioning.publish.sections import Section
 from commissioning.publish.tables import tolerance_pp
 
 PUBLISHED_FILES: tuple[tuple[str, str], ...] = (
@@ -132,7 +132,6 @@ def parameter_table(context: RoundContext) -> pd.DataFrame:
     )
 
 
-@section("provenance", "Provenance", 1000, "Inputs, parameters, software and method")
 def render_provenance(context: RoundContext) -> str:
     """Every input with rows and sha256, the parameters in force, software and method notes."""
     inputs = [*context.inputs, *published_inputs()]
@@ -201,3 +200,7 @@ def render_provenance(context: RoundContext) -> str:
         + params_html
         + f'<h3>Method notes</h3><ul class="notes">{notes}</ul>'
     )
+
+
+PROVENANCE_SECTION = Section("provenance", "Provenance", 1000, render_provenance,
+                             "Inputs, parameters, software and method")

@@ -1,8 +1,9 @@
 """Build the commissioning-round report: one self-contained, offline HTML file.
 
-The page is assembled from the registered sections (`commissioning.publish.sections`), in
-order, inside a Jinja2 template with the stylesheet inlined; charts are inline SVG. Nothing is
-fetched when the file is opened: no external scripts, styles, fonts or images.
+The page is assembled from publish's own sections (:data:`BUILT_IN_SECTIONS`) and the round's
+capabilities' sections (``RoundContext.sections``), in order (`commissioning.publish.sections`),
+inside a Jinja2 template with the stylesheet inlined; charts are inline SVG. Nothing is fetched
+when the file is opened: no external scripts, styles, fonts or images.
 """
 
 from __future__ import annotations
@@ -15,20 +16,31 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-# Importing the built-in section modules registers them (the same hook extensions use).
 from commissioning.publish import bulletin as _bulletin
-from commissioning.publish import charts as _charts  # noqa: F401
-from commissioning.publish import provenance as _provenance  # noqa: F401
-from commissioning.publish import summary as _summary  # noqa: F401
-from commissioning.publish import tables as _tables  # noqa: F401
+from commissioning.publish.bulletin import BULLETIN_SECTION
+from commissioning.publish.charts import CHARTS_SECTION
 from commissioning.publish.context import RoundContext
+from commissioning.publish.provenance import PROVENANCE_SECTION
 from commissioning.publish.sections import (
     BULLETIN_MAX_ORDER,
     ReportError,
     ReportSection,
-    registered_sections,
+    check_sections,
 )
-from commissioning.publish.tables import clear_comparisons
+from commissioning.publish.summary import SUMMARY_SECTION
+from commissioning.publish.tables import (
+    COMMUNITY_SECTION,
+    CUSTODY_SECTION,
+    NEEDS_SECTION,
+    clear_comparisons,
+)
+
+#: publish's own sections: the decisions (bulletin), the need tables and charts beside the
+#: published figures, and provenance. Capabilities add theirs through ``RoundContext.sections``.
+BUILT_IN_SECTIONS: tuple[ReportSection, ...] = (
+    BULLETIN_SECTION, SUMMARY_SECTION, COMMUNITY_SECTION, CUSTODY_SECTION, NEEDS_SECTION,
+    CHARTS_SECTION, PROVENANCE_SECTION,
+)
 
 
 @dataclass(frozen=True)
@@ -59,15 +71,18 @@ def _stylesheet() -> str:
     )
 
 
+def report_sections(context: RoundContext) -> list[ReportSection]:
+    """Every section of the round's report, in order: the built-in ones and the context's
+    (its capabilities'); ids must be well formed and unique."""
+    return check_sections([*BUILT_IN_SECTIONS, *context.sections])
+
+
 def render_sections(
     context: RoundContext, sections: Sequence[ReportSection] | None = None
 ) -> list[RenderedSection]:
-    """Render each section, naming the section that failed if one does."""
-    chosen = (
-        registered_sections()
-        if sections is None
-        else sorted(sections, key=lambda s: (s.order, s.id))
-    )
+    """Render each section (default: :func:`report_sections`), naming the section that failed
+    if one does."""
+    chosen = report_sections(context) if sections is None else check_sections(sections)
     out = []
     clear_comparisons()
     try:
@@ -123,7 +138,7 @@ def build_report(
 ) -> Path:
     """Write the report to ``out`` (parent folders created) and return the path.
 
-    ``sections`` defaults to every registered section; pass a list to build a partial report.
+    ``sections`` defaults to :func:`report_sections`; pass a list to build a partial report.
     """
     from commissioning.publish.decisions import decisions, write_snapshot
 

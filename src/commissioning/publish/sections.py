@@ -2,12 +2,14 @@
 
 A section has an ``id`` (its anchor), a ``title`` (its heading and contents entry), an
 ``order`` (ascending, ties by id) and ``render(context) -> str`` returning an HTML fragment.
-Later capabilities (evidence, demand, plans, outcomes) add their own sections with
-`register_section`, the same hook the built-in sections use (STYLE.md, Datasette-style hooks)::
+The report shows publish's own sections (:data:`commissioning.publish.report.BUILT_IN_SECTIONS`)
+and the sections of the round's capabilities, which each capability declares once, in its
+:class:`commissioning.steps.Capability` (docs/extending.md); the round puts them in
+``RoundContext.sections``. Nothing registers itself on import::
 
-    from commissioning.publish import Section, register_section
+    from commissioning.publish import Section
 
-    register_section(Section("demand", "Demand forecast", 45, render_demand))
+    SECTION = Section("demand", "Demand forecast", 45, render_demand)
 
 Sections with an order below :data:`BULLETIN_MAX_ORDER` (100) form the bulletin, the report's
 first screen (built in: the decisions, 5); every other section is in the annex, in order:
@@ -19,7 +21,7 @@ Leave gaps so sections can slot in between.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -69,42 +71,20 @@ class Section:
         return self.renderer(context)
 
 
-_REGISTRY: dict[str, ReportSection] = {}
-
-
-def register_section(section: ReportSection, *, replace: bool = False) -> ReportSection:
-    """Add a section to every report built afterwards; ``replace=True`` swaps one by id."""
-    if not _ID.match(section.id):
-        raise ValueError(
-            f"section id {section.id!r} must be lower-case letters, digits, '-' or '_' "
-            "(it becomes the section's anchor in the page)"
-        )
-    if section.id in _REGISTRY and not replace:
-        raise ValueError(
-            f"a report section with id {section.id!r} is already registered "
-            f"({_REGISTRY[section.id].title!r}); pick another id or pass replace=True"
-        )
-    _REGISTRY[section.id] = section
-    return section
-
-
-def unregister_section(section_id: str) -> None:
-    """Remove a section (no error if it is not registered)."""
-    _REGISTRY.pop(section_id, None)
-
-
-def section(
-    id: str, title: str, order: int, summary: str | None = None
-) -> Callable[[Callable[[RoundContext], str]], Callable[[RoundContext], str]]:
-    """Decorator: register a render function as a section and return it unchanged."""
-
-    def wrap(fn: Callable[[RoundContext], str]) -> Callable[[RoundContext], str]:
-        register_section(Section(id, title, order, fn, summary))
-        return fn
-
-    return wrap
-
-
-def registered_sections() -> list[ReportSection]:
-    """The registered sections in report order (by ``order``, then ``id``)."""
-    return sorted(_REGISTRY.values(), key=lambda s: (s.order, s.id))
+def check_sections(sections: Iterable[ReportSection]) -> list[ReportSection]:
+    """The sections in report order (by ``order``, then ``id``), after checking that every id
+    is well formed (it becomes the section's anchor) and that no two share one."""
+    seen: dict[str, ReportSection] = {}
+    for sec in sections:
+        if not _ID.match(sec.id):
+            raise ValueError(
+                f"section id {sec.id!r} must be lower-case letters, digits, '-' or '_' "
+                "(it becomes the section's anchor in the page)"
+            )
+        if sec.id in seen:
+            raise ValueError(
+                f"two report sections have the id {sec.id!r} ({seen[sec.id].title!r} and "
+                f"{sec.title!r}); pick another id"
+            )
+        seen[sec.id] = sec
+    return sorted(seen.values(), key=lambda s: (s.order, s.id))

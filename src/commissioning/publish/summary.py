@@ -23,7 +23,7 @@ from commissioning.publish.html import (
     table,
     tier_label,
 )
-from commissioning.publish.sections import section
+from commissioning.publish.sections import Section
 from commissioning.publish.tables import need_comparison, risk_comparison, tolerance_pp
 from commissioning.schema.contract import SETTINGS
 
@@ -108,8 +108,6 @@ def largest_differences(context: RoundContext, n: int = LARGEST) -> pd.DataFrame
     return frame.loc[order].head(n).reset_index(drop=True)
 
 
-@section("summary", "Need: Tables 1 and 2 beside the published figures", 810,
-         "The calibration check: coverage, headline numbers, largest differences")
 def render_summary(context: RoundContext) -> str:
     """Coverage, key figures per setting, and the largest differences from Tables 1-2."""
     tol = tolerance_pp(context)
@@ -185,3 +183,8 @@ def render_summary(context: RoundContext) -> str:
         "serious harm: the very high tier.</p>"
     )
     return "\n".join(parts)
+
+
+SUMMARY_SECTION = Section("summary", "Need: Tables 1 and 2 beside the published figures", 810,
+                          render_summary,
+                          "The calibration check: coverage, headline numbers, largest differences")

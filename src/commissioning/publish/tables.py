@@ -29,7 +29,7 @@ from commissioning.publish.html import (
     table,
     tier_label,
 )
-from commissioning.publish.sections import ReportError, section
+from commissioning.publish.sections import ReportError, Section
 from commissioning.schema.contract import OFFENCE_GROUPS
 
 #: Optional parameter a workspace can set to change the highlighting tolerance.
@@ -187,29 +187,25 @@ def render_setting(context: RoundContext, setting: str) -> str:
     return "\n".join(parts)
 
 
-@section(
-    "community",
-    "Need: offenders in the community",
-    820,
-    "Table 1 recomputed beside the published figures",
-)
 def render_community(context: RoundContext) -> str:
     """Table 1, offenders in the community."""
     return render_setting(context, "community")
 
 
-@section(
-    "custody",
-    "Need: offenders in custody",
-    830,
-    "Table 2 recomputed beside the published figures",
-)
+COMMUNITY_SECTION = Section("community", "Need: offenders in the community", 820,
+                            render_community,
+                            "Table 1 recomputed beside the published figures")
+
+
 def render_custody(context: RoundContext) -> str:
     """Table 2, offenders in custody."""
     return render_setting(context, "custody")
 
 
-@section("needs", "Need prevalence: all ten needs", 840, "Every OASys need, ranked per group")
+CUSTODY_SECTION = Section("custody", "Need: offenders in custody", 830, render_custody,
+                          "Table 2 recomputed beside the published figures")
+
+
 def render_all_needs(context: RoundContext) -> str:
     """All ten OASys needs per setting and offence group, ranked by recomputed prevalence."""
     needs = need_comparison(context)
@@ -243,3 +239,7 @@ def render_all_needs(context: RoundContext) -> str:
         _, name, _ = _TABLE_TITLES.get(setting, ("", str(setting).title(), 0))
         parts.append(f"<h3>{esc(name)}</h3>" + table(headers, body, css="wide"))
     return "\n".join(parts)
+
+
+NEEDS_SECTION = Section("needs", "Need prevalence: all ten needs", 840, render_all_needs,
+                        "Every OASys need, ranked per group")

@@ -2,7 +2,8 @@
 
 Runs :func:`commissioning.review.equality.equality_impact` on the round's scored assessments
 and the plan's portfolio, writes ``exports/equality/equality_impact.csv`` and
-``screening.csv``, and registers the report section "Equality impact (Annex A)".
+``screening.csv``; its report section is "Equality impact (Annex A)" (both in
+:data:`CAPABILITY`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from commissioning.publish.sections import Section
 from commissioning.review.equality import (
     UNKNOWN,
     EqualityError,
@@ -20,7 +22,7 @@ from commissioning.review.equality import (
     equality_impact,
     people_for_equality,
 )
-from commissioning.steps import RoundStep, StepContext, register_step
+from commissioning.steps import Capability, StepContext
 
 if TYPE_CHECKING:
     from commissioning.publish.context import RoundContext
@@ -67,9 +69,6 @@ def run(ctx: StepContext) -> EqualityStepResult:
     ctx.log(f"equality: {result.table['characteristic'].nunique()} protected characteristics, "
             f"{int(result.table['adverse'].sum())} adverse impacts flagged in {seconds:.1f} s")
     return EqualityStepResult(result, None, seconds, sentences)
-
-
-STEP = register_step(RoundStep(STEP_ID, "Equality impact of the plan", 600, run))
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
@@ -143,12 +142,8 @@ def render_equality(context: RoundContext) -> str:
     )
 
 
-def _register() -> None:
-    from commissioning.publish.sections import Section, register_section
-
-    register_section(Section(STEP_ID, "Equality impact (Annex A)", 600, render_equality,
-                             summary="Who gains and who loses services, by protected "
-                                     "characteristic"), replace=True)
-
-
-_register()
+#: The equality capability: its step and its report section, declared together here.
+CAPABILITY = Capability(
+    STEP_ID, "Equality impact of the plan", 600, run,
+    Section(STEP_ID, "Equality impact (Annex A)", 600, render_equality,
+            summary="Who gains and who loses services, by protected characteristic"))

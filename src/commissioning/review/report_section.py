@@ -15,7 +15,7 @@ import pandas as pd
 
 from commissioning.publish.charts import to_svg
 from commissioning.publish.html import Cell, esc, fmt_count, fmt_pct, is_missing, table
-from commissioning.publish.sections import Section, register_section
+from commissioning.publish.sections import Section
 
 if TYPE_CHECKING:
     from commissioning.publish.context import RoundContext
@@ -175,6 +175,6 @@ def render_review(context: RoundContext) -> str:
     return "\n".join(p for p in parts if p)
 
 
-register_section(Section(SECTION_ID, "Review: reoffending, impact and payment by results", 500,
-                         render_review, "Proven reoffending, adjusted rates, impact "
-                         "evaluation, payment by results and ratings"))
+SECTION = Section(SECTION_ID, "Review: reoffending, impact and payment by results", 500,
+                  render_review, "Proven reoffending, adjusted rates, impact "
+                  "evaluation, payment by results and ratings")

@@ -41,7 +41,7 @@ from commissioning.review.performance import (
 )
 from commissioning.review.proven import SUMMARY_COLUMNS, summarise, with_intervals
 from commissioning.schema.contract import NEED_COLUMNS
-from commissioning.steps import RoundStep, StepContext, register_step
+from commissioning.steps import StepContext
 
 STEP_ID = "review"
 #: Services evaluated on the demo data: one the synthetic truth makes effective and one the
@@ -181,11 +181,3 @@ def run_review(ctx: StepContext) -> ReviewResult | None:
             f"{len(evaluations)} evaluation(s) in {seconds:.1f} s")
     return ReviewResult(national, by_year, adjusted, evaluations, refused, payments, ratings,
                         threshold, seconds, notes, rating_minimum=minimum)
-
-
-register_step(RoundStep(STEP_ID, "Review: reoffending, impact and payment by results", 500,
-                        run_review))
-
-# The report section registers itself with the step (commissioning.steps, "How a capability
-# joins the product").
-from commissioning.review import report_section as _report_section  # noqa: E402,F401

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from commissioning.publish.html import Cell, esc, table
-from commissioning.publish.sections import Section, register_section
+from commissioning.publish.sections import Section
 
 if TYPE_CHECKING:
     from commissioning.publish.context import RoundContext
@@ -111,5 +111,4 @@ def render_secure(context: RoundContext) -> str:
     return "\n".join(parts)
 
 
-register_section(Section("secure", "Secure: proposals, contracts and assurance", 450,
-                         render_secure))
+SECTION = Section("secure", "Secure: proposals, contracts and assurance", 450, render_secure)

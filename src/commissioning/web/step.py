@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from commissioning.steps import RoundStep, StepContext, register_step
+from commissioning.steps import StepContext
 
 STEP_ID = "secure"
 
@@ -64,8 +64,3 @@ def run(ctx: StepContext) -> SecureResult:
             f"{summary['audit']['head_hash'][:12]}…) in {seconds:.1f} s")
     return SecureResult(summary, None, seconds, ctx.workspace.path)
 
-
-register_step(RoundStep(STEP_ID, "Secure: the commissioning workspace", 450, run))
-
-# The report section registers itself with the step.
-from commissioning.web import report_section as _section  # noqa: E402, F401

@@ -16,7 +16,7 @@ from commissioning.assess.demand.prison import reference_history
 from commissioning.assess.demand.scenarios import series_mape
 from commissioning.publish.charts import MEASURE_COLOURS, to_svg
 from commissioning.publish.html import Cell, esc, fmt_count, table
-from commissioning.publish.sections import Section, register_section
+from commissioning.publish.sections import Section
 
 if TYPE_CHECKING:
     import altair as alt
@@ -287,8 +287,5 @@ def render_demand(context: RoundContext) -> str:
     )
 
 
-register_section(
-    Section("demand", "Demand: courts, prison population and capacity", 300, render_demand,
-            "Community forecasts, prison population scenarios, capacity headroom, services"),
-    replace=True,
-)
+SECTION = Section("demand", "Demand: courts, prison population and capacity", 300, render_demand,
+                  "Community forecasts, prison population scenarios, capacity headroom, services")

@@ -2,9 +2,9 @@
 
 Reads the workspace (the ``community_starts`` table, whose import manifest says whether it is
 synthetic — without one the synthetic history is used and called so; the establishments table
-when imported; the scored assessments for the segment profiles), writes CSV files under
+when imported; the foundation's national profiles, from the round's results), writes CSV files under
 ``exports/demand/`` (outputs only, never an input) and returns a
-:class:`DemandResult` for the report section (registered on import of this module).
+:class:`DemandResult` for the report section (:mod:`commissioning.assess.demand.capability`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from commissioning.assess.demand.services import (
     service_demand,
     service_totals,
 )
-from commissioning.steps import RoundStep, StepContext, register_step
+from commissioning.steps import StepContext
 from commissioning.synth.demand_history import community_history
 
 STEP_ID = "demand"
@@ -96,10 +96,9 @@ def run(ctx: StepContext) -> DemandResult:
     capacity.write(out)
     flows, totals = None, pd.DataFrame()
     try:
-        from commissioning.assess.profiles import compute_profiles
-        from commissioning.round import SCORED_TABLE
+        from commissioning.round import foundation
 
-        profiles = compute_profiles(ctx.con, ctx.con.table(SCORED_TABLE))
+        profiles = foundation(ctx).profiles
         flows = planning_flows(community.forecast, prison.adjusted[0].simulation)
         demand = service_demand(profiles.risk, profiles.need, flows, params, when)
         totals = service_totals(demand)
@@ -113,9 +112,3 @@ def run(ctx: StepContext) -> DemandResult:
     chosen = float(params.value("demand.capacity_flags", when)["shortfall_probability"])
     return DemandResult(community, prison, capacity, flows, totals, synthetic, seconds, chosen,
                         provenance)
-
-
-STEP = register_step(RoundStep(STEP_ID, "Demand: courts, prison population and capacity", 300,
-                               run))
-
-from commissioning.assess.demand import report_section as _report_section  # noqa: E402,F401

@@ -1,0 +1,9 @@
+"""The evidence capability: its round step (order 200) and its report section, in one place."""
+
+from __future__ import annotations
+
+from commissioning.evidence.report_section import SECTION
+from commissioning.evidence.step import STEP_ID, run
+from commissioning.steps import Capability
+
+CAPABILITY = Capability(STEP_ID, "Evidence: ratings and benefit–cost", 200, run, SECTION)
