@@ -12,7 +12,8 @@ from importlib import resources
 
 import pytest
 
-from commissioning.cli.manifest import MANIFEST_FILE, render
+from commissioning.cli.manifest import MANIFEST_FILE
+from commissioning.cli.manifest_build import render
 
 HEAVY = ("pandas", "ibis", "scipy", "pyarrow", "statsmodels", "linopy", "django")
 PROBE = """
@@ -38,7 +39,8 @@ def test_the_manifest_lists_every_command_where_it_is_defined() -> None:
     stored = resources.files("commissioning.cli").joinpath(MANIFEST_FILE).read_text("utf-8")
     assert json.loads(stored) == json.loads(render()), (
         "src/commissioning/cli/commands.json is out of date: run "
-        "`.venv/bin/python -m commissioning.cli.manifest > src/commissioning/cli/commands.json`"
+        "`.venv/bin/python -m commissioning.cli.manifest_build > "
+        "src/commissioning/cli/commands.json`"
     )
 
 

@@ -4,6 +4,7 @@ validation errors that name file and field, and the rating rules."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ import yaml
 from commissioning.evidence.catalogue import CatalogueError, load_catalogue
 from commissioning.evidence.rating import RatingRules, rate, rate_all
 from commissioning.policy.parameters import ParameterSet
+
+WHEN = dt.date(2012, 4, 1)
 
 
 def test_every_synthetic_intervention_id_is_in_the_catalogue(params: ParameterSet) -> None:
@@ -133,3 +136,48 @@ def test_minimum_conditions_gate_lists_what_is_missing(params: ParameterSet) -> 
     assert pd_pathway.gate.applies and pd_pathway.gate.passes
     assert ratings["thinking_skills_programme"].gate.applies is False
     assert ratings["thinking_skills_programme"].what_works_score == 1.0
+
+
+def test_the_parameter_service_lists_are_the_catalogues(params: ParameterSet) -> None:
+    from commissioning.evidence.catalogue import check_services
+    from commissioning.plan.inputs import STATUTORY_SERVICES
+
+    catalogue = load_catalogue()
+    check_services(catalogue, params, WHEN)  # the built-in lists agree with the catalogue
+    priced = set(params.value("plan.unit_costs", WHEN))
+    # every priced service is a catalogue entry, or sentence delivery (statutory)
+    assert priced - set(catalogue.ids()) == set(STATUTORY_SERVICES)
+
+
+def test_a_service_list_naming_a_service_outside_the_catalogue_is_refused(
+    params: ParameterSet,
+) -> None:
+    from commissioning.evidence.catalogue import ServiceListError, check_services
+    from commissioning.plan.inputs import service_specs
+    from commissioning.policy.parameters import ParameterError
+
+    costs = dict(params.value("plan.unit_costs", WHEN))
+    costs["peer_mentoring_x"] = {"cost": 500}
+    priced = params.with_overrides({"plan.unit_costs": {"2012-04-01": costs}})
+    with pytest.raises(ServiceListError, match="prices 'peer_mentoring_x', which is not in the "
+                                               "catalogue"):
+        service_specs(priced, WHEN)
+    assert issubclass(ServiceListError, ParameterError)  # the CLI exits 2 with the message
+
+    synthetic = {k: dict(v) for k, v in params.value("synth_outcomes.interventions",
+                                                     WHEN).items()}
+    synthetic["thinking_skills_programme"]["evidence"] = "no_effect"
+    disagree = params.with_overrides(
+        {"synth_outcomes.interventions": {"2012-04-01": synthetic}})
+    with pytest.raises(ServiceListError, match=r"thinking_skills_programme\.evidence is "
+                                               "'no_effect' but the catalogue"):
+        check_services(load_catalogue(), disagree, WHEN)
+
+    from commissioning.synth.interventions import InterventionRules
+
+    synthetic.pop("thinking_skills_programme")
+    synthetic["made_up_service"] = dict(params.value("synth_outcomes.interventions",
+                                                     WHEN)["thinking_skills_programme"])
+    unknown = params.with_overrides({"synth_outcomes.interventions": {"2012-04-01": synthetic}})
+    with pytest.raises(ServiceListError, match="lists 'made_up_service'"):
+        InterventionRules.from_parameters(unknown, WHEN)

@@ -61,10 +61,11 @@ def _register() -> None:
     """Import every `cmd_*` module (each registers its commands on `app`), then order them."""
     import importlib
     import pkgutil
+    from pathlib import Path
 
-    import commissioning.cli as pkg
-
-    for module in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+    # the package's folder, not the package (importing it from here would be a cycle)
+    here = [str(Path(__file__).resolve().parent)]
+    for module in sorted(pkgutil.iter_modules(here), key=lambda m: m.name):
         if module.name.startswith("cmd_"):
             importlib.import_module(f"commissioning.cli.{module.name}")
     _finish_registration()

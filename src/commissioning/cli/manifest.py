@@ -2,9 +2,10 @@
 
 `commission COMMAND ...` imports the one ``cmd_*`` module that defines COMMAND;
 `commission --help` and `--version` import none of them (no pandas, ibis or scipy), and list the
-commands from :data:`COMMANDS` instead. Generated from the registered commands by
-``python -m commissioning.cli.manifest > src/commissioning/cli/commands.py``-style output;
+commands from ``commands.json`` instead, which is generated from the registered commands by
+``python -m commissioning.cli.manifest_build > src/commissioning/cli/commands.json``;
 ``tests/test_cli_fast.py`` checks it is complete and that `--help` reads the same either way.
+(This module imports nothing of the CLI, so the app can read it without an import cycle.)
 """
 
 from __future__ import annotations
@@ -29,40 +30,3 @@ def module_of(name: str) -> str | None:
         if entry["name"] == name:
             return str(entry["module"])
     return None
-
-
-def render() -> str:
-    """The manifest of the commands as registered now (imports every command module)."""
-    import inspect
-
-    from commissioning.cli.app import _register, app
-
-    _register()
-    entries: list[dict[str, Any]] = []
-    for command in app.registered_commands:
-        callback = command.callback
-        assert callback is not None
-        entries.append({
-            "name": command.name or callback.__name__,
-            "module": callback.__module__,
-            "kind": "command",
-            "help": command.help or inspect.getdoc(callback) or "",
-        })
-    for group in app.registered_groups:
-        sub = group.typer_instance
-        assert sub is not None
-        module = sub.registered_commands[0].callback.__module__ if sub.registered_commands \
-            and sub.registered_commands[0].callback else ""
-        entries.append({
-            "name": group.name or sub.info.name,
-            "module": module,
-            "kind": "group",
-            "help": group.help or sub.info.help or "",
-        })
-    return json.dumps(entries, indent=1, ensure_ascii=False) + "\n"
-
-
-if __name__ == "__main__":
-    import sys
-
-    sys.stdout.write(render())

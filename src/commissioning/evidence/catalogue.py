@@ -11,6 +11,7 @@ so outcomes can be joined to the catalogue. A local catalogue folder can replace
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from commissioning.policy.parameters import SAFE_LOADER
+from commissioning.policy.parameters import SAFE_LOADER, ParameterError, ParameterSet
 from commissioning.schema.contract import NEEDS, OFFENCE_GROUPS, RISK_TIERS, SETTINGS
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
@@ -51,6 +52,11 @@ _NEED_COLUMNS = {n.column for n in NEEDS}
 
 class CatalogueError(ValueError):
     """A catalogue file that breaks the format: says which file, which field and how to fix it."""
+
+
+class ServiceListError(ParameterError):
+    """A parameter that lists a service the catalogue does not have, or describes one
+    differently (the catalogue is the one list of services)."""
 
 
 @dataclass(frozen=True)
@@ -422,3 +428,56 @@ def load_catalogue(folders: Sequence[Path] = ()) -> Catalogue:
                 )
             entries[item.id] = item
     return Catalogue(tuple(entries.values()))
+
+
+#: The lists of services kept in parameters, checked against the catalogue by
+#: :func:`check_services`.
+SERVICE_LISTS: tuple[str, ...] = ("plan.unit_costs", "synth_outcomes.interventions")
+
+
+def check_services(catalogue: Catalogue | Sequence[Intervention], params: ParameterSet,
+                   when: dt.date, lists: Sequence[str] = SERVICE_LISTS) -> None:
+    """The catalogue is the one list of services: every service ``plan.unit_costs`` prices
+    (except sentence delivery, ``statutory: true``, which is not an intervention) and every
+    service of the synthetic data (``synth_outcomes.interventions``) must be a catalogue entry,
+    and the synthetic list's evidence category, core flag and settings must be the catalogue's.
+    ``lists`` chooses which of :data:`SERVICE_LISTS` to check (each read on ``when``). Raises
+    :class:`ServiceListError` naming the parameter, the service and the fix."""
+    items = {i.id: i for i in catalogue}
+    where = f"{CATALOGUE_DIR.name}/ (src/commissioning/evidence/catalogue)"
+    unknown = sorted(set(lists) - set(SERVICE_LISTS))
+    if unknown:
+        raise ValueError(f"no service list {unknown}; the lists are {', '.join(SERVICE_LISTS)}")
+    if "plan.unit_costs" in lists and "plan.unit_costs" in params:
+        costs: Mapping[str, Any] = params.value("plan.unit_costs", when) or {}
+        for sid, entry in costs.items():
+            statutory = bool((entry or {}).get("statutory", False))
+            if statutory and sid in items:
+                raise ServiceListError(
+                    f"plan.unit_costs marks {sid!r} statutory (sentence delivery), but it is an "
+                    f"intervention of the catalogue {where}; remove `statutory: true`")
+            if not statutory and sid not in items:
+                raise ServiceListError(
+                    f"plan.unit_costs prices {sid!r}, which is not in the catalogue {where}: "
+                    "the catalogue is the one list of services; add its entry there first "
+                    "(or remove it from plan.unit_costs)")
+    if "synth_outcomes.interventions" in lists and "synth_outcomes.interventions" in params:
+        synthetic: Mapping[str, Any] = params.value("synth_outcomes.interventions", when) or {}
+        for sid, entry in synthetic.items():
+            item = items.get(sid)
+            if item is None:
+                raise ServiceListError(
+                    f"synth_outcomes.interventions lists {sid!r}, which is not in the catalogue "
+                    f"{where}: the synthetic data may only deliver catalogue services")
+            entry = entry or {}
+            theirs = {"evidence": item.category, "core": bool(item.core),
+                      "settings": tuple(item.settings)}
+            ours = {"evidence": entry.get("evidence", item.category),
+                    "core": bool(entry.get("core", item.core)),
+                    "settings": tuple(entry.get("settings", item.settings))}
+            for key, value in ours.items():
+                if value != theirs[key]:
+                    raise ServiceListError(
+                        f"synth_outcomes.interventions.{sid}.{key} is {value!r} but the "
+                        f"catalogue ({sid}.yaml) says {theirs[key]!r}; the catalogue is the one "
+                        "description of a service: make them agree")

@@ -153,10 +153,11 @@ def service_specs(
     valuation = None
     if use_catalogue:
         from commissioning.evidence.benefit_cost import Valuation
-        from commissioning.evidence.catalogue import load_catalogue
+        from commissioning.evidence.catalogue import check_services, load_catalogue
         from commissioning.evidence.outcome import service_effects
 
         items = load_catalogue().interventions
+        check_services(items, params, when)
         catalogue = {i.id: i for i in items}
         effects = service_effects(items, params, when)
         valuation = Valuation.from_parameters(params, when)

@@ -102,6 +102,9 @@ class InterventionRules:
 
     @classmethod
     def from_parameters(cls, params: ParameterSet, when: dt.date) -> InterventionRules:
+        from commissioning.evidence.catalogue import check_services, load_catalogue
+
+        check_services(load_catalogue(), params, when, lists=("synth_outcomes.interventions",))
         raw: Mapping[str, Any] = params.value("synth_outcomes.interventions", when)
         effects: Mapping[str, Any] = params.value("synth_outcomes.true_effects", when)
         catalogue = tuple(_intervention(str(k), v) for k, v in raw.items())
