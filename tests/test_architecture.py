@@ -224,3 +224,20 @@ def test_the_layers_are_the_drawing_of_docs_architecture() -> None:
         for part in layer:
             if part:
                 assert f"`{part}`" in drawing, f"docs/architecture.md does not name `{part}`"
+
+
+#: The only modules outside synth/ that may import it, each to use SYNTHETIC data it labels so:
+#: the commands that write the synthetic dataset, and the community history used (and said to
+#: be synthetic) when a workspace has imported none. Real reference data is in reference/.
+SYNTH_USERS: dict[str, str] = {
+    "commissioning.cli.cmd_round": "`commission synth` and `commission demo` write the dataset",
+    "commissioning.cli.cmd_demand": "`commission demand` without --history, said so",
+    "commissioning.assess.demand.step": "no community_starts imported: the synthetic history, "
+                                        "labelled synthetic in the report",
+}
+
+
+def test_only_synthetic_data_comes_from_synth(graph: dict[str, set[str]]) -> None:
+    users = {a for a, targets in graph.items() if not a.startswith(f"{PACKAGE}.synth")
+             and any(t.startswith(f"{PACKAGE}.synth") for t in targets)}
+    assert users == set(SYNTH_USERS)

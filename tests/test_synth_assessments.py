@@ -17,6 +17,7 @@ import pytest
 from commissioning.assess.risk import RiskRules, score
 from commissioning.engine import backend
 from commissioning.policy.parameters import load_parameters
+from commissioning.reference.providers import establishments_table, probation_trusts
 from commissioning.schema.contract import (
     ASSESSMENTS,
     NEED_CODES,
@@ -25,7 +26,6 @@ from commissioning.schema.contract import (
     SENTENCE_TYPES,
 )
 from commissioning.synth.assessments import DEFAULT_N, generate_assessments, write_assessments
-from commissioning.synth.reference import establishments_table, probation_trusts
 
 TOLERANCE_PP = 1.5
 

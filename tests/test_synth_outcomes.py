@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from commissioning.assess import ogrs3
 from commissioning.policy.parameters import ParameterSet, load_parameters
+from commissioning.reference.partners import partners_table
 from commissioning.schema.contract import NEED_COLUMNS, OFFENCES, PARTNER_KINDS, PARTNERS
 from commissioning.synth.cases import read_cases
 from commissioning.synth.outcomes import (
@@ -27,7 +28,6 @@ from commissioning.synth.outcomes import (
     proven_reoffending_flags,
     weibull_through,
 )
-from commissioning.synth.partners import partners_table
 
 
 def hand_built_assessments(n: int, seed: int = 1) -> pa.Table:

@@ -29,12 +29,14 @@ import pandas as pd
 import pyarrow as pa
 
 from commissioning.policy.parameters import ParameterSet, load_parameters
+from commissioning.schema.contract import COMMUNITY_STARTS
 
 #: Sentence types of community demand (the document's Fig 1).
 SENTENCE_TYPES: tuple[str, ...] = ("community_order", "suspended_sentence_order", "licence")
 #: Sentence types that carry requirements (licences carry conditions, not requirements).
 ORDERS: tuple[str, ...] = ("community_order", "suspended_sentence_order")
-HISTORY_COLUMNS: tuple[str, ...] = ("quarter", "sentence_type", "requirement", "starts")
+#: The columns written: the data-contract table ``community_starts``.
+HISTORY_COLUMNS: tuple[str, ...] = tuple(c.name for c in COMMUNITY_STARTS.columns)
 
 
 def community_history(params: ParameterSet | None = None, seed: int = 2012) -> pd.DataFrame:

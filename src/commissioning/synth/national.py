@@ -24,6 +24,8 @@ import pyarrow.parquet as pq
 
 from commissioning import __version__
 from commissioning.policy.parameters import ParameterSet, load_parameters
+from commissioning.reference.partners import partners_table
+from commissioning.reference.providers import establishments_table, providers_table
 from commissioning.schema.contract import COHORT
 from commissioning.synth.assessments import DEFAULT_N, assessments_schema, generate_assessments
 from commissioning.synth.demand_history import community_starts_table
@@ -35,8 +37,6 @@ from commissioning.synth.outcomes import (
     OutcomeTables,
     generate_outcomes,
 )
-from commissioning.synth.partners import partners_table
-from commissioning.synth.reference import establishments_table, providers_table
 
 #: Assessments per chunk: large enough for vectorised speed, small enough for bounded memory.
 CHUNK_ROWS = 500_000

@@ -20,10 +20,10 @@ import numpy as np
 import numpy.typing as npt
 
 from commissioning.policy.parameters import ParameterSet
+from commissioning.reference.providers import REFERENCE_DATE, open_establishments, probation_trusts
 from commissioning.schema.contract import SETTINGS
 from commissioning.synth.attributes import categorical
 from commissioning.synth.calibration import Cells
-from commissioning.synth.reference import REFERENCE_DATE, open_establishments, probation_trusts
 
 IntArray = npt.NDArray[np.int64]
 

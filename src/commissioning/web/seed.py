@@ -22,8 +22,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from commissioning.policy.parameters import load_parameters
-from commissioning.synth.partners import CO_COMMISSIONING_PARTNERS
-from commissioning.synth.reference import providers_table
+from commissioning.reference.partners import CO_COMMISSIONING_PARTNERS
+from commissioning.reference.providers import providers_table
 from commissioning.web import audit
 from commissioning.web import models as m
 from commissioning.web.profiling import round_date

@@ -1,7 +1,7 @@
 """Capacity: the 2011 estate, commissioned places by sector, and headroom against projections.
 
 The estate is the reference data's prisons open on 31 March 2011
-(:func:`commissioning.synth.reference.establishments_table`: operator, function, sex, security
+(:func:`commissioning.reference.providers.establishments_table`: operator, function, sex, security
 category). Operational capacity is not in the reference data, so each establishment gets the
 capacity of ``demand.establishment_capacity`` for its function (an assumption with its
 reasoning), scaled by sector so that the totals are the document's commissioned places
@@ -30,7 +30,7 @@ import pyarrow as pa
 from commissioning.assess.demand.backtest import scale
 from commissioning.assess.demand.prison import DemandError
 from commissioning.policy.parameters import ParameterSet
-from commissioning.synth.reference import establishments_table
+from commissioning.reference.providers import establishments_table
 
 ESTATE_COLUMNS: tuple[str, ...] = (
     "provider_id",

@@ -41,7 +41,10 @@ from scipy import stats  # type: ignore[import-untyped]
 
 from commissioning.assess.demand.prison import DemandError
 from commissioning.policy.parameters import ParameterSet
-from commissioning.synth.demand_history import HISTORY_COLUMNS
+from commissioning.schema.contract import COMMUNITY_STARTS
+
+#: The columns of a community starts history: the data-contract table ``community_starts``.
+HISTORY_COLUMNS: tuple[str, ...] = tuple(c.name for c in COMMUNITY_STARTS.columns)
 
 MODELS: tuple[str, ...] = ("seasonal_naive", "damped_seasonal", "seasonal_drift", "ets", "arima")
 #: Annual damping of the damped seasonal model's growth (demand.community_forecast.damping).

@@ -7,8 +7,8 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
+from commissioning.reference.providers import establishments_table, providers_table
 from commissioning.schema.contract import ESTABLISHMENTS, PROVIDERS
-from commissioning.synth.reference import establishments_table, providers_table
 
 
 @pytest.fixture(scope="module")
