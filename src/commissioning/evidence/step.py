@@ -35,10 +35,10 @@ from commissioning.evidence.outcome import (
 from commissioning.evidence.rating import Rating, rate_all
 from commissioning.io.workspace import Workspace
 from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.round import SCORED_TABLE
 from commissioning.steps import StepContext
 
 STEP_ID = "evidence"
-SCORED_TABLE = "assessments_scored"
 
 
 @dataclass(frozen=True)
