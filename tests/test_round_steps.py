@@ -1,0 +1,108 @@
+"""The round: the foundation runs once and later steps read its result; capabilities declare
+step and section in one place and are checked; the product's list is the round's six."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from commissioning import round as round_module
+from commissioning.capabilities import CAPABILITIES
+from commissioning.engine import backend
+from commissioning.io.pseudonymise import DEMO_KEY, PseudonymKey
+from commissioning.io.workspace import Workspace
+from commissioning.policy.parameters import load_parameters
+from commissioning.publish import Section
+from commissioning.round import FOUNDATION_ID, Foundation, foundation, round_context
+from commissioning.steps import Capability, StepContext, check_capabilities, run_steps
+from test_headline_totals import forty_assessments
+
+WHEN = dt.date(2012, 4, 1)
+
+
+def _ws(tmp_path: Path) -> Workspace:
+    ws = Workspace(tmp_path / "ws")
+    ws.import_table("assessments", forty_assessments(tmp_path),
+                    PseudonymKey(DEMO_KEY, "demo", True))
+    return ws
+
+
+def _probe(ctx: StepContext) -> Foundation:
+    return foundation(ctx)
+
+
+PROBE = Capability("probe", "Probe", 10, _probe,
+                   Section("probe", "Probe", 150, lambda context: "<p>probe</p>"))
+
+
+def _count_scoring(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    original = round_module.score_workspace
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(round_module, "score_workspace", counted)
+    return calls
+
+
+def test_the_foundation_runs_once_and_later_steps_read_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = _count_scoring(monkeypatch)
+    context = round_context(_ws(tmp_path), load_parameters(), WHEN, [PROBE], log=lambda m: None)
+    assert len(calls) == 1
+    found = context.extras[FOUNDATION_ID]
+    assert isinstance(found, Foundation)
+    assert context.extras["probe"] is found
+    assert context.risk_profile is found.published.risk
+    assert int(found.totals["offenders"].sum()) == 40
+    assert [s.id for s in context.sections] == ["probe"]
+
+
+def test_a_foundation_already_run_is_not_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ws, params = _ws(tmp_path), load_parameters()
+    con = backend.connect(ws.database_path)
+    try:
+        done = round_module.run_foundation(StepContext(ws, params, WHEN, con))
+        calls = _count_scoring(monkeypatch)
+        context = round_context(ws, params, WHEN, [PROBE], con=con, done=done,
+                                log=lambda m: None)
+    finally:
+        con.disconnect()
+    assert calls == []
+    assert context.extras["probe"] is done
+
+
+def test_a_step_before_the_foundation_is_told_so(tmp_path: Path) -> None:
+    ws = _ws(tmp_path)
+    con = backend.connect()
+    try:
+        with pytest.raises(round_module.RoundError, match="foundation"):
+            run_steps(StepContext(ws, load_parameters(), WHEN, con), [PROBE])
+    finally:
+        con.disconnect()
+
+
+def test_capability_ids_are_unique_well_formed_and_not_the_foundations() -> None:
+    with pytest.raises(ValueError, match="two capabilities have the id 'probe'"):
+        check_capabilities([PROBE, PROBE])
+    with pytest.raises(ValueError, match="'foundation'"):
+        check_capabilities([Capability(FOUNDATION_ID, "x", 1, _probe)], (FOUNDATION_ID,))
+    with pytest.raises(ValueError, match="lower-case"):
+        check_capabilities([Capability("Bad Id", "x", 1, _probe)])
+
+
+def test_the_products_capabilities_are_the_rounds_six_in_order() -> None:
+    assert [(c.id, c.order) for c in CAPABILITIES] == [
+        ("evidence", 200), ("demand", 300), ("plan", 400), ("secure", 450), ("review", 500),
+        ("equality", 600)]
+    for cap in CAPABILITIES:
+        assert cap.section is not None and cap.section.id == cap.id
+        assert cap.section.order == cap.order
