@@ -11,7 +11,7 @@ For each database:
    commissioner, ``--providers`` provider organisations with one user each, the 2012-13 round
    (open) and ``--proposals`` submitted proposals spread evenly over the providers, each with
    2 to 6 service lines and the flags the product's own intentions check
-   (:func:`commissioning.web.proposal_checks.check_proposal`) finds in them. The records are
+   (:func:`commissioning.secure.checks.check_proposal`) finds in them. The records are
    written with ``bulk_create``, which deliberately bypasses the audit log's signals: this is
    fixture loading, not changes anyone made, and auditing 30,000 rows one by one would only
    slow the set-up. The data are synthetic and named so.
@@ -105,8 +105,8 @@ def generate(
     from commissioning.evidence.catalogue import load_catalogue
     from commissioning.schema.contract import OFFENCE_GROUPS, RISK_TIERS
     from commissioning.web import models as m
-    from commissioning.web.profiling import round_date
-    from commissioning.web.proposal_checks import (
+    from commissioning.secure.profiling import round_date
+    from commissioning.secure.checks import (
         LineFacts,
         catalogue_by_id,
         check_proposal,

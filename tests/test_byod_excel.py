@@ -71,7 +71,7 @@ def test_profile_counts_every_row(workbook: Path, tmp_path: Path) -> None:
 
 
 def test_the_web_upload_profiles_every_row(workbook: Path) -> None:
-    from commissioning.web.profiling import profile_file
+    from commissioning.secure.profiling import profile_file
 
     profile, rows = profile_file(workbook, load_parameters(), dt.date(2012, 4, 1))
     assert rows == ROWS

@@ -13,14 +13,14 @@ from django.urls import reverse
 from tests.web.conftest import People
 from tests.web.contract_world import Contracts, build_contracts
 
-from commissioning.web import models as m
-from commissioning.web.assurance_rules import (
+from commissioning.secure.assurance import (
     Quarter,
     ReturnState,
     Standing,
     return_status,
     standing,
 )
+from commissioning.web import models as m
 
 SignIn = Callable[[str], Client]
 TERM = (dt.date(2012, 4, 1), dt.date(2013, 3, 31))

@@ -12,8 +12,7 @@ from django.urls import reverse
 from tests.web.conftest import DEMO_PASSWORD
 from tests.web.world import World, build_world
 
-from commissioning.web import models as m
-from commissioning.web.evaluation import (
+from commissioning.secure.evaluation import (
     Bid,
     WeightedCriterion,
     evaluate,
@@ -21,6 +20,7 @@ from commissioning.web.evaluation import (
     quality_points,
     weight_problems,
 )
+from commissioning.web import models as m
 from commissioning.web.roles import Role
 
 D = Decimal

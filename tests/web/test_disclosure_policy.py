@@ -13,7 +13,7 @@ from django.test import Client
 from tests.web.conftest import People
 
 from commissioning.web import models as m
-from commissioning.web.assurance_rules import small_cell_threshold
+from commissioning.web.policy import small_cell_threshold
 
 
 def _world(people: People) -> m.Contract:

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils.html import escape
 from tests.web.conftest import DEMO_PASSWORD
 
+from commissioning.secure.evaluation import Bid, WeightedCriterion, evaluate
 from commissioning.web import models as m
-from commissioning.web.evaluation import Bid, WeightedCriterion, evaluate
 
 D = Decimal
 CRITERIA = [

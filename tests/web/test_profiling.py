@@ -8,15 +8,17 @@ from pathlib import Path
 import pytest
 from tests.io_support import records, write
 
-from commissioning.policy.parameters import DEFAULT_DATE
-from commissioning.web.profiling import (
+from commissioning.secure.profiling import (
     UploadRejected,
-    parameters,
     population,
     profile_upload,
     published_tables,
-    round_date,
 )
+from commissioning.secure.rounds import RoundYearError, financial_year_start, reporting_date
+from commissioning.web.policy import parameters
+
+#: The round these uploads answer (its parameters are read at its first day).
+ROUND_DATE = financial_year_start("2012-13")
 
 
 def population_rows() -> list[dict[str, str]]:
@@ -34,7 +36,7 @@ def test_an_upload_is_profiled_with_counts_matching_an_independent_count(
     rows = population_rows()
     path = write(rows, tmp_path / f"extract{suffix}")
     content = path.read_bytes()
-    kept = profile_upload([content], path.name, parameters(), DEFAULT_DATE)
+    kept = profile_upload([content], path.name, parameters(), ROUND_DATE)
     assert kept.rows == len(rows) == 12
     assert kept.sha256 == hashlib.sha256(content).hexdigest()
     assert kept.filename == f"extract{suffix}"
@@ -51,7 +53,7 @@ def test_an_upload_is_profiled_with_counts_matching_an_independent_count(
 
 def test_the_page_tables_withhold_small_cells(tmp_path: Path) -> None:
     path = write(population_rows(), tmp_path / "extract.csv")
-    kept = profile_upload([path.read_bytes()], path.name, parameters(), DEFAULT_DATE)
+    kept = profile_upload([path.read_bytes()], path.name, parameters(), ROUND_DATE)
     tables = published_tables(kept.profile, parameters())
     assert tables.threshold == 5
     very_high = [r for r in tables.risk if r["risk_tier"] == "Very high"]
@@ -67,7 +69,7 @@ def test_a_file_breaking_the_contract_is_rejected_naming_row_column_and_rule(
     rows[1]["date_of_birth"] = "not a date"
     path = write(rows, tmp_path / "bad.csv")
     with pytest.raises(UploadRejected) as caught:
-        profile_upload([path.read_bytes()], "bad.csv", parameters(), DEFAULT_DATE)
+        profile_upload([path.read_bytes()], "bad.csv", parameters(), ROUND_DATE)
     problem = caught.value.problems[0]
     assert (problem.file, problem.row, problem.column) == ("bad.csv", 3, "date_of_birth")
     assert problem.rule
@@ -75,14 +77,20 @@ def test_a_file_breaking_the_contract_is_rejected_naming_row_column_and_rule(
 
 def test_an_unsupported_file_type_or_an_empty_file_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(UploadRejected) as caught:
-        profile_upload([b"x"], "extract.json", parameters(), DEFAULT_DATE)
+        profile_upload([b"x"], "extract.json", parameters(), ROUND_DATE)
     assert caught.value.problems[0].rule == "file_type_unsupported"
     header = ",".join(records("assessments", 1)[0]).encode() + b"\n"
     with pytest.raises(UploadRejected) as caught:
-        profile_upload([header], "empty.csv", parameters(), DEFAULT_DATE)
+        profile_upload([header], "empty.csv", parameters(), ROUND_DATE)
     assert caught.value.problems[0].rule == "no_records"
 
 
-def test_a_rounds_parameters_are_those_in_force_on_its_first_day() -> None:
-    assert round_date("2012-13").isoformat() == "2012-04-01"
-    assert round_date("unknown") == DEFAULT_DATE
+def test_a_rounds_date_is_the_first_day_of_its_financial_year() -> None:
+    assert financial_year_start("2012-13").isoformat() == "2012-04-01"
+    assert financial_year_start("1999-00").isoformat() == "1999-04-01"
+    for wrong in ("unknown", "2012-14", "2012", "12-13"):
+        with pytest.raises(RoundYearError, match="financial year"):
+            financial_year_start(wrong)
+    assert reporting_date(["2012-13", "2011-12"], ["2013-14"]).isoformat() == "2012-04-01"
+    assert reporting_date([], ["2013-14"]).isoformat() == "2013-04-01"
+    assert reporting_date([]) is None

@@ -185,3 +185,20 @@ def classify(scored: ir.Table, rules: RiskRules) -> ir.Table:
         else_="low",
     )
     return scored.mutate(ogrs3_band=band, risk_tier=tier).drop("_pct")
+
+
+#: The risk tiers in order; only the lowest lies wholly below ``risk.medium_high_threshold``.
+_TIERS_ABOVE_LOW: frozenset[str] = frozenset({"medium", "high", "very_high"})
+
+
+def tier_is_medium_high(tier: str) -> bool:
+    """Whether a risk tier is of medium to high risk of reoffending, for a record that has a
+    tier and no score (a proposal's line): :func:`classify` starts the medium tier at the one
+    threshold (:attr:`RiskRules.medium_high_from_pct`) and the high tier above it, and puts
+    the very high risk of serious harm above both, so the low tier is exactly the people
+    below the threshold."""
+    if tier == "low":
+        return False
+    if tier in _TIERS_ABOVE_LOW:
+        return True
+    raise ValueError(f"{tier!r} is not a risk tier: use low, medium, high or very_high")

@@ -96,7 +96,9 @@ def _amount(value: float, unit: str) -> str:
     return _money(value) if unit == "£" else f"{value:,.0f} {unit}"
 
 
-def _mask(cells: pd.DataFrame, rule: Mapping[str, Any]) -> npt.NDArray[np.bool_]:
+def segment_mask(cells: pd.DataFrame, rule: Mapping[str, Any]) -> npt.NDArray[np.bool_]:
+    """The cells (or any frame with ``setting``, ``sex``, ``harm``) of the people a rule is
+    about: its ``setting``, ``sex`` and ``harm`` bands."""
     mask = np.ones(len(cells), bool)
     if rule.get("setting"):
         mask &= (cells["setting"] == rule["setting"]).to_numpy()
@@ -104,6 +106,11 @@ def _mask(cells: pd.DataFrame, rule: Mapping[str, Any]) -> npt.NDArray[np.bool_]
         mask &= (cells["sex"] == rule["sex"]).to_numpy()
     if rule.get("harm"):
         mask &= cells["harm"].isin(rule["harm"]).to_numpy()
+    return mask
+
+
+def _mask(cells: pd.DataFrame, rule: Mapping[str, Any]) -> npt.NDArray[np.bool_]:
+    mask = segment_mask(cells, rule)
     if rule.get("categories"):
         mask &= cells["evidence_category"].isin(rule["categories"]).to_numpy()
     if rule.get("services"):
@@ -203,11 +210,18 @@ def no_ineffective(cells: pd.DataFrame, rule: Mapping[str, Any], s: PlanSettings
     return [_only_court_ordered(cells, mask, name, "nothing on ineffective services")]
 
 
+def spend_cells(cells: pd.DataFrame, rule: Mapping[str, Any]) -> npt.NDArray[np.bool_]:
+    """The cells whose spend a ``spend_at_least_baseline`` rule counts: rehabilitation (not
+    sentence delivery) for the rule's segment, of its evidence categories where it names any."""
+    mask: npt.NDArray[np.bool_] = _mask(cells, rule) & cells["rehabilitation"].to_numpy(bool)
+    return mask
+
+
 def spend_at_least_baseline(cells: pd.DataFrame, rule: Mapping[str, Any], s: PlanSettings,
                             name: str) -> list[Requirement]:
     """``Σ_{i ∈ group} cost_i · volume_i ≥ Σ_{i ∈ group} baseline spend_i`` over the group's
     rehabilitation cells."""
-    mask = _mask(cells, rule) & cells["rehabilitation"].to_numpy(bool)
+    mask = spend_cells(cells, rule)
     groups, labels = _grouped(cells, mask, ())
     rhs = _sum_by(cells["baseline_spend"].to_numpy(float), groups, len(labels))
     return [Requirement(name, "rehabilitation spend at least 2011-12", cells[

@@ -25,10 +25,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from commissioning.policy.parameters import load_parameters
-from commissioning.publish import ocds
+from commissioning.publish import disclosure, ocds
 from commissioning.web import models as m
 from commissioning.web import walls
+from commissioning.web.policy import parameters, reporting_date
 
 
 def _names() -> dict[str, str]:
@@ -53,11 +53,11 @@ def _lines(rows: Any, names: dict[str, str], priced: bool) -> tuple[ocds.Line, .
                            float(value[sid]) if priced else None) for sid in sorted(volume))
 
 
-def publisher(uri: str, when: dt.date | None = None) -> ocds.Publisher:
-    when = when or timezone.localdate()
-    params = load_parameters()
+def publisher(uri: str, when: dt.date) -> ocds.Publisher:
+    """The publisher and the small-cell threshold under the workspace's policy on ``when``."""
+    params = parameters()
     settings = params.value("publish.ocds", when)
-    threshold = int(params.value("disclosure.small_cell_threshold", when))
+    threshold = disclosure.small_cell_threshold(params, when)
     buyer = ocds.Party(str(settings["buyer_id"]), str(settings["buyer_name"]))
     return ocds.Publisher(name=str(settings["publisher"]), uri=uri,
                           ocid_prefix=str(settings["ocid_prefix"]), buyer=buyer,
@@ -65,7 +65,7 @@ def publisher(uri: str, when: dt.date | None = None) -> ocds.Publisher:
 
 
 def _contract(c: m.Contract, names: dict[str, str]) -> ocds.Contract:
-    current = c.current_version
+    current = c.current_version()
     lines = _lines(current.lines.all(), names, priced=False) if current else ()
     award_id = None
     proposal = c.proposal
@@ -108,7 +108,7 @@ def rounds() -> list[ocds.Round]:
         mine = [_contract(c, names) for c in contracts if c.round_id == rnd.pk]
         stamps = [a.date for a in awards] + [c.signed for c in mine if c.signed]
         updated = max(stamps) if stamps else dt.datetime.combine(
-            rnd.opens or dt.date(int(rnd.year[:4]), 4, 1), dt.time(), tzinfo=dt.UTC)
+            rnd.opens or rnd.starts, dt.time(), tzinfo=dt.UTC)
         out.append(ocds.Round(
             year=rnd.year, title=rnd.title, summary=rnd.summary, status=rnd.status,
             opens=rnd.opens, closes=rnd.closes, updated=updated,
@@ -128,7 +128,11 @@ def rounds() -> list[ocds.Round]:
 def package(uri: str, now: dt.datetime | None = None) -> dict[str, Any]:
     """The OCDS 1.1 release package of everything publishable in the workspace; ``uri`` is
     where the package is published."""
-    return ocds.release_package(rounds(), publisher(uri), now or timezone.now())
+    now = now or timezone.now()
+    # as at the workspace's reporting date, as every page and the report; a workspace with no
+    # round and no contract has no figure to withhold, only the publisher's name to read
+    when = reporting_date() or now.date()
+    return ocds.release_package(rounds(), publisher(uri, when), now)
 
 
 def write_export(folder: Path) -> list[Path]:

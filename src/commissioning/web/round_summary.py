@@ -25,9 +25,10 @@ def summarise(on: dt.date) -> dict[str, Any]:
     """Aggregates of the workspace's records on ``on`` (Django must be set up)."""
     from django.db.models import Count
 
+    from commissioning.secure.assurance import ReturnState, return_status
     from commissioning.web import audit
     from commissioning.web import models as m
-    from commissioning.web.assurance_rules import ReturnState, high_risk_score, return_status
+    from commissioning.web.policy import high_risk_score
 
     orgs = Counter(m.Organisation.objects.values_list("kind", flat=True))
     rounds = [
@@ -50,7 +51,7 @@ def summarise(on: dt.date) -> dict[str, Any]:
     total = Decimal(0)
     returns: Counter[str] = Counter()
     for c in m.Contract.objects.select_related("provider").order_by("reference"):
-        current = c.current_version
+        current = c.current_version()
         contracts.append({
             "reference": c.reference, "kind": c.get_kind_display(), "provider": c.provider.name,
             "published": c.published, "version": current.number if current else None,

@@ -21,13 +21,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from commissioning.policy.parameters import load_parameters
 from commissioning.reference.partners import CO_COMMISSIONING_PARTNERS
 from commissioning.reference.providers import providers_table
 from commissioning.web import audit
 from commissioning.web import models as m
-from commissioning.web.profiling import round_date
-from commissioning.web.proposal_checks import refresh_flags
+from commissioning.web.policy import parameters
 from commissioning.web.roles import OrganisationKind, Role
 
 COMMISSIONER_NAME = "NOMS Commissioning (demo)"
@@ -141,8 +139,6 @@ def _line(
 
 
 def _round(orgs: dict[str, m.Organisation]) -> m.CommissioningRound:
-    params = load_parameters()
-    when = dt.date(2012, 4, 1)
     rnd = m.CommissioningRound.objects.create(
         year=ROUND_YEAR,
         title="Strategic Commissioning Round 2012-13 (demo with synthetic proposals)",
@@ -157,6 +153,8 @@ def _round(orgs: dict[str, m.Organisation]) -> m.CommissioningRound:
         opens=dt.date(2011, 11, 1),
         closes=dt.date(2011, 12, 9),
     )
+    # the workspace's policy at the round's date, as every page reads it
+    params, when = parameters(), rnd.starts
     m.RoundEnvelope.objects.create(
         round=rnd,
         budget=Decimal(str(params.value("secure.agency_budget", when))),
@@ -331,12 +329,14 @@ def _proposals(rnd: m.CommissioningRound, orgs: dict[str, m.Organisation]) -> No
         if status == "submitted":
             proposal.submit(at=now)  # the same method as the pages and the API
         else:
-            refresh_flags(proposal, round_date(rnd.year))
+            proposal.recheck()
 
 
 def _contracts(orgs: dict[str, m.Organisation], rnd: m.CommissioningRound) -> None:
     agreed_at = dt.datetime(2012, 2, 28, 17, 0, tzinfo=dt.UTC)
-    starts, ends = dt.date(2012, 4, 1), dt.date(2013, 3, 31)
+    # the round's financial year
+    starts = rnd.starts
+    ends = starts.replace(year=starts.year + 1) - dt.timedelta(days=1)
     specs = [
         (
             "SLA-LEI-2012",

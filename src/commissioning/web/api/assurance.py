@@ -10,9 +10,9 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.security import django_auth
 
+from commissioning.secure.assurance import Quarter
 from commissioning.web import models as m
 from commissioning.web.api.common import Code, Id, LongText, responses
-from commissioning.web.assurance_rules import Quarter
 from commissioning.web.walls import get_managed_contract_or_404, require, visible
 
 router = Router(tags=["assurance"])

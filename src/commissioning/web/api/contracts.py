@@ -8,14 +8,17 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.security import django_auth
+from pydantic import Field
 
 from commissioning.web import models as m
 from commissioning.web.api.common import Id, Limit, Offset, responses
 from commissioning.web.views.assurance import performance_lines
-from commissioning.web.walls import Viewer, get_visible_or_404, viewer_of, visible
+from commissioning.web.walls import Viewer, get_visible_or_404, require, viewer_of, visible
 
 router = Router(tags=["contracts"])
 transparency = Router(tags=["transparency"])
@@ -85,17 +88,8 @@ class ContractPage(Schema):
     items: list[ContractOut]
 
 
-def _current(viewer: Viewer, contract: m.Contract) -> m.ContractVersion | None:
-    return (
-        visible(viewer, m.ContractVersion)
-        .filter(contract=contract, status=m.ContractVersion.Status.AGREED)
-        .order_by("-number")
-        .first()
-    )
-
-
 def _summary(viewer: Viewer, c: m.Contract) -> ContractOut:
-    current = _current(viewer, c)
+    current = c.current_version(viewer)
     return ContractOut(
         id=c.pk,
         reference=c.reference,
@@ -113,7 +107,7 @@ def _summary(viewer: Viewer, c: m.Contract) -> ContractOut:
 
 
 def contract_detail(viewer: Viewer, c: m.Contract) -> ContractDetailOut:
-    current = _current(viewer, c)
+    current = c.current_version(viewer)
     lines = visible(viewer, m.ScheduleLine).filter(version=current) if current else []
     targets = list(visible(viewer, m.TargetLevel).filter(version=current)) if current else []
     records = visible(viewer, m.PerformanceRecord).filter(contract=c)
@@ -179,6 +173,30 @@ def list_contracts(request: HttpRequest, limit: Limit = 100, offset: Offset = 0)
 def get_contract(request: HttpRequest, contract_id: Id) -> ContractDetailOut:
     """A contract with its current agreed schedule, targets, versions and performance."""
     contract = get_visible_or_404(request, m.Contract, pk=contract_id)
+    return contract_detail(viewer_of(request.user), contract)
+
+
+class AgreeIn(Schema):
+    reason: str = Field(default="", max_length=4000,
+                        description="Why the schedule changed (required for a variation).")
+
+
+@router.post(
+    "/contracts/{contract_id}/versions/{number}/agree",
+    response=responses(ContractDetailOut),
+    auth=django_auth,
+)
+def agree_version(
+    request: HttpRequest, contract_id: Id, number: Id, payload: AgreeIn
+) -> ContractDetailOut:
+    """Agree a draft version (commissioning side): the method the contract page uses. When an
+    agreed version exists this is a variation from it, with its reason."""
+    contract = get_visible_or_404(request, m.Contract, pk=contract_id)
+    version = get_visible_or_404(request, m.ContractVersion, contract=contract, number=number)
+    require(request, "change", version)
+    if not isinstance(request.user, User):
+        raise PermissionDenied("sign in first")
+    version.agree(request.user, payload.reason)  # ValidationError (422) names what is missing
     return contract_detail(viewer_of(request.user), contract)
 
 

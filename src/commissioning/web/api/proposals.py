@@ -35,8 +35,7 @@ from commissioning.web.api.common import (
     UnitPrice,
     responses,
 )
-from commissioning.web.profiling import round_date
-from commissioning.web.proposal_checks import catalogue_by_id, refresh_flags
+from commissioning.web.checks import catalogue_by_id
 from commissioning.web.walls import get_visible_or_404, require, visible
 
 router = Router(tags=["proposals"], auth=django_auth)
@@ -213,10 +212,6 @@ def _check_service(service_id: str) -> None:
         )
 
 
-def _recheck(proposal: m.Proposal) -> None:
-    refresh_flags(proposal, round_date(proposal.round.year))
-
-
 @router.get("/proposals", response=responses(ProposalPage))
 def list_proposals(request: HttpRequest, limit: Limit = 100, offset: Offset = 0) -> ProposalPage:
     """Your organisation's proposals (providers) or the submitted ones (commissioning side)."""
@@ -295,7 +290,7 @@ def add_line(request: HttpRequest, proposal_id: Id, payload: LineIn) -> Status[L
     _check_service(payload.service_id)
     with transaction.atomic():
         line = m.ProposalLine.objects.create(proposal=proposal, **payload.dict())
-        _recheck(proposal)
+        proposal.recheck()
     return Status(201, _line_out(line))
 
 
@@ -309,7 +304,7 @@ def replace_line(request: HttpRequest, proposal_id: Id, line_id: Id, payload: Li
         for field, value in payload.dict().items():
             setattr(line, field, value)
         line.save()
-        _recheck(proposal)
+        proposal.recheck()
     return _line_out(line)
 
 
@@ -320,7 +315,7 @@ def delete_line(request: HttpRequest, proposal_id: Id, line_id: Id) -> Status[No
     require(request, "delete", line)
     with transaction.atomic():
         line.delete()
-        _recheck(proposal)
+        proposal.recheck()
     return Status(204, None)
 
 

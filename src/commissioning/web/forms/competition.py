@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 from django import forms
 from django.db.models import QuerySet
 
+from commissioning.secure.evaluation import WeightedCriterion, weight_problems
 from commissioning.web import models as m
-from commissioning.web.evaluation import WeightedCriterion, weight_problems
 from commissioning.web.forms.govuk import GovukForm
 
 #: The quality scale's meaning, shown beside each score.

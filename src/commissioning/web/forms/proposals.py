@@ -13,7 +13,9 @@ from django.template.defaultfilters import filesizeformat
 
 from commissioning.evidence.catalogue import CATEGORIES, CATEGORY_LABELS
 from commissioning.plan.inputs import STATUTORY_SERVICES
+from commissioning.secure.profiling import ACCEPTED_SUFFIXES
 from commissioning.web import models as m
+from commissioning.web.checks import catalogue_by_id
 from commissioning.web.forms.govuk import GovukForm
 from commissioning.web.models._choices import (
     HARM_CHOICES,
@@ -21,8 +23,6 @@ from commissioning.web.models._choices import (
     RISK_TIER_CHOICES,
     SETTING_CHOICES,
 )
-from commissioning.web.profiling import ACCEPTED_SUFFIXES
-from commissioning.web.proposal_checks import catalogue_by_id
 
 _SETTING_NAMES = {"community": "the community", "custody": "custody"}
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from django import forms
 
+from commissioning.secure.rounds import RoundYearError, financial_year_start
 from commissioning.web import models as m
 from commissioning.web.forms.govuk import GovukForm
 from commissioning.web.models._choices import SETTING_CHOICES
@@ -34,17 +35,11 @@ class RoundForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
 
     def clean_year(self) -> str:
         year = str(self.cleaned_data["year"]).strip()
-        parts = year.split("-")
-        ok = (
-            len(parts) == 2
-            and parts[0].isdigit()
-            and len(parts[0]) == 4
-            and parts[1].isdigit()
-            and len(parts[1]) == 2
-            and (int(parts[0]) + 1) % 100 == int(parts[1])
-        )
-        if not ok:
-            raise forms.ValidationError("Enter the year as a financial year, like 2013-14")
+        try:
+            financial_year_start(year)
+        except RoundYearError:
+            raise forms.ValidationError(
+                "Enter the year as a financial year, like 2013-14") from None
         return year
 
     def clean(self) -> dict[str, Any]:

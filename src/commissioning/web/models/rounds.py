@@ -41,6 +41,14 @@ class CommissioningRound(models.Model):
     def published(self) -> bool:
         return self.status != self.Status.DRAFT
 
+    @property
+    def starts(self) -> dt.date:
+        """The round's date: the first day of its financial year (``2012-13`` → 1 April
+        2012), the date its proposals are checked and its parameters read at."""
+        from commissioning.secure.rounds import financial_year_start
+
+        return financial_year_start(self.year)
+
     def add_lot(self, service_group: str, region: str, setting: str, budget: Decimal) -> Lot:
         """A new lot (numbered after the last) with its budget: the one way a lot is made
         (the lots page and the demo data alike)."""
@@ -170,6 +178,14 @@ class Proposal(models.Model):
             problems["lot"] = "The lot chosen belongs to another round: choose one of this round's"
         return problems
 
+    def recheck(self) -> list[ProposalFlag]:
+        """Re-run the intentions check at the round's date under the workspace's policy and
+        replace the flags: the one recheck after every change of lines or upload (pages, API,
+        submit and the demo data alike)."""
+        from commissioning.web.checks import refresh_flags
+
+        return refresh_flags(self)
+
     def submit(self, at: dt.datetime | None = None) -> None:
         """Send the draft to the commissioner: the one way a proposal is submitted (pages, API
         and the demo data alike). Re-runs the intentions check at the round's date; raises
@@ -180,14 +196,11 @@ class Proposal(models.Model):
         from django.db import transaction
         from django.utils import timezone
 
-        from commissioning.web.profiling import round_date
-        from commissioning.web.proposal_checks import refresh_flags
-
         problems = self.submission_problems()
         if problems:
             raise ValidationError(problems)
         with transaction.atomic():
-            refresh_flags(self, round_date(self.round.year))
+            self.recheck()
             self.status = self.Status.SUBMITTED
             self.submitted_at = at or timezone.now()
             self.save()

@@ -23,18 +23,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, URLResolver, path, reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from commissioning.web import models as m
-from commissioning.web.assurance_rules import (
+from commissioning.secure.assurance import (
     PerformanceLine,
     ReturnStatus,
-    high_risk_score,
     performance_line,
     return_status,
-    small_cell_threshold,
 )
+from commissioning.web import models as m
 from commissioning.web.forms.assurance import (
     AssuranceReturnForm,
     AuditOpinionForm,
@@ -43,6 +40,7 @@ from commissioning.web.forms.assurance import (
     RatingForm,
     RiskEntryForm,
 )
+from commissioning.web.policy import high_risk_score, reporting_date, small_cell_threshold
 from commissioning.web.roles import PROVIDER_KINDS
 from commissioning.web.walls import (
     Viewer,
@@ -75,7 +73,8 @@ def performance_lines(
     commissioning side and the provider itself, small cells are withheld (``*``)."""
     by_measure = {t.measure: t for t in targets}
     suppress = not (viewer.commissioning_side or viewer.owns(contract.provider_id))
-    threshold = small_cell_threshold(timezone.localdate())
+    # the disclosure rule in force on the workspace's reporting date (as the report applies it)
+    threshold = small_cell_threshold(reporting_date() or contract.starts)
     out = []
     for r in records:
         target = by_measure.get(r.measure)
@@ -96,12 +95,14 @@ def performance_lines(
     return out
 
 
-def _as_at(request: HttpRequest) -> dt.date:
+def _as_at(request: HttpRequest) -> dt.date | None:
+    """The date asked for (``?on=YYYY-MM-DD``), else the workspace's reporting date — the start
+    of its latest round, the date the round's report says what is due on — never today's."""
     raw = request.GET.get("on", "")
     try:
-        return dt.date.fromisoformat(raw) if raw else timezone.localdate()
+        return dt.date.fromisoformat(raw) if raw else reporting_date()
     except ValueError:
-        return timezone.localdate()
+        return reporting_date()
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     require_view(request, m.AssuranceReturn)
     on = _as_at(request)
     contracts = list(visible(request.user, m.Contract).select_related("provider"))
+    if on is None:  # a workspace with no round and no contract: nothing is due
+        contracts = []
     received: dict[int, set[str]] = {}
     for contract_id, period in (
         visible(request.user, m.AssuranceReturn)
@@ -127,15 +130,17 @@ def overview(request: HttpRequest) -> HttpResponse:
         received.setdefault(contract_id, set()).add(period)
     plans = visible(request.user, m.ActionPlan).filter(status=m.ActionPlan.Status.OPEN)
     audits = visible(request.user, m.ExternalAudit).filter(opinion__in=WEAK_OPINIONS)
+    high = high_risk_score(on) if on is not None else None
     risks = [
         r
         for r in visible(request.user, m.RiskEntry).select_related("contract")
-        if r.score >= high_risk_score(on)
+        if high is not None and r.score >= high
     ]
     rows = [
         PortfolioRow(
             contract=c,
-            returns=return_status(c.starts, c.ends, received.get(c.pk, set()), on),
+            returns=return_status(c.starts, c.ends, received.get(c.pk, set()), c.starts
+                                  if on is None else on),
             open_action_plans=sum(1 for p in plans if p.contract_id == c.pk),
             weak_audits=sum(1 for a in audits if a.contract_id == c.pk),
             high_risks=sum(1 for r in risks if r.contract_id == c.pk),
@@ -151,7 +156,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "open_plans": plans.select_related("contract"),
             "weak_audits": audits.select_related("contract"),
             "high_risks": sorted(risks, key=lambda r: -r.score),
-            "high_risk_score": high_risk_score(on),
+            "high_risk_score": high,
         },
     )
 
@@ -160,14 +165,9 @@ def overview(request: HttpRequest) -> HttpResponse:
 def contract_assurance(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = require_view(request, m.AssuranceReturn)
     contract = get_managed_contract_or_404(request, pk)
-    on = _as_at(request)
+    on = _as_at(request) or contract.starts
     returns = visible(request.user, m.AssuranceReturn).filter(contract=contract)
-    current = (
-        visible(request.user, m.ContractVersion)
-        .filter(contract=contract, status=m.ContractVersion.Status.AGREED)
-        .order_by("-number")
-        .first()
-    )
+    current = contract.current_version(viewer)
     targets = list(visible(request.user, m.TargetLevel).filter(version=current)) if current else []
     records = visible(request.user, m.PerformanceRecord).filter(contract=contract)
     risks = sorted(
@@ -188,7 +188,7 @@ def contract_assurance(request: HttpRequest, pk: int) -> HttpResponse:
         "high_risk_score": high_risk_score(on),
         "performance": performance,
         "withheld": any(line.withheld for line in performance),
-        "threshold": small_cell_threshold(timezone.localdate()),
+        "threshold": small_cell_threshold(reporting_date() or contract.starts),
         "targets": targets,
         "action_plans": visible(request.user, m.ActionPlan).filter(contract=contract),
         "ratings": visible(request.user, m.Rating).filter(organisation=contract.provider),
@@ -288,12 +288,7 @@ def performance_create(request: HttpRequest, pk: int) -> HttpResponse:
     """A result against one of the current agreed version's target levels."""
     contract = get_managed_contract_or_404(request, pk)
     require(request, "create", m.PerformanceRecord)
-    current = (
-        visible(request.user, m.ContractVersion)
-        .filter(contract=contract, status=m.ContractVersion.Status.AGREED)
-        .order_by("-number")
-        .first()
-    )
+    current = contract.current_version(request.user)
     targets = list(visible(request.user, m.TargetLevel).filter(version=current)) if current else []
     form = PerformanceForm(request.POST or None, targets=targets)
     if request.method == "POST" and form.is_valid():

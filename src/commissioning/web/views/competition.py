@@ -21,9 +21,15 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, URLResolver, path
 from django.views.decorators.http import require_http_methods
 
+from commissioning.secure.evaluation import (
+    Bid,
+    Result,
+    WeightedCriterion,
+    evaluate,
+    weight_problems,
+)
 from commissioning.web import models as m
 from commissioning.web import walls
-from commissioning.web.evaluation import Bid, Result, WeightedCriterion, evaluate, weight_problems
 from commissioning.web.forms.competition import AwardForm, CriterionFormSet, ScoreForm
 
 GET_POST = require_http_methods(["GET", "POST"])

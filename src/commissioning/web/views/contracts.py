@@ -15,17 +15,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, URLResolver, path, reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from commissioning.web import models as m
-from commissioning.web.assurance_rules import small_cell_threshold
 from commissioning.web.forms.contracts import (
     ActionPlanForm,
     AgreeVersionForm,
@@ -36,6 +34,7 @@ from commissioning.web.forms.contracts import (
     VersionPriceForm,
 )
 from commissioning.web.forms.proposals import service_name
+from commissioning.web.policy import reporting_date, small_cell_threshold
 from commissioning.web.roles import OrganisationKind, Role
 from commissioning.web.views.assurance import performance_lines
 from commissioning.web.walls import can, get_visible_or_404, require, viewer_of, visible
@@ -56,15 +55,6 @@ def _version(request: HttpRequest, contract: m.Contract, number: int) -> m.Contr
     return get_visible_or_404(request, m.ContractVersion, contract=contract, number=number)
 
 
-def _current(request: HttpRequest, contract: m.Contract) -> m.ContractVersion | None:
-    return (
-        visible(request.user, m.ContractVersion)
-        .filter(contract=contract, status=m.ContractVersion.Status.AGREED)
-        .order_by("-number")
-        .first()
-    )
-
-
 def _named(lines: Iterable[m.ScheduleLine]) -> list[tuple[m.ScheduleLine, str]]:
     """Schedule lines with their service's name from the catalogue (its id if unknown)."""
     return [(line, service_name(line.service_id)) for line in lines]
@@ -82,7 +72,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
 def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contract = _contract(request, pk)
     viewer = viewer_of(request.user)
-    current = _current(request, contract)
+    current = contract.current_version(request.user)
     versions = visible(request.user, m.ContractVersion).filter(contract=contract)
     lines = _named(visible(request.user, m.ScheduleLine).filter(version=current)) if current else []
     targets = visible(request.user, m.TargetLevel).filter(version=current) if current else None
@@ -103,7 +93,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "action_plans": visible(request.user, m.ActionPlan).filter(contract=contract),
         "performance": performance,
         "withheld": any(line.withheld for line in performance),
-        "threshold": small_cell_threshold(timezone.localdate()),
+        "threshold": small_cell_threshold(reporting_date() or contract.starts),
         "shared_with": shared_with,
         "sees_management": viewer.commissioning_side or viewer.role == Role.PROVIDER,
         "may_change": can(request.user, "change", contract),
@@ -203,7 +193,7 @@ def _version_page(
             "targets": visible(request.user, m.TargetLevel).filter(version=version),
             "editable": price_form is not None,
             "price_form": price_form,
-            "current": _current(request, contract),
+            "current": contract.current_version(request.user),
         },
         status=status,
     )
@@ -233,7 +223,7 @@ def version_draft(request: HttpRequest, pk: int) -> HttpResponse:
     if existing is not None:
         messages.info(request, f"Version {existing.number} is already in draft.")
         return redirect("contract-version", pk=contract.pk, number=existing.number)
-    current = _current(request, contract)
+    current = contract.current_version(request.user)
     if current is None:
         raise Http404("There is no agreed version to vary.")
     with transaction.atomic():
@@ -354,25 +344,20 @@ def version_agree(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     contract = _contract(request, pk)
     version = _version(request, contract, number)
     require(request, "change", version)
-    current = _current(request, contract)
+    current = contract.current_version(request.user)
     lines = visible(request.user, m.ScheduleLine).filter(version=version)
     form = AgreeVersionForm(request.POST or None, variation=current is not None)
     if not lines.exists():
         messages.error(request, "Add at least one schedule line before agreeing the version.")
         return redirect("contract-version", pk=contract.pk, number=version.number)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            version.status = m.ContractVersion.Status.AGREED
-            version.agreed_at = timezone.now()
-            version.save()
-            if current is not None:
-                m.Variation.objects.create(
-                    contract=contract,
-                    from_version=current,
-                    to_version=version,
-                    reason=form.cleaned_data["reason"],
-                    agreed_by=_signed_in(request),
-                )
+        try:
+            version.agree(_signed_in(request), form.cleaned_data["reason"])
+        except ValidationError as exc:
+            for messages_ in exc.message_dict.values():
+                for message in messages_:
+                    messages.error(request, message)
+            return redirect("contract-version", pk=contract.pk, number=version.number)
         messages.success(request, f"Version {version.number} agreed.")
         return redirect("contract-detail", pk=contract.pk)
     return render(
@@ -425,7 +410,7 @@ def contract_publish(request: HttpRequest, pk: int) -> HttpResponse:
     contract = _contract(request, pk)
     require(request, "publish", contract)
     publish = request.POST.get("publish") == "1"
-    if publish and _current(request, contract) is None:
+    if publish and contract.current_version(request.user) is None:
         messages.error(request, "Agree a version before publishing the contract.")
         return redirect("contract-detail", pk=contract.pk)
     contract.published = publish

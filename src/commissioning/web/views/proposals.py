@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, URLResolver, path, reverse
 from django.views.decorators.http import require_http_methods
 
+from commissioning.secure.profiling import UploadRejected, profile_upload, published_tables
 from commissioning.web import models as m
 from commissioning.web import walls
 from commissioning.web.forms.proposals import (
@@ -31,14 +32,7 @@ from commissioning.web.forms.proposals import (
     UploadForm,
     service_name,
 )
-from commissioning.web.profiling import (
-    UploadRejected,
-    parameters,
-    profile_upload,
-    published_tables,
-    round_date,
-)
-from commissioning.web.proposal_checks import refresh_flags
+from commissioning.web.policy import parameters
 
 PAGE_SIZE = 50
 GET_POST = require_http_methods(["GET", "POST"])
@@ -54,10 +48,6 @@ def _price(prefix: str = "lines__") -> ExpressionWrapper:  # type: ignore[type-a
 
 def _proposal(request: HttpRequest, pk: int) -> m.Proposal:
     return walls.get_visible_or_404(request, m.Proposal, pk=pk)
-
-
-def _recheck(proposal: m.Proposal) -> None:
-    refresh_flags(proposal, round_date(proposal.round.year))
 
 
 def _detail(proposal: m.Proposal) -> HttpResponseRedirect:
@@ -183,7 +173,7 @@ def line_add(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             form.save()
-            _recheck(proposal)
+            proposal.recheck()
         messages.success(request, "Service added.")
         return _detail(proposal)
     return render(
@@ -201,7 +191,7 @@ def line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             form.save()
-            _recheck(proposal)
+            proposal.recheck()
         messages.success(request, "Service updated.")
         return _detail(proposal)
     return render(
@@ -228,7 +218,7 @@ def line_delete(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     if request.method == "POST":
         with transaction.atomic():
             line.delete()
-            _recheck(proposal)
+            proposal.recheck()
         messages.success(request, "Service removed.")
         return _detail(proposal)
     return _confirm(
@@ -284,7 +274,7 @@ def proposal_upload(request: HttpRequest, pk: int) -> HttpResponse:
         upload = form.cleaned_data["file"]
         try:
             kept = profile_upload(
-                upload.chunks(), upload.name, parameters(), round_date(proposal.round.year)
+                upload.chunks(), upload.name, parameters(), proposal.round.starts
             )
         except UploadRejected as exc:
             rejected = exc
@@ -295,7 +285,7 @@ def proposal_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 proposal.profile_sha256 = kept.sha256
                 proposal.profile_source = kept.filename[:255]
                 proposal.save()
-                _recheck(proposal)
+                proposal.recheck()
             messages.success(
                 request,
                 f"{kept.filename}: {kept.rows:,} assessments profiled. The records were "

@@ -18,20 +18,16 @@ from django.db.models import Exists, OuterRef, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, URLPattern, URLResolver, path, reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from commissioning.evidence.catalogue import load_catalogue
 from commissioning.plan.intentions import Intention, load_intentions
 from commissioning.publish import disclosure
 from commissioning.publish.disclosure import SUPPRESSED
+from commissioning.secure.assurance import ReturnState, return_status
 from commissioning.web import audit, ocds_export, walls
 from commissioning.web import models as m
-from commissioning.web.assurance_rules import (
-    ReturnState,
-    return_status,
-    small_cell_threshold,
-)
+from commissioning.web.policy import reporting_date, small_cell_threshold
 from commissioning.web.roles import Role
 
 #: Audit entries per page of the audit log.
@@ -103,11 +99,15 @@ def transparency(request: HttpRequest) -> HttpResponse:
             PublishedContract(contract, current, volumes.get(current.pk, []) if current else [])
         )
 
-    threshold = small_cell_threshold(timezone.localdate())
+    # the disclosure rule in force on the workspace's reporting date, as in the round's report
+    on = reporting_date()
+    threshold = small_cell_threshold(on) if on is not None else None
     performance: list[PublishedPerformance] = []
     for record in walls.visible(public, m.PerformanceRecord).select_related(
         "contract", "contract__provider"
     ):
+        if threshold is None:  # no round and no contract: nothing to publish
+            break
         shown = published_figure(record.actual, record.people, threshold)
         performance.append(
             PublishedPerformance(
@@ -152,9 +152,14 @@ class Tile:
             return ""
 
 
-def _returns(viewer: walls.Viewer, contracts: list[m.Contract], on: dt.date) -> Counter[str]:
+def _returns(
+    viewer: walls.Viewer, contracts: list[m.Contract], on: dt.date | None
+) -> Counter[str]:
     """How many contracts' latest quarterly self-audit returns are due, overdue or received
-    (the assurance rules: a return is due by the end of the month after its quarter)."""
+    on ``on`` (the assurance rules: a return is due by the end of the month after its
+    quarter); none without a date (a workspace with no round and no contract)."""
+    if on is None:
+        return Counter()
     received: dict[int, set[str]] = defaultdict(set)
     for contract_id, period in (
         walls.visible(viewer, m.AssuranceReturn)
@@ -168,9 +173,10 @@ def _returns(viewer: walls.Viewer, contracts: list[m.Contract], on: dt.date) -> 
 def _dashboard_tiles(viewer: walls.Viewer) -> list[Tile]:
     proposals = walls.visible(viewer, m.Proposal)
     contracts = walls.visible(viewer, m.Contract)
-    today = timezone.localdate()
+    # as at the workspace's reporting date (its latest round's), as the assurance pages
+    on = reporting_date()
     if viewer.role == Role.PROVIDER:
-        returns = _returns(viewer, list(contracts), today)
+        returns = _returns(viewer, list(contracts), on)
         return [
             Tile(
                 "Draft proposals",
@@ -203,7 +209,7 @@ def _dashboard_tiles(viewer: walls.Viewer) -> list[Tile]:
             Tile("Awards made", walls.visible(viewer, m.Award).count()),
         ]
     if viewer.role == Role.CONTRACT_MANAGER:
-        returns = _returns(viewer, list(contracts), today)
+        returns = _returns(viewer, list(contracts), on)
         return [
             Tile("Contracts and SLAs", contracts.count(), "contract-list"),
             Tile(
@@ -214,8 +220,10 @@ def _dashboard_tiles(viewer: walls.Viewer) -> list[Tile]:
             Tile(
                 "Overdue action plans",
                 walls.visible(viewer, m.ActionPlan)
-                .filter(status=m.ActionPlan.Status.OPEN, due__lt=today)
-                .count(),
+                .filter(status=m.ActionPlan.Status.OPEN, due__lt=on)
+                .count()
+                if on is not None
+                else 0,
                 "assurance-overview",
             ),
             Tile("Overdue self-audit returns", returns[ReturnState.OVERDUE], "assurance-overview"),

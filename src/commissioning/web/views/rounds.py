@@ -7,7 +7,6 @@ freezes drafts (the walls refuse changes to a proposal once its round is not ope
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from itertools import groupby
 
@@ -20,10 +19,10 @@ from django.urls import URLPattern, URLResolver, path
 from django.views.decorators.http import require_http_methods, require_POST
 
 from commissioning.plan.intentions import load_intentions
-from commissioning.policy.parameters import load_parameters
 from commissioning.web import models as m
 from commissioning.web import walls
 from commissioning.web.forms.rounds import EnvelopeForm, LotForm, RoundForm
+from commissioning.web.policy import parameters
 
 GET_POST = require_http_methods(["GET", "POST"])
 Status = m.CommissioningRound.Status
@@ -38,10 +37,6 @@ GROUP_TITLES = {
     "community": "Community services",
     "custody": "Custodial services",
 }
-
-
-def _round_start(year: str) -> dt.date:
-    return dt.date(int(year[:4]), 4, 1)
 
 
 def round_list(request: HttpRequest) -> HttpResponse:
@@ -96,11 +91,10 @@ def round_create(request: HttpRequest) -> HttpResponse:
     walls.require(request, "create", m.CommissioningRound)
     form = RoundForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        year = form.cleaned_data["year"]
-        params = load_parameters()
-        when = _round_start(year)
         with transaction.atomic():
             rnd = form.save()
+            # the workspace's policy at the round's date
+            params, when = parameters(), rnd.starts
             m.RoundEnvelope.objects.create(
                 round=rnd,
                 budget=Decimal(str(params.value("secure.agency_budget", when))),

@@ -34,14 +34,14 @@ from commissioning.assess.risk import RiskRules, score
 from commissioning.engine import backend
 from commissioning.io.readers import read_table
 from commissioning.io.validation import ValidationFailed
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.policy.parameters import ParameterSet
 from commissioning.publish.disclosure import (
     small_cell_threshold,
     suppress_need_profile,
     suppress_risk_profile,
 )
 from commissioning.schema.contract import NEEDS
-from commissioning.web.proposal_checks import Population
+from commissioning.secure.checks import Population
 
 #: File types a provider may upload (the readers' formats).
 ACCEPTED_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".parquet")
@@ -82,23 +82,6 @@ class ProfiledUpload:
     rows: int
     sha256: str
     filename: str
-
-
-def parameters() -> ParameterSet:
-    """The policy parameters of the web's workspace: built-in plus its overrides, reloaded when
-    they change (:mod:`commissioning.web.policy`)."""
-    from commissioning.web.policy import parameters as workspace_parameters
-
-    return workspace_parameters()
-
-
-def round_date(year: str) -> dt.date:
-    """The first day of a round's year ("2012-13" → 1 April 2012), for the parameters in
-    force; the default date when the year cannot be read."""
-    try:
-        return dt.date(int(year[:4]), 4, 1)
-    except ValueError:
-        return DEFAULT_DATE
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -236,7 +219,8 @@ def _cell(value: Any, column: str) -> str:
 
 def published_tables(profile: Mapping[str, Any], params: ParameterSet) -> ProfileTables:
     """The stored profile with small cells withheld, formatted for a page."""
-    when = dt.date.fromisoformat(str(profile.get("parameters_date", DEFAULT_DATE.isoformat())))
+    # the date the upload was profiled at: its round's (every stored profile records it)
+    when = dt.date.fromisoformat(str(profile["parameters_date"]))
     threshold = small_cell_threshold(params, when)
     risk = suppress_risk_profile(pd.DataFrame(profile["risk"]), (), threshold)
     need_raw = pd.DataFrame(profile["need"])

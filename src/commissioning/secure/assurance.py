@@ -15,9 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from functools import lru_cache
 
-from commissioning.policy.parameters import load_parameters
+from commissioning.policy.parameters import ParameterSet
 from commissioning.publish import disclosure
 from commissioning.publish.disclosure import SUPPRESSED
 
@@ -149,18 +148,15 @@ def standing(actual: Decimal, target: Decimal | None, direction: str | None) -> 
     return Standing.MET if met else Standing.NOT_MET
 
 
-@lru_cache(maxsize=8)
-def high_risk_score(on: dt.date) -> int:
+def high_risk_score(params: ParameterSet, on: dt.date) -> int:
     """The dated policy parameter ``secure.high_risk_score`` in force on ``on``."""
-    return int(load_parameters().value("secure.high_risk_score", on))
+    return int(params.value("secure.high_risk_score", on))
 
 
-def small_cell_threshold(on: dt.date) -> int:
-    """The small-cell threshold in force on ``on`` under the workspace's policy
+def small_cell_threshold(params: ParameterSet, on: dt.date) -> int:
+    """The small-cell threshold in force on ``on``
     (:func:`commissioning.publish.disclosure.small_cell_threshold`)."""
-    from commissioning.web.policy import parameters
-
-    return disclosure.small_cell_threshold(parameters(), on)
+    return disclosure.small_cell_threshold(params, on)
 
 
 def is_small_cell(people: int | None, threshold: int) -> bool:
