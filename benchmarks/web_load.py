@@ -104,14 +104,14 @@ def generate(
 
     from commissioning.evidence.catalogue import load_catalogue
     from commissioning.schema.contract import OFFENCE_GROUPS, RISK_TIERS
-    from commissioning.web import models as m
-    from commissioning.secure.profiling import round_date
     from commissioning.secure.checks import (
         LineFacts,
         catalogue_by_id,
         check_proposal,
         rules_on,
     )
+    from commissioning.secure.profiling import round_date
+    from commissioning.web import models as m
     from commissioning.web.roles import OrganisationKind, Role
 
     start = time.perf_counter()

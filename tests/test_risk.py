@@ -121,10 +121,10 @@ def test_one_definition_of_medium_to_high_risk(
     case: dict[str, Any], con: Any, params: ParameterSet
 ) -> None:
     """Tiers, bands, the plan's flag and the web check's low tiers derive from one parameter."""
+    from commissioning.assess.risk import tier_is_medium_high
     from commissioning.plan.baseline import with_segment
     from commissioning.plan.inputs import PlanSettings
     from commissioning.plan.intentions import load_intentions
-    from commissioning.assess.risk import tier_is_medium_high
     from commissioning.secure.checks import CheckRules
 
     policy = params.with_overrides(

@@ -245,18 +245,26 @@ def tiles(client: Client) -> dict[str, int]:
 
 def test_the_dashboard_counts_what_each_role_may_see(people: People, signed_in: Any) -> None:
     _published_world(people)
-    # The 2012-13 agreements ended long ago and no self-audit return came in for their last
-    # quarter, so each is overdue; the provider counts only its own.
+    # As at the workspace's reporting date — the start of its latest published round, 2012-13
+    # (the draft 2013-14 does not count), as the round's report — the 2012-13 agreements have
+    # just started: nothing is due yet.
     assert tiles(signed_in("provider")) == {
         "Draft proposals": 0,
         "Submitted proposals": 0,
         "Contracts and SLAs": 1,
         "Self-audit returns due": 0,
-        "Self-audit returns overdue": 1,
+        "Self-audit returns overdue": 0,
     }
     manager = tiles(signed_in("contract_manager"))
     assert manager["Contracts and SLAs"] == 2
-    assert manager["Overdue self-audit returns"] == 2
+    assert manager["Overdue self-audit returns"] == 0
+    # Once the 2014-15 round is published, the agreements have ended and no self-audit return
+    # came in for their last quarter, so each is overdue; the provider counts only its own.
+    m.CommissioningRound.objects.create(
+        year="2014-15", title="Round 2014-15", status=m.CommissioningRound.Status.OPEN
+    )
+    assert tiles(signed_in("provider"))["Self-audit returns overdue"] == 1
+    assert tiles(signed_in("contract_manager"))["Overdue self-audit returns"] == 2
     assert tiles(signed_in("partner")) == {"Contracts shared with you or published": 1}
     auditor = signed_in("auditor").get("/dashboard/").content.decode()
     assert "Chain intact" in auditor

@@ -210,6 +210,10 @@ API: dict[str, Rule] = {
     "GET /api/contracts/{contract_id}/returns": rule(
         "contract", "login | ok 404 404 | ok | ok | ok | ok 404 ok"
     ),
+    # agreeing a draft version: the contract page's rule (the same ContractVersion.agree)
+    "POST /api/contracts/{contract_id}/versions/{number}/agree": rule(
+        "contract", DRAFT_VERSION_WRITE
+    ),
     "POST /api/contracts/{contract_id}/returns": rule(
         "contract", "login | ok 404 404 | 403 | 403 | 403 | 403 404 403"
     ),
@@ -237,6 +241,8 @@ def api_body(operation: str, world: MatrixWorld) -> dict[str, Any] | None:
         return {"title": "Renamed"}
     if (path.endswith("/lines") and method == "POST") or method == "PUT":
         return LINE
+    if path.endswith("/agree"):
+        return {"reason": "Volumes moved between quarters"}
     if path.endswith("/returns") and method == "POST":
         return {"kind": "self_audit", "period": "2012-Q3", "statement": "Fine", "compliant": True}
     return None
