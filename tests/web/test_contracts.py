@@ -13,6 +13,7 @@ from tests.web.conftest import People, date_input
 from tests.web.contract_world import Contracts, build_contracts
 
 from commissioning.web import models as m
+from commissioning.web import services
 
 pytestmark = pytest.mark.django_db
 
@@ -202,7 +203,7 @@ def test_a_variation_creates_version_2_from_version_1_with_its_reason_and_an_aud
     assert logged.filter(
         model="web.ContractVersion", action="update", object_pk=str(v2.pk)
     ).exists()
-    assert contracts.sla.current_version() == v2
+    assert services.current_version(contracts.sla) == v2
     page = client.get(reverse("contract-detail", args=[pk])).content.decode()
     assert "£1,060,000.00" in page
     assert "Extra places for acquisitive offenders from July" in page

@@ -1,7 +1,8 @@
-"""State changes are model methods the pages and the JSON API both call: one
-``Proposal.submit``, one ``Proposal.recheck``, one ``ContractVersion.agree``, one
-``Contract.current_version``. Each path is run twice over equal records, once by a page and
-once by the API, and must call the same method and leave the same state and audit entries."""
+"""State changes are service functions the pages and the JSON API both call
+(:mod:`commissioning.web.services`): one ``submit_proposal``, one ``recheck``, one
+``agree_version``, one ``current_version``. Each path is run twice over equal records, once by a
+page and once by the API, and must call the same function and leave the same state and audit
+entries."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from django.urls import reverse
 from tests.web.conftest import People
 
 from commissioning.web import models as m
+from commissioning.web import services
 
 pytestmark = pytest.mark.django_db
 SignIn = Callable[[str], Client]
@@ -27,16 +29,16 @@ LINE = {
 }
 
 
-def _spy(monkeypatch: pytest.MonkeyPatch, cls: type, name: str) -> list[Any]:
-    """Record every call of ``cls.name`` (the original still runs)."""
+def _spy(monkeypatch: pytest.MonkeyPatch, name: str) -> list[Any]:
+    """Record the record of every call of ``services.name`` (the original still runs)."""
     calls: list[Any] = []
-    original = getattr(cls, name)
+    original = getattr(services, name)
 
-    def spied(self: Any, *args: Any, **kwargs: Any) -> Any:
-        calls.append(self.pk)
-        return original(self, *args, **kwargs)
+    def spied(record: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(record.pk)
+        return original(record, *args, **kwargs)
 
-    monkeypatch.setattr(cls, name, spied)
+    monkeypatch.setattr(services, name, spied)
     return calls
 
 
@@ -53,8 +55,8 @@ def test_the_page_and_the_api_add_a_line_and_submit_through_the_same_methods(
     people: People, signed_in: SignIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rnd = m.CommissioningRound.objects.create(year="2012-13", title="Round", status="open")
-    submits = _spy(monkeypatch, m.Proposal, "submit")
-    rechecks = _spy(monkeypatch, m.Proposal, "recheck")
+    submits = _spy(monkeypatch, "submit_proposal")
+    rechecks = _spy(monkeypatch, "recheck")
     client = signed_in("provider")
     states = []
     for via in ("page", "api"):
@@ -83,7 +85,7 @@ def test_the_page_and_the_api_add_a_line_and_submit_through_the_same_methods(
 def test_the_page_and_the_api_agree_a_variation_through_the_same_method(
     people: People, signed_in: SignIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    agrees = _spy(monkeypatch, m.ContractVersion, "agree")
+    agrees = _spy(monkeypatch, "agree_version")
     client = signed_in("commissioner")
     states = []
     for via in ("page", "api"):
@@ -98,7 +100,7 @@ def test_the_page_and_the_api_agree_a_variation_through_the_same_method(
         m.ScheduleLine.objects.create(
             version=draft, service_id="mentoring", setting="custody", offence_group="other",
             risk_tier="medium", harm="low", volume=40, price=Decimal("4000"))
-        assert contract.current_version() == first
+        assert services.current_version(contract) == first
         before = _last_seq()
         reason = "More mentoring places"
         if via == "page":
@@ -113,7 +115,7 @@ def test_the_page_and_the_api_agree_a_variation_through_the_same_method(
             assert answer.json()["current_version"] == 2
         assert agrees == [draft.pk]
         agrees.clear()
-        assert contract.current_version() == draft
+        assert services.current_version(contract) == draft
         variation = m.Variation.objects.get(contract=contract)
         states.append((variation.reason, variation.agreed_by_id, _audit_since(before)))
     assert states[0] == states[1]

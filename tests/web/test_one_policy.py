@@ -30,6 +30,7 @@ from commissioning.engine import backend
 from commissioning.io.readers import read_table
 from commissioning.policy.parameters import load_parameters
 from commissioning.web import models as m
+from commissioning.web import services
 
 POLICY = (
     "disclosure.small_cell_threshold:\n  2012-04-01: 10\n"
@@ -121,7 +122,7 @@ def test_the_web_agrees_with_the_report_and_the_csv_files(
         offence_group="acquisitive", risk_tier="low", harm="low", volume=10,
         unit_price=Decimal("100"),
     )
-    proposal.recheck()
+    services.recheck(proposal)
     flags = provider.get(f"/api/proposals/{proposal.pk}/flags").json()
     assert any(f["intention"] == "community 3" and "below 45%" in f["detail"] for f in flags)
     page = provider.get(reverse("proposal-detail", args=[proposal.pk])).content.decode()
@@ -138,7 +139,7 @@ def test_the_web_agrees_with_the_report_and_the_csv_files(
     m.ScheduleLine.objects.create(
         version=version, service_id="mentoring", setting="custody", offence_group="other",
         risk_tier="medium", harm="low", volume=7, price=Decimal("700"))
-    version.agree(people.users["commissioner"])
+    services.agree_version(version, people.users["commissioner"])
     m.PerformanceRecord.objects.create(
         contract=contract, measure="Proven reoffending rate", period="2012-Q1",
         actual=Decimal("0.4286"), unit="proportion", people=7, target=Decimal("0.46"),

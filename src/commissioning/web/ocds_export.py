@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods
 
 from commissioning.publish import disclosure, ocds
 from commissioning.web import models as m
-from commissioning.web import walls
+from commissioning.web import services, walls
 from commissioning.web.policy import parameters, reporting_date
 
 
@@ -65,7 +65,7 @@ def publisher(uri: str, when: dt.date) -> ocds.Publisher:
 
 
 def _contract(c: m.Contract, names: dict[str, str]) -> ocds.Contract:
-    current = c.current_version()
+    current = services.current_version(c)
     lines = _lines(current.lines.all(), names, priced=False) if current else ()
     award_id = None
     proposal = c.proposal

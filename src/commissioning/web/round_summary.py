@@ -26,7 +26,7 @@ def summarise(on: dt.date) -> dict[str, Any]:
     from django.db.models import Count
 
     from commissioning.secure.assurance import ReturnState, return_status
-    from commissioning.web import audit
+    from commissioning.web import audit, services
     from commissioning.web import models as m
     from commissioning.web.policy import high_risk_score
 
@@ -51,7 +51,7 @@ def summarise(on: dt.date) -> dict[str, Any]:
     total = Decimal(0)
     returns: Counter[str] = Counter()
     for c in m.Contract.objects.select_related("provider").order_by("reference"):
-        current = c.current_version()
+        current = services.current_version(c)
         contracts.append({
             "reference": c.reference, "kind": c.get_kind_display(), "provider": c.provider.name,
             "published": c.published, "version": current.number if current else None,

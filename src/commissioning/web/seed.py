@@ -23,7 +23,7 @@ from django.db import transaction
 
 from commissioning.reference.partners import CO_COMMISSIONING_PARTNERS
 from commissioning.reference.providers import providers_table
-from commissioning.web import audit
+from commissioning.web import audit, services
 from commissioning.web import models as m
 from commissioning.web.policy import parameters
 from commissioning.web.roles import OrganisationKind, Role
@@ -323,13 +323,13 @@ def _proposals(rnd: m.CommissioningRound, orgs: dict[str, m.Organisation]) -> No
         )
         for line in lines:
             m.ProposalLine.objects.create(proposal=proposal, **line)
-        for who, services, value in subcontracts:
-            m.Subcontract.objects.create(proposal=proposal, subcontractor=who, services=services,
+        for who, what, value in subcontracts:
+            m.Subcontract.objects.create(proposal=proposal, subcontractor=who, services=what,
                                          annual_value=Decimal(value))
         if status == "submitted":
-            proposal.submit(at=now)  # the same method as the pages and the API
+            services.submit_proposal(proposal, at=now)  # the same method as the pages and the API
         else:
-            proposal.recheck()
+            services.recheck(proposal)
 
 
 def _contracts(orgs: dict[str, m.Organisation], rnd: m.CommissioningRound) -> None:

@@ -16,6 +16,7 @@ from ninja.security import django_auth
 from pydantic import Field
 
 from commissioning.web import models as m
+from commissioning.web import services
 from commissioning.web.api.common import Id, Limit, Offset, responses
 from commissioning.web.views.assurance import performance_lines
 from commissioning.web.walls import Viewer, get_visible_or_404, require, viewer_of, visible
@@ -89,7 +90,7 @@ class ContractPage(Schema):
 
 
 def _summary(viewer: Viewer, c: m.Contract) -> ContractOut:
-    current = c.current_version(viewer)
+    current = services.current_version(c, viewer)
     return ContractOut(
         id=c.pk,
         reference=c.reference,
@@ -107,7 +108,7 @@ def _summary(viewer: Viewer, c: m.Contract) -> ContractOut:
 
 
 def contract_detail(viewer: Viewer, c: m.Contract) -> ContractDetailOut:
-    current = c.current_version(viewer)
+    current = services.current_version(c, viewer)
     lines = visible(viewer, m.ScheduleLine).filter(version=current) if current else []
     targets = list(visible(viewer, m.TargetLevel).filter(version=current)) if current else []
     records = visible(viewer, m.PerformanceRecord).filter(contract=c)
@@ -196,7 +197,8 @@ def agree_version(
     require(request, "change", version)
     if not isinstance(request.user, User):
         raise PermissionDenied("sign in first")
-    version.agree(request.user, payload.reason)  # ValidationError (422) names what is missing
+    # ValidationError (422) names what is missing
+    services.agree_version(version, request.user, payload.reason)
     return contract_detail(viewer_of(request.user), contract)
 
 

@@ -20,6 +20,7 @@ from pydantic import Field
 
 from commissioning.plan.inputs import STATUTORY_SERVICES
 from commissioning.web import models as m
+from commissioning.web import services
 from commissioning.web.api.common import (
     MAX_ID,
     Harm,
@@ -273,7 +274,7 @@ def submit_proposal(request: HttpRequest, proposal_id: Id) -> ProposalDetailOut:
     """Send a draft to the commissioner; it needs at least one service line."""
     proposal = _proposal(request, proposal_id)
     require(request, "submit", proposal)
-    proposal.submit()  # raises ValidationError (422) naming what is missing
+    services.submit_proposal(proposal)  # raises ValidationError (422) naming what is missing
     return _detail(request, proposal)
 
 
@@ -290,7 +291,7 @@ def add_line(request: HttpRequest, proposal_id: Id, payload: LineIn) -> Status[L
     _check_service(payload.service_id)
     with transaction.atomic():
         line = m.ProposalLine.objects.create(proposal=proposal, **payload.dict())
-        proposal.recheck()
+        services.recheck(proposal)
     return Status(201, _line_out(line))
 
 
@@ -304,7 +305,7 @@ def replace_line(request: HttpRequest, proposal_id: Id, line_id: Id, payload: Li
         for field, value in payload.dict().items():
             setattr(line, field, value)
         line.save()
-        proposal.recheck()
+        services.recheck(proposal)
     return _line_out(line)
 
 
@@ -315,7 +316,7 @@ def delete_line(request: HttpRequest, proposal_id: Id, line_id: Id) -> Status[No
     require(request, "delete", line)
     with transaction.atomic():
         line.delete()
-        proposal.recheck()
+        services.recheck(proposal)
     return Status(204, None)
 
 

@@ -4,9 +4,7 @@ requirements are not met."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -54,19 +52,6 @@ class Contract(models.Model):
     class Meta:
         ordering = ["reference"]
 
-    def current_version(self, who: Any = None) -> ContractVersion | None:
-        """The latest agreed version: the one definition used by the pages, the API, the OCDS
-        export and the round's report. With ``who`` (a user or ``walls.Viewer``) only what they
-        may see behind the ethical walls; without, the system's own reading (the report)."""
-        versions: models.QuerySet[ContractVersion] = self.versions.all()
-        if who is not None:
-            from commissioning.web.walls import visible
-
-            versions = visible(who, versions)
-        return (
-            versions.filter(status=ContractVersion.Status.AGREED).order_by("-number").first()
-        )
-
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
 
@@ -91,36 +76,6 @@ class ContractVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["contract", "number"], name="version_number_unique")
         ]
-
-    def agree(self, by: Any, reason: str = "", at: dt.datetime | None = None) -> Variation | None:
-        """Agree this draft: the one way a version is agreed (pages, API and demo data alike).
-        When an agreed version exists this is a variation from it, recorded with ``reason``
-        and who agreed it; the agreed version is never changed again. Raises
-        ``ValidationError`` (by field) when the draft has no schedule line, is agreed already,
-        or varies a version without a reason. The caller checks the permission
-        (``walls.require(..., "change", version)``)."""
-        from django.core.exceptions import ValidationError
-        from django.db import transaction
-        from django.utils import timezone
-
-        if self.status != self.Status.DRAFT:
-            raise ValidationError({"status": f"Version {self.number} is agreed already"})
-        if not self.lines.exists():
-            raise ValidationError(
-                {"lines": "Add at least one schedule line before agreeing the version."})
-        current = self.contract.current_version()
-        if current is not None and not reason.strip():
-            raise ValidationError({"reason": "Enter the reason for the variation"})
-        with transaction.atomic():
-            self.status = self.Status.AGREED
-            self.agreed_at = at or timezone.now()
-            self.save()
-            if current is None:
-                return None
-            return Variation.objects.create(
-                contract=self.contract, from_version=current, to_version=self,
-                reason=reason, agreed_by=by,
-            )
 
     def __str__(self) -> str:
         return f"{self.contract.reference} v{self.number}"

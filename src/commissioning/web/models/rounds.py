@@ -178,33 +178,6 @@ class Proposal(models.Model):
             problems["lot"] = "The lot chosen belongs to another round: choose one of this round's"
         return problems
 
-    def recheck(self) -> list[ProposalFlag]:
-        """Re-run the intentions check at the round's date under the workspace's policy and
-        replace the flags: the one recheck after every change of lines or upload (pages, API,
-        submit and the demo data alike)."""
-        from commissioning.web.checks import refresh_flags
-
-        return refresh_flags(self)
-
-    def submit(self, at: dt.datetime | None = None) -> None:
-        """Send the draft to the commissioner: the one way a proposal is submitted (pages, API
-        and the demo data alike). Re-runs the intentions check at the round's date; raises
-        ``ValidationError`` (by field) when it has no service line or answers no lot of a round
-        that has lots. The caller checks the permission (``walls.require(..., "submit", ...)``).
-        """
-        from django.core.exceptions import ValidationError
-        from django.db import transaction
-        from django.utils import timezone
-
-        problems = self.submission_problems()
-        if problems:
-            raise ValidationError(problems)
-        with transaction.atomic():
-            self.recheck()
-            self.status = self.Status.SUBMITTED
-            self.submitted_at = at or timezone.now()
-            self.save()
-
     def __str__(self) -> str:
         return f"{self.title} ({self.provider})"
 

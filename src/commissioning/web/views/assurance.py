@@ -32,6 +32,7 @@ from commissioning.secure.assurance import (
     return_status,
 )
 from commissioning.web import models as m
+from commissioning.web import services
 from commissioning.web.forms.assurance import (
     AssuranceReturnForm,
     AuditOpinionForm,
@@ -167,7 +168,7 @@ def contract_assurance(request: HttpRequest, pk: int) -> HttpResponse:
     contract = get_managed_contract_or_404(request, pk)
     on = _as_at(request) or contract.starts
     returns = visible(request.user, m.AssuranceReturn).filter(contract=contract)
-    current = contract.current_version(viewer)
+    current = services.current_version(contract, viewer)
     targets = list(visible(request.user, m.TargetLevel).filter(version=current)) if current else []
     records = visible(request.user, m.PerformanceRecord).filter(contract=contract)
     risks = sorted(
@@ -288,7 +289,7 @@ def performance_create(request: HttpRequest, pk: int) -> HttpResponse:
     """A result against one of the current agreed version's target levels."""
     contract = get_managed_contract_or_404(request, pk)
     require(request, "create", m.PerformanceRecord)
-    current = contract.current_version(request.user)
+    current = services.current_version(contract, request.user)
     targets = list(visible(request.user, m.TargetLevel).filter(version=current)) if current else []
     form = PerformanceForm(request.POST or None, targets=targets)
     if request.method == "POST" and form.is_valid():

@@ -24,6 +24,7 @@ from django.urls import URLPattern, URLResolver, path, reverse
 from django.views.decorators.http import require_POST
 
 from commissioning.web import models as m
+from commissioning.web import services
 from commissioning.web.forms.contracts import (
     ActionPlanForm,
     AgreeVersionForm,
@@ -72,7 +73,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
 def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contract = _contract(request, pk)
     viewer = viewer_of(request.user)
-    current = contract.current_version(request.user)
+    current = services.current_version(contract, request.user)
     versions = visible(request.user, m.ContractVersion).filter(contract=contract)
     lines = _named(visible(request.user, m.ScheduleLine).filter(version=current)) if current else []
     targets = visible(request.user, m.TargetLevel).filter(version=current) if current else None
@@ -193,7 +194,7 @@ def _version_page(
             "targets": visible(request.user, m.TargetLevel).filter(version=version),
             "editable": price_form is not None,
             "price_form": price_form,
-            "current": contract.current_version(request.user),
+            "current": services.current_version(contract, request.user),
         },
         status=status,
     )
@@ -223,7 +224,7 @@ def version_draft(request: HttpRequest, pk: int) -> HttpResponse:
     if existing is not None:
         messages.info(request, f"Version {existing.number} is already in draft.")
         return redirect("contract-version", pk=contract.pk, number=existing.number)
-    current = contract.current_version(request.user)
+    current = services.current_version(contract, request.user)
     if current is None:
         raise Http404("There is no agreed version to vary.")
     with transaction.atomic():
@@ -344,7 +345,7 @@ def version_agree(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     contract = _contract(request, pk)
     version = _version(request, contract, number)
     require(request, "change", version)
-    current = contract.current_version(request.user)
+    current = services.current_version(contract, request.user)
     lines = visible(request.user, m.ScheduleLine).filter(version=version)
     form = AgreeVersionForm(request.POST or None, variation=current is not None)
     if not lines.exists():
@@ -352,7 +353,7 @@ def version_agree(request: HttpRequest, pk: int, number: int) -> HttpResponse:
         return redirect("contract-version", pk=contract.pk, number=version.number)
     if request.method == "POST" and form.is_valid():
         try:
-            version.agree(_signed_in(request), form.cleaned_data["reason"])
+            services.agree_version(version, _signed_in(request), form.cleaned_data["reason"])
         except ValidationError as exc:
             for messages_ in exc.message_dict.values():
                 for message in messages_:
@@ -410,7 +411,7 @@ def contract_publish(request: HttpRequest, pk: int) -> HttpResponse:
     contract = _contract(request, pk)
     require(request, "publish", contract)
     publish = request.POST.get("publish") == "1"
-    if publish and contract.current_version(request.user) is None:
+    if publish and services.current_version(contract, request.user) is None:
         messages.error(request, "Agree a version before publishing the contract.")
         return redirect("contract-detail", pk=contract.pk)
     contract.published = publish

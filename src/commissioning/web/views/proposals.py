@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from commissioning.secure.profiling import UploadRejected, profile_upload, published_tables
 from commissioning.web import models as m
-from commissioning.web import walls
+from commissioning.web import services, walls
 from commissioning.web.forms.proposals import (
     ProposalCreateForm,
     ProposalEditForm,
@@ -173,7 +173,7 @@ def line_add(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             form.save()
-            proposal.recheck()
+            services.recheck(proposal)
         messages.success(request, "Service added.")
         return _detail(proposal)
     return render(
@@ -191,7 +191,7 @@ def line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             form.save()
-            proposal.recheck()
+            services.recheck(proposal)
         messages.success(request, "Service updated.")
         return _detail(proposal)
     return render(
@@ -218,7 +218,7 @@ def line_delete(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     if request.method == "POST":
         with transaction.atomic():
             line.delete()
-            proposal.recheck()
+            services.recheck(proposal)
         messages.success(request, "Service removed.")
         return _detail(proposal)
     return _confirm(
@@ -285,7 +285,7 @@ def proposal_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 proposal.profile_sha256 = kept.sha256
                 proposal.profile_source = kept.filename[:255]
                 proposal.save()
-                proposal.recheck()
+                services.recheck(proposal)
             messages.success(
                 request,
                 f"{kept.filename}: {kept.rows:,} assessments profiled. The records were "
@@ -308,7 +308,7 @@ def proposal_submit(request: HttpRequest, pk: int) -> HttpResponse:
     errors: list[tuple[str, str]] = []
     if request.method == "POST":
         try:
-            proposal.submit()
+            services.submit_proposal(proposal)
         except ValidationError as exc:
             where = {"lines": reverse("proposal-line-add", args=[proposal.pk]),
                      "lot": reverse("proposal-edit", args=[proposal.pk]) + "#id_lot"}
