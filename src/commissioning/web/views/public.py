@@ -25,7 +25,7 @@ from commissioning.plan.intentions import Intention, load_intentions
 from commissioning.publish import disclosure
 from commissioning.publish.disclosure import SUPPRESSED
 from commissioning.secure.assurance import ReturnState, return_status
-from commissioning.web import audit, ocds_export, walls
+from commissioning.web import audit, ocds_export, services, walls
 from commissioning.web import models as m
 from commissioning.web.policy import reporting_date, small_cell_threshold
 from commissioning.web.roles import Role
@@ -78,10 +78,11 @@ def transparency(request: HttpRequest) -> HttpResponse:
 
     contracts: list[PublishedContract] = []
     visible_contracts = walls.visible(public, m.Contract).select_related("provider")
-    agreed = walls.visible(public, m.ContractVersion).filter(contract__in=visible_contracts)
     latest: dict[int, m.ContractVersion] = {}
-    for agreed_version in agreed.order_by("contract_id", "number"):
-        latest[agreed_version.contract_id] = agreed_version
+    for shown in visible_contracts:
+        current_version = services.current_version(shown, public)
+        if current_version is not None:
+            latest[shown.pk] = current_version
     lines = (
         walls.visible(public, m.ScheduleLine)
         .filter(version__in=[v.pk for v in latest.values()])
