@@ -173,3 +173,31 @@ def test_the_web_reports_as_at_the_rounds_date_as_the_report(
     page = client.get(reverse("assurance-overview")).content.decode()
     assert "Status as at 1 April 2012" in page
     assert "Overdue" not in page
+
+
+def test_the_check_follows_a_changed_policy_file(
+    people: People, settings: Any, tmp_path: Path
+) -> None:
+    """The web reloads the workspace's policy when a file changes: the check's rules too."""
+    import os
+
+    from commissioning.web import services
+
+    policy = tmp_path / "ws" / "policy" / "local.yaml"
+    policy.parent.mkdir(parents=True)
+    policy.write_text("risk.medium_high_threshold:\n  2012-04-01: 45\n", encoding="utf-8")
+    settings.WORKSPACE = tmp_path / "ws"
+    rnd = m.CommissioningRound.objects.create(year=ROUND_YEAR, title="Round", status="open")
+    proposal = m.Proposal.objects.create(round=rnd, provider=people.orgs["prison"], title="Bid")
+    m.ProposalLine.objects.create(
+        proposal=proposal, service_id="mentoring", setting="community",
+        offence_group="acquisitive", risk_tier="low", harm="low", volume=10,
+        unit_price=Decimal("100"),
+    )
+    (flag,) = services.recheck(proposal)
+    assert "below 45%" in flag.detail
+    policy.write_text("risk.medium_high_threshold:\n  2012-04-01: 40\n", encoding="utf-8")
+    later = policy.stat().st_mtime_ns + 2_000_000_000
+    os.utime(policy, ns=(later, later))
+    (flag,) = services.recheck(proposal)
+    assert "below 40%" in flag.detail

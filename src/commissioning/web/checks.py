@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 _RULES: dict[tuple[int, dt.date], tuple[ParameterSet, CheckRules]] = {}
 _LOCK = threading.Lock()
+#: Rules kept at most (a few rounds' dates under the policy in force).
+_KEEP = 16
 
 
 @functools.cache
@@ -42,6 +44,8 @@ def rules_on(params: ParameterSet, when: dt.date) -> CheckRules:
     with _LOCK:
         held = _RULES.get(key)
         if held is None or held[0] is not params:
+            if len(_RULES) >= _KEEP:  # parameter sets replaced by changed files: let them go
+                _RULES.clear()
             held = (params, CheckRules.from_policy(params, load_intentions(), when))
             _RULES[key] = held
         return held[1]
