@@ -222,7 +222,7 @@ def round_context(
         step_context = StepContext(
             workspace=ws, parameters=params, when=when, con=con, seed=seed, log=log
         )
-        step_context.results[FOUNDATION_ID] = done or run_foundation(step_context)
+        step_context.results[FOUNDATION_ID] = done or FOUNDATION.run(step_context)
         results = run_steps(step_context, chosen)
     finally:
         if own:
