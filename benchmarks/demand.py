@@ -28,12 +28,13 @@ import time
 import numpy as np
 
 from commissioning.assess.demand import prison as P
+from commissioning.cli.common import DEFAULT_DATE as ROUND_DATE
 from commissioning.policy.parameters import load_parameters
 
 
 def vectorised(runs: int, months: int, seed: int) -> tuple[float, float]:
     params = load_parameters()
-    model = P.calibrate(params, horizon=months)
+    model = P.calibrate(params.at(ROUND_DATE), horizon=months)
     started = time.perf_counter()
     sim = P.simulate(model, runs=runs, seed=seed)
     seconds = time.perf_counter() - started
@@ -43,7 +44,7 @@ def vectorised(runs: int, months: int, seed: int) -> tuple[float, float]:
 def per_person_loop(prisoners: int, runs: int, months: int, seed: int) -> tuple[float, float]:
     """The same model, one prisoner at a time (the baseline)."""
     params = load_parameters()
-    model = P.calibrate(params, horizon=months)
+    model = P.calibrate(params.at(ROUND_DATE), horizon=months)
     scale = prisoners / model.initial_stock.sum()
     rng = random.Random(seed)
     started = time.perf_counter()
@@ -77,7 +78,7 @@ def prison_accuracy() -> None:
 
     params = load_parameters()
     started = time.perf_counter()
-    bt = prison_backtest(params)
+    bt = prison_backtest(params.at(ROUND_DATE))
     seconds = time.perf_counter() - started
     table = bt.table()
     print(f"\nprison backtest ({seconds:.2f} s): June origins "
@@ -98,7 +99,7 @@ def community_accuracy() -> None:
     from commissioning.synth.demand_history import community_history
 
     params = load_parameters()
-    table = C.series_table(community_history(params))
+    table = C.series_table(community_history(params.at(ROUND_DATE)))
     mape: dict[str, list[float]] = {m: [] for m in C.MODELS}
     seconds = dict.fromkeys(C.MODELS, 0.0)
     with C.quiet():

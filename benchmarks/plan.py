@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from commissioning.cli.common import DEFAULT_DATE as ROUND_DATE
 from commissioning.plan.inputs import PlanSettings, avoided_per_participant
 from commissioning.plan.intentions import load_intentions
 from commissioning.plan.model import Contract, PlanModel, build_model, released_cells
@@ -180,7 +181,7 @@ def main() -> None:
           f"{platform.processor() or platform.machine()}, load {os.getloadavg()[0]:.2f}")
     cells = national_instance(args.services, args.regions, args.seed)
     contracts = contracts_for(cells, args.contracts, args.seed)
-    base = PlanSettings.from_parameters(load_parameters())
+    base = PlanSettings.from_policy(load_parameters().at(ROUND_DATE))
     settings = dataclasses.replace(base, savings_target=float(cells["baseline_spend"].sum())
                                    * 0.02 + base.savings_outside_portfolio)
     intentions = [i for i in load_intentions().checkable()

@@ -21,9 +21,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from commissioning.cli.common import DEFAULT_DATE
 from commissioning.engine import backend
+from commissioning.policy.parameters import load_parameters
 from commissioning.review.evaluate import EvaluationOptions, evaluate
 from commissioning.review.proven import FollowUp, person_outcomes, summarise
+
+POLICY = load_parameters().at(DEFAULT_DATE)
 
 SQL = """
 WITH proven AS (
@@ -122,7 +126,7 @@ def matching_frame(pool: int, treated: int, seed: int = 2) -> tuple[pd.DataFrame
 def bench_matching(treated: int, pool: int) -> None:
     frame, ids = matching_frame(pool, treated)
     start = time.perf_counter()
-    result = evaluate(frame, ids, "benchmark", EvaluationOptions())
+    result = evaluate(frame, ids, "benchmark", EvaluationOptions.from_policy(POLICY))
     seconds = time.perf_counter() - start
     worst = max(abs(b.smd_after) for b in result.balance)
     print(f"matching {treated:,} treated vs a {pool:,} pool: {seconds:.1f} s "
@@ -134,7 +138,7 @@ def bench_psmpy(treated: int, pool: int) -> None:
 
     frame, ids = matching_frame(pool, treated)
     start = time.perf_counter()
-    ours = evaluate(frame, ids, "benchmark", EvaluationOptions())
+    ours = evaluate(frame, ids, "benchmark", EvaluationOptions.from_policy(POLICY))
     t_ours = time.perf_counter() - start
     cols = ["ogrs3_2y", "previous_sanctions", "need_drugs", "need_thinking"]
     data = frame[["offender_id", *cols]].copy()

@@ -21,6 +21,11 @@ import sys
 import time
 from pathlib import Path
 
+from commissioning.cli.common import DEFAULT_DATE as ROUND_DATE
+from commissioning.policy.parameters import load_parameters
+
+POLICY = load_parameters().at(ROUND_DATE)
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 IMPLEMENTATIONS = ("commissioning", "duckdb_sql", "pandas")
@@ -37,7 +42,8 @@ def _worker_commissioning(case: str, path: str, out: str) -> None:
     from commissioning.policy.parameters import load_parameters
 
     con = backend.connect()
-    scored = score(backend.read_parquet(con, path), RiskRules.from_parameters(load_parameters()))
+    rules = RiskRules.from_policy(load_parameters().at(ROUND_DATE))
+    scored = score(backend.read_parquet(con, path), rules)
     if case == "score":
         backend.write(con, scored, Path(out))
     else:
@@ -214,7 +220,7 @@ def ensure_data(rows: int) -> Path:
         from commissioning.synth.assessments import write_assessments
 
         start = time.perf_counter()
-        write_assessments(path, n=rows, seed=2012)
+        write_assessments(path, POLICY, n=rows, seed=2012)
         print(f"generated {rows:,} assessments in {time.perf_counter() - start:.1f} s")
     return path
 

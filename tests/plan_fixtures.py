@@ -8,6 +8,7 @@ import pandas as pd
 
 from commissioning.plan.inputs import PlanSettings
 from commissioning.policy.parameters import load_parameters
+from policy_support import ROUND_DATE
 
 _DEFAULTS = {
     "evidence_category": "best_evidence", "core": False, "statutory": False,
@@ -35,5 +36,5 @@ def make_cells(rows: list[dict[str, object]]) -> pd.DataFrame:
 
 def settings(**changes: object) -> PlanSettings:
     """The built-in plan settings with ``changes`` (e.g. savings_target=...)."""
-    base = PlanSettings.from_parameters(load_parameters())
+    base = PlanSettings.from_policy(load_parameters().at(ROUND_DATE))
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]

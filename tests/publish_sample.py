@@ -18,6 +18,7 @@ from commissioning.publish.compare import (
 )
 from commissioning.publish.context import RoundContext
 from commissioning.schema.contract import NEED_CODES
+from policy_support import POLICY, ROUND_DATE
 
 #: The document's sample sizes (Tables 1-2 footnotes).
 SAMPLE_ASSESSMENTS = {"community": 206_670, "custody": 10_826}
@@ -102,5 +103,7 @@ def sample_context(seed: int = 2012) -> RoundContext:
     return RoundContext(
         risk_profile=risk,
         need_profile=needs,
+        parameters=POLICY.parameters,
+        when=ROUND_DATE,
         title="Commissioning round 2012-13 (preview data)",
     )

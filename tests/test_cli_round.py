@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from commissioning.cli.app import _register, app
 from commissioning.synth.assessments import write_assessments
+from policy_support import POLICY
 
 runner = CliRunner()
 _register()
@@ -22,7 +23,7 @@ _register()
 def assessments_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("input")
     parquet = folder / "assessments.parquet"
-    write_assessments(parquet, n=3_000, seed=7)
+    write_assessments(parquet, POLICY, n=3_000, seed=7)
     csv = folder / "assessments.csv"
     frame = pd.read_parquet(parquet)
     frame["national_insurance_number"] = "QQ123456C"  # outside the contract: must be dropped

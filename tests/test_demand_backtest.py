@@ -24,6 +24,7 @@ from commissioning.assess.demand.backtest import (
 from commissioning.assess.demand.prison import DemandError, PrisonHistory, reference_history
 from commissioning.cli.app import _register, app
 from commissioning.policy.parameters import ParameterSet
+from policy_support import ROUND_DATE
 
 runner = CliRunner()
 _register()
@@ -31,7 +32,7 @@ _register()
 
 @pytest.fixture(scope="module")
 def bt(params: ParameterSet) -> PrisonBacktest:
-    return prison_backtest(params)
+    return prison_backtest(params.at(ROUND_DATE))
 
 
 def test_every_origin_and_horizon_for_every_method(bt: PrisonBacktest) -> None:
@@ -49,7 +50,7 @@ def test_every_origin_and_horizon_for_every_method(bt: PrisonBacktest) -> None:
 
 def test_benchmarks_follow_their_definitions(params: ParameterSet) -> None:
     history = PrisonHistory({2000 + i: 100.0 * 1.1**i for i in range(8)}, {}, {})
-    s = BacktestSettings.from_parameters(params)
+    s = BacktestSettings.from_policy(params.at(ROUND_DATE))
     paths = benchmark_paths(history, 2006, np.array([1.0, 2.0]), s)
     assert paths["last_value"] == pytest.approx([100 * 1.1**6] * 2)
     # A pure exponential: drift and the log-linear trend both continue it exactly.
@@ -147,6 +148,6 @@ def test_cli_backtest_prints_and_writes_the_table(tmp_path: Path) -> None:
 
 def test_bad_backtest_parameters_are_named(params: ParameterSet) -> None:
     bad = params.with_overrides({"demand.prison_backtest": {"1990-01-01": {
-        **params.value("demand.prison_backtest"), "headline": "crystal_ball"}}})
+        **params.value("demand.prison_backtest", ROUND_DATE), "headline": "crystal_ball"}}})
     with pytest.raises(DemandError, match="crystal_ball"):
-        prison_backtest(bad)
+        prison_backtest(bad.at(ROUND_DATE))

@@ -9,11 +9,12 @@ import pytest
 from commissioning.assess.demand import community as C
 from commissioning.policy.parameters import ParameterSet
 from commissioning.synth.demand_history import HISTORY_COLUMNS, community_history
+from policy_support import ROUND_DATE
 
 
 @pytest.fixture(scope="module")
 def history(params: ParameterSet) -> pd.DataFrame:
-    return community_history(params)
+    return community_history(params.at(ROUND_DATE))
 
 
 def test_history_has_the_documents_last_year_changes(history: pd.DataFrame) -> None:
@@ -31,8 +32,8 @@ def test_history_has_the_documents_last_year_changes(history: pd.DataFrame) -> N
 
 
 def test_history_is_deterministic(params: ParameterSet, history: pd.DataFrame) -> None:
-    assert community_history(params).equals(history)
-    assert not community_history(params, seed=1).equals(history)
+    assert community_history(params.at(ROUND_DATE)).equals(history)
+    assert not community_history(params.at(ROUND_DATE), seed=1).equals(history)
 
 
 def test_intervals_cover_held_out_quarters_at_about_the_nominal_rate() -> None:

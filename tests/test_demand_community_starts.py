@@ -21,6 +21,7 @@ from commissioning.schema.contract import TABLES
 from commissioning.steps import StepContext
 from commissioning.synth.demand_history import community_history, community_starts_table
 from commissioning.synth.national import write_national_dataset
+from policy_support import POLICY, ROUND_DATE
 
 runner = CliRunner()
 _register()
@@ -34,13 +35,13 @@ def test_the_contract_has_community_starts_and_the_generator_matches_it(
     params: ParameterSet,
 ) -> None:
     spec = TABLES["community_starts"]
-    table = community_starts_table(params)
+    table = community_starts_table(params.at(ROUND_DATE))
     assert tuple(table.column_names) == spec.column_names
     assert "all" in (spec.column("requirement").values or ())
 
 
 def test_a_bad_file_is_refused_naming_row_column_and_rule(tmp_path: Path) -> None:
-    frame = community_history().head(40).copy()
+    frame = community_history(POLICY).head(40).copy()
     frame.loc[6, "quarter"] = "2006-Q3"
     frame.loc[9, "starts"] = -4
     bad = tmp_path / "starts.csv"
@@ -51,7 +52,7 @@ def test_a_bad_file_is_refused_naming_row_column_and_rule(tmp_path: Path) -> Non
     assert "row 8" in result.output and "quarter" in result.output
     assert "row 11" in result.output and "starts" in result.output
     assert not Workspace(ws).has("community_starts")  # all or nothing
-    dup = pd.concat([community_history().head(5), community_history().head(1)])
+    dup = pd.concat([community_history(POLICY).head(5), community_history(POLICY).head(1)])
     dup.to_csv(bad, index=False)
     result = runner.invoke(app, ["import", "community_starts", str(bad), "-w", str(ws)])
     assert result.exit_code == 2 and "unique" in result.output
@@ -64,7 +65,7 @@ def test_synthetic_comes_from_the_manifest_on_every_run(
     tmp_path: Path, params: ParameterSet
 ) -> None:
     synthetic = tmp_path / "synthetic"
-    write_national_dataset(synthetic, n=300, seed=5)
+    write_national_dataset(synthetic, POLICY, n=300, seed=5)
     assert (synthetic / "community_starts.parquet").exists()
     ws = Workspace(tmp_path / "demo")
     result = ws.import_table("community_starts", synthetic / "community_starts.parquet", None)
@@ -88,7 +89,7 @@ def test_synthetic_comes_from_the_manifest_on_every_run(
 def test_selection_uses_every_origin_and_a_break_is_not_carried_to_zero(
     params: ParameterSet,
 ) -> None:
-    history = community_history(params)
+    history = community_history(params.at(ROUND_DATE))
     result = C.forecast_community(history, params)
     n = history["quarter"].nunique()
     assert {c.origins for c in result.choices} == {C.origins_available(n, 4)}

@@ -21,11 +21,12 @@ from commissioning.assess.demand.scenarios import (
     series_mape,
 )
 from commissioning.policy.parameters import ParameterSet
+from policy_support import ROUND_DATE
 
 
 @pytest.fixture(scope="module")
 def model(params: ParameterSet) -> P.PrisonModel:
-    return P.calibrate(params, horizon=36)
+    return P.calibrate(params.at(ROUND_DATE), horizon=36)
 
 
 def test_origin_is_the_real_june_2011_population(model: P.PrisonModel) -> None:
@@ -65,14 +66,16 @@ def test_littles_law_at_steady_state() -> None:
 
 
 def test_a_scenario_with_no_changes_equals_the_baseline(params: ParameterSet) -> None:
-    results = run_scenarios(params, [Scenario("no_change")], runs=10, seed=5, horizon=24)
+    results = run_scenarios(params.at(ROUND_DATE), [Scenario("no_change")], runs=10, seed=5,
+                            horizon=24)
     base, same = results[0].simulation, results[1].simulation
     assert results[0].scenario.name == BASELINE
     assert np.array_equal(base.population, same.population)
 
 
 def test_public_disorder_peaks_about_1000_in_february_2012(params: ParameterSet) -> None:
-    results = run_scenarios(params, [built_in_scenario("public_disorder")], runs=30, horizon=24)
+    results = run_scenarios(params.at(ROUND_DATE), [built_in_scenario("public_disorder")], runs=30,
+                            horizon=24)
     month, size = scenario_peak(results, "public_disorder")
     assert month in ("2012-01", "2012-02", "2012-03")
     assert 850 < size < 1_150
@@ -84,7 +87,7 @@ def test_public_disorder_peaks_about_1000_in_february_2012(params: ParameterSet)
 def test_indeterminate_share_reaches_17_percent_by_march_2013_and_stays(
     params: ParameterSet,
 ) -> None:
-    results = run_scenarios(params, [built_in_scenario("indeterminate_17")], runs=20)
+    results = run_scenarios(params.at(ROUND_DATE), [built_in_scenario("indeterminate_17")], runs=20)
     base = P.band_shares(results[0].simulation, "2013-03")["indeterminate"]
     raised = P.band_shares(results[1].simulation, "2013-03")["indeterminate"]
     assert 0.155 < base < 0.163
@@ -121,7 +124,7 @@ def test_a_scenario_ends_and_phases_in(params: ParameterSet) -> None:
     assert value(name, dt.date(2012, 4, 1))["under_12m"] == 2.0
     assert value(name, dt.date(2012, 12, 1))["under_12m"] == 2.0
     assert value(name, dt.date(2013, 1, 1))["under_12m"] == 1.0  # ended
-    results = run_scenarios(params, [sc], runs=10, seed=2)
+    results = run_scenarios(params.at(ROUND_DATE), [sc], runs=10, seed=2)
     rec = [r.simulation.receptions.mean(axis=(0, 2)) for r in results]
     months = results[0].simulation.months
     assert rec[1][months.index("2012-06")] > rec[0][months.index("2012-06")] * 1.05
@@ -140,7 +143,7 @@ def test_a_scenario_without_a_window_or_outside_it_is_refused() -> None:
 
 
 def test_expected_path_is_the_monte_carlo_mean(params: ParameterSet) -> None:
-    model = P.calibrate(params, horizon=24)
+    model = P.calibrate(params.at(ROUND_DATE), horizon=24)
     expected = P.expected_total(model)
     sim = P.simulate(model, runs=200, seed=4)
     assert sim.total.mean(axis=0) == pytest.approx(expected, rel=0.01)
@@ -161,4 +164,4 @@ def test_bad_scenario_files_say_what_is_wrong(tmp_path: Path, params: ParameterS
     unknown = tmp_path / "unknown.yaml"
     unknown.write_text("no.such.parameter: {2012-01-01: 1}\n", encoding="utf-8")
     with pytest.raises(P.DemandError, match=r"no\.such\.parameter"):
-        run_scenarios(params, [load_scenario(unknown)], runs=2, horizon=3)
+        run_scenarios(params.at(ROUND_DATE), [load_scenario(unknown)], runs=2, horizon=3)

@@ -74,17 +74,17 @@ def test_withheld_rates_never_reveal_a_small_group(
 def test_the_threshold_and_rating_minimum_follow_the_workspace_policy(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws")
     ws.init()
-    assert small_cell_threshold(workspace_parameters(ws), WHEN) == 5
+    assert small_cell_threshold(workspace_parameters(ws).at(WHEN)) == 5
     (ws.path / "policy").mkdir(exist_ok=True)
     (ws.path / "policy" / "local.yaml").write_text(
         "disclosure.small_cell_threshold:\n  2012-04-01: 10\n"
         "review.rating_minimum_cohort:\n  2012-04-01: 50\n", encoding="utf-8")
     params = workspace_parameters(ws)
-    assert small_cell_threshold(params, WHEN) == 10
-    assert rating_minimum(params, WHEN) == 50
+    assert small_cell_threshold(params.at(WHEN)) == 10
+    assert rating_minimum(params.at(WHEN)) == 50
     # the rating minimum is never below the small-cell threshold
     low = load_parameters().with_overrides({"review.rating_minimum_cohort": {"2012-04-01": 3}})
-    assert rating_minimum(low, WHEN) == 5
+    assert rating_minimum(low.at(WHEN)) == 5
 
 
 def test_internal_output_says_not_for_publication_in_name_and_first_line(

@@ -20,6 +20,7 @@ from commissioning.evidence.catalogue import load_catalogue
 from commissioning.evidence.outcome import EffectDistribution, risk_ratio, service_effects
 from commissioning.evidence.step import evaluate
 from commissioning.policy.parameters import ParameterSet
+from policy_support import ROUND_DATE
 
 SEGMENTS = [
     Segment(setting, group, tier, 100, base, freq, value)
@@ -38,7 +39,7 @@ def _tsp(params: ParameterSet) -> tuple[object, EffectDistribution]:
 
 def test_the_risk_principle_larger_absolute_effects_for_higher_risk(params: ParameterSet) -> None:
     item, effect = _tsp(params)
-    valuation = Valuation.from_parameters(params, interventions=[item])  # type: ignore[list-item]
+    valuation = Valuation.from_policy(params.at(ROUND_DATE), interventions=[item])  # type: ignore[list-item]
     table = benefit_cost(item, effect, SEGMENTS, valuation, draws=2000)  # type: ignore[arg-type]
     violence = table[(table.setting == "community") & (table.offence_group == "violence")]
     by_tier = violence.set_index("risk_tier")
@@ -55,7 +56,7 @@ def test_the_risk_principle_larger_absolute_effects_for_higher_risk(params: Para
     assert medium["reduction_pp"] == pytest.approx(0.45 * (1 - rr) * 100)
     assert medium["avoided_reoffences"] == pytest.approx(0.45 * (1 - rr) * 3.0)
     assert medium["benefit_gbp"] == pytest.approx(0.45 * (1 - rr) * 3.0 * 7000.0)
-    assert medium["cost_gbp"] == pytest.approx(params.value("plan.unit_costs")[
+    assert medium["cost_gbp"] == pytest.approx(params.value("plan.unit_costs", ROUND_DATE)[
         "thinking_skills_programme"]["cost"])
     assert by_tier.loc["low", "p_benefit_exceeds_cost"] < by_tier.loc["high",
                                                                       "p_benefit_exceeds_cost"]
@@ -100,7 +101,7 @@ def test_probability_benefit_exceeds_cost_matches_the_normal_calculation() -> No
 
 def test_evaluate_values_every_service_with_a_uk_price(params: ParameterSet) -> None:
     result = evaluate(SEGMENTS, params, draws=200)
-    planned = {k for k, v in params.value("plan.unit_costs").items()
+    planned = {k for k, v in params.value("plan.unit_costs", ROUND_DATE).items()
                if v and v.get("cost") is not None and not v.get("statutory")}
     priced = {i.id for i in result.catalogue if i.unit_cost.gbp is not None} | planned
     assert set(result.benefit_cost.intervention_id) == priced

@@ -13,12 +13,13 @@ import yaml
 from commissioning.evidence.catalogue import CatalogueError, load_catalogue
 from commissioning.evidence.rating import RatingRules, rate, rate_all
 from commissioning.policy.parameters import ParameterSet
+from policy_support import POLICY, ROUND_DATE
 
 WHEN = dt.date(2012, 4, 1)
 
 
 def test_every_synthetic_intervention_id_is_in_the_catalogue(params: ParameterSet) -> None:
-    synth_ids = set(params.value("synth_outcomes.interventions"))
+    synth_ids = set(params.value("synth_outcomes.interventions", ROUND_DATE))
     assert synth_ids <= set(load_catalogue().ids())
 
 
@@ -93,7 +94,8 @@ def test_a_local_entry_replaces_the_built_in_one(tmp_path: Path) -> None:
 
 def test_rules_rate_entered_studies_and_say_why(params: ParameterSet) -> None:
     catalogue = load_catalogue()
-    ratings = {r.intervention_id: r for r in rate_all(catalogue.interventions, params)}
+    ratings = {r.intervention_id: r
+               for r in rate_all(catalogue.interventions, params.at(ROUND_DATE))}
     scared = ratings["scared_straight"]
     assert scared.rules_category == "no_effect"
     assert "significantly harmful" in scared.reasons[0]
@@ -113,22 +115,35 @@ def test_rules_rate_entered_studies_and_say_why(params: ParameterSet) -> None:
     assert ratings["yoga"].rules_category is None and ratings["yoga"].category == "not_evaluated"
 
 
+#: The quality-of-delivery factors and assumed standard error in force (rate_all reads them).
+DELIVERY = (
+    {k: float(v) for k, v in POLICY.mapping("evidence.quality_of_delivery").items()},
+    float(POLICY.mapping("evidence.benefit_cost")["se_when_not_reported"]),
+)
+
+
+def _rules(**changes: object) -> RatingRules:
+    """The rules in force with some thresholds changed."""
+    return dataclasses.replace(RatingRules.from_policy(POLICY), **changes)  # type: ignore[arg-type]
+
+
 def test_rules_are_configurable() -> None:
     full = load_catalogue().get("restorative_justice_conferencing")
     assert full.studies[0].citation.startswith("Shapland")
     rj = dataclasses.replace(full, studies=full.studies[:1])  # the randomised study alone
-    assert rate(rj, RatingRules(best_min_studies=1)).rules_category == "promising"
-    lenient = RatingRules(strong_sms_level=5, review_counts_as_best=False, best_min_studies=1)
+    assert rate(rj, _rules(best_min_studies=1), *DELIVERY).rules_category == "promising"
+    lenient = _rules(strong_sms_level=5, review_counts_as_best=False, best_min_studies=1)
     # A single study cannot be pooled, so pooled_best needs k >= 1 and a standard error:
-    assert rate(rj, lenient).rules_category == "promising"
-    assert rate(rj, RatingRules(min_sms_level=5)).rules_category == "promising"
+    assert rate(rj, lenient, *DELIVERY).rules_category == "promising"
+    assert rate(rj, _rules(min_sms_level=5), *DELIVERY).rules_category == "promising"
     boot = load_catalogue().get("boot_camp")
-    assert rate(boot, RatingRules(min_sms_level=4)).rules_category == "not_evaluated"
+    assert rate(boot, _rules(min_sms_level=4), *DELIVERY).rules_category == "not_evaluated"
 
 
 def test_minimum_conditions_gate_lists_what_is_missing(params: ParameterSet) -> None:
     catalogue = load_catalogue()
-    ratings = {r.intervention_id: r for r in rate_all(catalogue.interventions, params)}
+    ratings = {r.intervention_id: r
+               for r in rate_all(catalogue.interventions, params.at(ROUND_DATE))}
     yoga = ratings["yoga"]
     assert yoga.gate.applies and len(yoga.gate.missing) == 4
     assert any("disinvest" in r or "fails" in r for r in yoga.disinvest_reasons)
@@ -143,7 +158,7 @@ def test_the_parameter_service_lists_are_the_catalogues(params: ParameterSet) ->
     from commissioning.plan.inputs import STATUTORY_SERVICES
 
     catalogue = load_catalogue()
-    check_services(catalogue, params, WHEN)  # the built-in lists agree with the catalogue
+    check_services(catalogue, params.at(WHEN))  # the built-in lists agree with the catalogue
     priced = set(params.value("plan.unit_costs", WHEN))
     # every priced service is a catalogue entry, or sentence delivery (statutory)
     assert priced - set(catalogue.ids()) == set(STATUTORY_SERVICES)
@@ -171,7 +186,7 @@ def test_a_service_list_naming_a_service_outside_the_catalogue_is_refused(
         {"synth_outcomes.interventions": {"2012-04-01": synthetic}})
     with pytest.raises(ServiceListError, match=r"thinking_skills_programme\.evidence is "
                                                "'no_effect' but the catalogue"):
-        check_services(load_catalogue(), disagree, WHEN)
+        check_services(load_catalogue(), disagree.at(WHEN))
 
     from commissioning.synth.interventions import InterventionRules
 

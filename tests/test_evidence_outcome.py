@@ -32,6 +32,7 @@ from commissioning.plan.inputs import (
 )
 from commissioning.plan.inputs import draw_effects as plan_draws
 from commissioning.policy.parameters import ParameterSet, load_parameters
+from policy_support import ROUND_DATE
 
 
 def test_a_log_odds_ratio_becomes_a_risk_ratio_at_the_reference_rate() -> None:
@@ -70,8 +71,8 @@ def test_draws_have_the_stated_distribution() -> None:
 def test_crime_costs_are_deflated_to_the_rounds_prices_and_mixed_by_weight(
     params: ParameterSet,
 ) -> None:
-    costs = CrimeCosts.from_parameters(params)
-    index = params.value("evidence.price_deflator")["index"]
+    costs = CrimeCosts.from_policy(params.at(ROUND_DATE))
+    index = params.value("evidence.price_deflator", ROUND_DATE)["index"]
     up = index["2011-12"] / index["2003-04"]
     assert costs.price_year == "2011-12"
     assert costs.value("violence") == pytest.approx(0.5 * 10407 * up + 0.5 * 1440 * up)
@@ -81,7 +82,7 @@ def test_crime_costs_are_deflated_to_the_rounds_prices_and_mixed_by_weight(
     bad = params.with_overrides({"evidence.reoffence_costs": {"2010-01-01": {
         "violence": {"common_assault": 0.4}}}})
     with pytest.raises(OutcomeError, match=r"weights sum to 0\.4"):
-        CrimeCosts.from_parameters(bad)
+        CrimeCosts.from_policy(bad.at(ROUND_DATE))
 
 
 def _freq_counts() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -103,7 +104,7 @@ def _freq_counts() -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_the_value_of_a_reoffence_follows_the_segments_own_reoffence_mix(
     params: ParameterSet,
 ) -> None:
-    costs = CrimeCosts.from_parameters(params)
+    costs = CrimeCosts.from_policy(params.at(ROUND_DATE))
     freq, counts = _freq_counts()
     table = segment_reoffending(freq, counts, costs, min_reoffences=30).set_index("risk_tier")
     high = table.loc["high"]
@@ -129,7 +130,7 @@ def test_a_segment_without_cohort_members_takes_its_group_or_the_nation(
     params: ParameterSet,
 ) -> None:
     """A small workspace plans: segments the cohort has no one of take the fallbacks."""
-    costs = CrimeCosts.from_parameters(params)
+    costs = CrimeCosts.from_policy(params.at(ROUND_DATE))
     freq, counts = _freq_counts()
     segments = pd.DataFrame([
         ("community", "violence", "high"),      # measured
@@ -187,12 +188,12 @@ def _reoffending(params: ParameterSet) -> pd.DataFrame:
         ("custody", "acquisitive", "high", "burglary_domestic", 60),
         ("custody", "acquisitive", "high", "theft_non_motor", 200),
     ], columns=["setting", "offence_group", "risk_tier", "offence", "n"])
-    return segment_reoffending(freq, counts, CrimeCosts.from_parameters(params))
+    return segment_reoffending(freq, counts, CrimeCosts.from_policy(params.at(ROUND_DATE)))
 
 
 def test_the_plans_per_cell_value_equals_benefit_costs_for_the_same_service_and_segment() -> None:
     params = load_parameters()
-    settings = PlanSettings.from_parameters(params)
+    settings = PlanSettings.from_policy(params.at(ROUND_DATE))
     all_specs = service_specs(params)
     specs = {k: all_specs[k] for k in
              ("thinking_skills_programme", "employment_support", "offender_management")}
@@ -201,7 +202,7 @@ def test_the_plans_per_cell_value_equals_benefit_costs_for_the_same_service_and_
                         _reoffending(params))
     catalogue = load_catalogue()
     effects = service_effects(catalogue.interventions, params)
-    valuation = Valuation.from_parameters(params, interventions=catalogue.interventions)
+    valuation = Valuation.from_policy(params.at(ROUND_DATE), interventions=catalogue.interventions)
     rr = {k: s.risk_ratio for k, s in specs.items()}
     rehab = cells[~cells["statutory"]]
     assert len(rehab) >= 6
@@ -230,7 +231,7 @@ def test_the_plans_per_cell_value_equals_benefit_costs_for_the_same_service_and_
 
 def test_cell_values_recompute_for_a_draw_and_default_to_the_central_values() -> None:
     params = load_parameters()
-    settings = PlanSettings.from_parameters(params)
+    settings = PlanSettings.from_policy(params.at(ROUND_DATE))
     all_specs = service_specs(params)
     specs = {k: all_specs[k] for k in ("thinking_skills_programme", "employment_support")}
     population = _population()
@@ -279,7 +280,7 @@ def test_the_wsipp_effect_sizes_entered_are_the_published_rows() -> None:
 
 def test_the_costs_of_crime_entered_are_the_published_rows(params: ParameterSet) -> None:
     table = pd.read_csv(REFERENCE / "uk_costs_of_crime.csv")
-    items = params.value("evidence.cost_of_crime")
+    items = params.value("evidence.cost_of_crime", ROUND_DATE)
     checks = {
         "violence_excluding_common_assault": ("Violence against the person (excl. common "
                                               "assault)", "2003"),

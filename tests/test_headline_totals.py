@@ -52,7 +52,7 @@ def context(tmp_path_factory: pytest.TempPathFactory) -> RoundContext:
     ws.import_table("assessments", forty_assessments(tmp), PseudonymKey(DEMO_KEY, "demo", True))
     params = load_parameters()
     con = backend.connect()
-    published, totals = profile_workspace(con, ws, params, WHEN)
+    published, totals = profile_workspace(con, ws, params.at(WHEN))
     return RoundContext(risk_profile=published.risk, need_profile=published.need,
                         parameters=params, when=WHEN, totals=totals)
 

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from commissioning.cli.app import _register, app
 from commissioning.io.exports import INTERNAL_MARK
 from io_support import records, write
+from policy_support import POLICY
 
 runner = CliRunner()
 
@@ -22,7 +23,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from commissioning.synth.national import write_national_dataset
 
     out = tmp_path_factory.mktemp("synth")
-    write_national_dataset(out, n=3000, seed=5)
+    write_national_dataset(out, POLICY, n=3000, seed=5)
     _register()
     return out
 

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from commissioning.cli.app import _register, app
 from commissioning.synth.national import write_national_dataset
+from policy_support import POLICY
 
 runner = CliRunner()
 _register()
@@ -38,7 +39,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace holding synthetic assessments and the services they started."""
     root = tmp_path_factory.mktemp("plan-cli")
     synthetic = root / "synthetic"
-    write_national_dataset(synthetic, n=3_000, seed=11)
+    write_national_dataset(synthetic, POLICY, n=3_000, seed=11)
     ws = root / "ws"
     assert runner.invoke(app, ["init", "--workspace", str(ws)]).exit_code == 0
     for table in ("assessments", "cohort", "reoffences", "interventions"):

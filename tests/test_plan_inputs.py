@@ -13,10 +13,11 @@ from commissioning.evidence.catalogue import load_catalogue
 from commissioning.evidence.rating import rate_all
 from commissioning.plan.inputs import demand_growth_from_forecasts, service_specs
 from commissioning.policy.parameters import load_parameters
+from policy_support import ROUND_DATE
 
 
 def _with_approved_premises(params, cost):  # type: ignore[no-untyped-def]
-    costs = dict(params.value("plan.unit_costs"))
+    costs = dict(params.value("plan.unit_costs", ROUND_DATE))
     costs["approved_premises"] = {} if cost is None else {"cost": cost}
     return params.with_overrides({"plan.unit_costs": {"2012-04-01": costs}})
 
@@ -26,7 +27,7 @@ def test_a_catalogue_priced_service_takes_the_catalogues_uk_price_in_the_rounds_
     specs = service_specs(params)
     item = load_catalogue().get("approved_premises")
     assert item.unit_cost.currency == "GBP" and item.unit_cost.gbp is not None
-    expected = Valuation.from_parameters(params).unit_cost_gbp(item)
+    expected = Valuation.from_policy(params.at(ROUND_DATE)).unit_cost_gbp(item)
     assert expected is not None and expected > item.unit_cost.gbp  # deflated up to 2011-12
     assert specs["approved_premises"].unit_cost == pytest.approx(expected)
     assert specs["approved_premises"].unit_cost_source.startswith("evidence catalogue")
@@ -39,7 +40,8 @@ def test_a_us_dollar_figure_never_becomes_a_uk_unit_cost() -> None:
     assert item.unit_cost.currency == "USD"
     spec = service_specs(params)["thinking_skills_programme"]
     assert spec.unit_cost_source == "plan.unit_costs"
-    assert spec.unit_cost == params.value("plan.unit_costs")["thinking_skills_programme"]["cost"]
+    costs = params.value("plan.unit_costs", ROUND_DATE)
+    assert spec.unit_cost == costs["thinking_skills_programme"]["cost"]
 
 
 def test_a_service_priced_twice_is_an_error_that_says_which_to_remove() -> None:
@@ -50,7 +52,7 @@ def test_a_service_priced_twice_is_an_error_that_says_which_to_remove() -> None:
 
 def test_a_service_priced_nowhere_is_an_error() -> None:
     params = load_parameters()
-    costs = dict(params.value("plan.unit_costs"))
+    costs = dict(params.value("plan.unit_costs", ROUND_DATE))
     costs["mentoring"] = {}
     unpriced = params.with_overrides({"plan.unit_costs": {"2012-04-01": costs}})
     with pytest.raises(ValueError, match="mentoring has no unit cost"):
@@ -107,9 +109,10 @@ def test_the_round_plans_on_the_demand_step_only_when_the_parameter_says_so() ->
     from commissioning.plan.inputs import PlanSettings, demand_from_forecasts
 
     params = load_parameters()
-    assert demand_from_forecasts(params) is False
-    value = dict(params.value("plan.statutory_demand_growth"))
+    assert demand_from_forecasts(params.at(ROUND_DATE)) is False
+    value = dict(params.value("plan.statutory_demand_growth", ROUND_DATE))
     on = params.with_overrides({"plan.statutory_demand_growth": {
         "2012-04-01": {**value, "from_demand_step": True}}})
-    assert demand_from_forecasts(on) is True
-    assert set(PlanSettings.from_parameters(on).demand_growth) == {"community", "custody"}
+    assert demand_from_forecasts(on.at(ROUND_DATE)) is True
+    growth = PlanSettings.from_policy(on.at(ROUND_DATE)).demand_growth
+    assert set(growth) == {"community", "custody"}

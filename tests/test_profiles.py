@@ -16,6 +16,7 @@ from commissioning.assess.risk import RiskRules, score
 from commissioning.engine import backend
 from commissioning.policy.parameters import ParameterSet
 from commissioning.schema.contract import NEEDS, RISK_TIERS
+from policy_support import ROUND_DATE
 
 # A record whose OGRS3 two-year score is 22% (low) and one at 49% (low, rounds to 49),
 # one at 95% (high) — see tests/cases/ogrs3.yaml.
@@ -45,7 +46,7 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _profiles(con: Any, params: ParameterSet, frame: pd.DataFrame, by: tuple[str, ...] = ()):
-    scored = score(ibis.memtable(frame), RiskRules.from_parameters(params))
+    scored = score(ibis.memtable(frame), RiskRules.from_policy(params.at(ROUND_DATE)))
     return compute_profiles(con, scored, by)
 
 

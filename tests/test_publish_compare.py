@@ -18,6 +18,10 @@ from commissioning.publish.compare import (
     load_published_risk_profile,
     merge_tiers,
 )
+from policy_support import POLICY
+
+#: The tolerance in force (publish.comparison_tolerance_pp).
+TOL = POLICY.number("publish.comparison_tolerance_pp")
 
 PUBLISHED = pd.DataFrame(
     {
@@ -67,7 +71,7 @@ def test_merged_tier_sums_offenders_and_shares_and_weights_age_and_sex_shares() 
 
 
 def test_differences_are_recomputed_minus_published_after_merging() -> None:
-    out = compare_risk_profile(recomputed(), PUBLISHED)
+    out = compare_risk_profile(recomputed(), PUBLISHED, tolerance_pp=TOL)
     assert list(out["risk_tier"]) == ["low", "medium", "high+very_high"]
     low = row(out, "low")
     assert low["share_diff_pp"] == pytest.approx(-1.0)
@@ -96,7 +100,7 @@ def test_a_suppressed_part_suppresses_the_merged_figure_instead_of_revealing_it(
         share_pct=[40.0, 6.0, np.nan, 40.0],
         female_pct=[2.0, 1.0, np.nan, 0.0],
     )
-    merged = row(compare_risk_profile(frame, PUBLISHED), "high+very_high")
+    merged = row(compare_risk_profile(frame, PUBLISHED, tolerance_pp=TOL), "high+very_high")
     assert merged["offenders"] is pd.NA
     for col in ("share_pct", "under_25_pct", "female_pct", "share_diff_pp", "female_diff_pp"):
         assert math.isnan(merged[col]), col
@@ -105,7 +109,7 @@ def test_a_suppressed_part_suppresses_the_merged_figure_instead_of_revealing_it(
 
 def test_a_suppressed_percentage_in_an_unmerged_tier_has_no_difference() -> None:
     frame = recomputed(female_pct=[2.0, np.nan, 5.0, 0.0])
-    medium = row(compare_risk_profile(frame, PUBLISHED), "medium")
+    medium = row(compare_risk_profile(frame, PUBLISHED, tolerance_pp=TOL), "medium")
     assert math.isnan(medium["female_pct"]) and math.isnan(medium["female_diff_pp"])
     assert medium["share_diff_pp"] == pytest.approx(1.0)
 
@@ -114,7 +118,7 @@ def test_by_columns_are_each_compared_with_the_national_figures() -> None:
     a = recomputed().assign(provider_id="N01")
     b = recomputed(share_pct=[45.0, 1.0, 14.0, 40.0]).assign(provider_id="N02")
     frame = pd.concat([a, b])[["provider_id", *recomputed().columns]]
-    out = compare_risk_profile(frame, PUBLISHED)
+    out = compare_risk_profile(frame, PUBLISHED, tolerance_pp=TOL)
     assert list(out.columns[:2]) == ["provider_id", "setting"]
     assert len(out) == 6
     lows = out[out["risk_tier"] == "low"].set_index("provider_id")["share_diff_pp"]
@@ -123,7 +127,7 @@ def test_by_columns_are_each_compared_with_the_national_figures() -> None:
 
 def test_missing_columns_are_reported_by_name() -> None:
     with pytest.raises(ComparisonError, match="offenders"):
-        compare_risk_profile(recomputed().drop(columns="offenders"), PUBLISHED)
+        compare_risk_profile(recomputed().drop(columns="offenders"), PUBLISHED, tolerance_pp=TOL)
 
 
 def test_published_tables_load_with_merged_rows_and_six_needs_per_group() -> None:
@@ -140,7 +144,7 @@ def test_published_tables_load_with_merged_rows_and_six_needs_per_group() -> Non
 def test_the_published_figures_compared_with_themselves_differ_by_nothing() -> None:
     published = load_published_risk_profile()
     as_profile = published.assign(offenders=100).drop(columns="note")
-    out = compare_risk_profile(as_profile)
+    out = compare_risk_profile(as_profile, tolerance_pp=TOL)
     assert len(out) == 30
     assert out["max_abs_diff_pp"].max() == 0
     assert not out["over_tolerance"].any()
@@ -163,7 +167,7 @@ def need_profile() -> pd.DataFrame:
 
 def test_need_comparison_ranks_all_ten_needs_and_compares_the_published_six() -> None:
     published = load_published_need_prevalence()
-    out = compare_need_prevalence(need_profile(), published)
+    out = compare_need_prevalence(need_profile(), published, tolerance_pp=TOL)
     out = out[(out["setting"] == "community") & (out["offence_group"] == "sex")]
     assert len(out) == 10
     assert list(out["need"][:3]) == ["thinking", "relationships", "lifestyle"]
@@ -184,7 +188,7 @@ def test_need_comparison_ranks_all_ten_needs_and_compares_the_published_six() ->
 
 def test_columns_after_the_standard_ones_are_not_groupings() -> None:
     frame = recomputed().assign(under_25=[40, 18, 42, 40], group_offenders=1000)
-    out = compare_risk_profile(frame, PUBLISHED)
+    out = compare_risk_profile(frame, PUBLISHED, tolerance_pp=TOL)
     assert list(out.columns[:3]) == ["setting", "offence_group", "risk_tier"]
     assert len(out) == 3
 
@@ -199,7 +203,7 @@ def test_merging_keeps_the_total_and_the_weighted_mean(
     total = sum(offenders)
     shares = [100 * n / total if total else 0.0 for n in offenders]
     frame = recomputed(offenders=offenders, share_pct=shares, under_25_pct=under_25)
-    out = compare_risk_profile(frame, PUBLISHED)
+    out = compare_risk_profile(frame, PUBLISHED, tolerance_pp=TOL)
     assert int(out["offenders"].sum()) == total
     assert out["share_pct"].sum() == pytest.approx(sum(shares))
     merged = row(out, "high+very_high")

@@ -26,6 +26,7 @@ from commissioning.publish import (
     report_sections,
 )
 from commissioning.publish.html import fmt_diff, fmt_pct, tier_label
+from policy_support import POLICY, ROUND_DATE
 from publish_sample import sample_profiles
 
 BUILT_IN = ["summary", "community", "custody", "needs", "charts", "provenance"]
@@ -90,6 +91,8 @@ def sample_context(tmp_path: Path) -> RoundContext:
     return RoundContext(
         risk_profile=risk,
         need_profile=needs,
+        parameters=POLICY.parameters,
+        when=ROUND_DATE,
         title="Test round",
         workspace=tmp_path,
         inputs=[describe_input(assessments, "assessments (test)")],

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from commissioning.cli.app import _register, app
+from policy_support import POLICY, ROUND_DATE
 
 runner = CliRunner()
 _register()
@@ -95,6 +96,7 @@ def test_an_infeasible_plan_is_the_first_thing_the_bulletin_says(tmp_path: Path)
     assert plan.status == "infeasible"
     risk, needs = sample_profiles(seed=3)
     context = RoundContext(risk_profile=risk, need_profile=needs, workspace=tmp_path,
+                           parameters=POLICY.parameters, when=ROUND_DATE,
                            extras={"plan": PlanStepResult(plan, None, 0.0)})
     html = render_bulletin(context)
     points = html[: html.index("</ul>")]

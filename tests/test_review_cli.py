@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from commissioning.cli.app import _register, app
 from commissioning.review.proven import SUMMARY_COLUMNS
+from policy_support import POLICY
 
 runner = CliRunner()
 
@@ -20,7 +21,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from commissioning.synth.national import write_national_dataset
 
     out = tmp_path_factory.mktemp("synth")
-    write_national_dataset(out, n=4000, seed=3)
+    write_national_dataset(out, POLICY, n=4000, seed=3)
     _register()
     return out
 

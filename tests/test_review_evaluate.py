@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from commissioning.review.evaluate import EvaluationOptions, TooFewPeople, e_value, evaluate
 from commissioning.review.matching import match
+from policy_support import POLICY
+
+#: The evaluation settings in force (review.evaluation).
+OPTIONS = EvaluationOptions.from_policy(POLICY)
 
 TRUE_EFFECT = -0.10  # risk difference planted for the treated
 
@@ -49,7 +55,7 @@ def test_matching_recovers_a_planted_effect_that_the_naive_comparison_misses() -
     naive = cohort.loc[t, "reoffended"].mean() - cohort.loc[~t, "reoffended"].mean()
     assert abs(naive - TRUE_EFFECT) > 0.08  # selection on risk hides most of the effect
     result = evaluate(cohort, cohort.loc[t, "offender_id"], "planted service",
-                      EvaluationOptions(max_fit_pool=None))
+                      dataclasses.replace(OPTIONS, max_fit_pool=None))
     assert result.treated_n == int(t.sum()) and result.matched_n >= 0.95 * result.treated_n
     b = result.binary
     assert b.ci_lower <= TRUE_EFFECT <= b.ci_upper
@@ -65,7 +71,7 @@ def test_without_replacement_uses_each_comparison_person_once() -> None:
     cohort = planted_cohort(3000, seed=3)
     t = cohort["treated"]
     result = evaluate(cohort, cohort.loc[t, "offender_id"], "x",
-                      EvaluationOptions(replacement=False, neighbours=2))
+                      dataclasses.replace(OPTIONS, replacement=False, neighbours=2))
     assert result.comparison_n <= 2 * result.matched_n
     rng = np.random.default_rng(1)
     pool, treated = rng.normal(size=2000), rng.normal(0.5, 1, 300)
@@ -104,6 +110,6 @@ def test_gradient_boosting_option_runs_and_balances() -> None:
     cohort = planted_cohort(2000, seed=11)
     t = cohort["treated"]
     result = evaluate(cohort, cohort.loc[t, "offender_id"], "x",
-                      EvaluationOptions(model="gradient_boosting"))
+                      dataclasses.replace(OPTIONS, model="gradient_boosting"))
     assert "gradient boosting" in result.method
     assert abs({r.variable: r for r in result.balance}["ogrs3_2y"].smd_after) < 0.1

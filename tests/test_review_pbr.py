@@ -9,6 +9,7 @@ import pytest
 
 from commissioning.review.pbr import SchemeError, builtin_schemes, calculate, load_scheme
 from commissioning.review.performance import Bands, load_indicators, rate_providers
+from policy_support import ROUND_DATE
 
 SCHEMES = builtin_schemes()
 
@@ -83,7 +84,7 @@ def test_ratings_band_providers_from_indicator_scores(params: object) -> None:
         "adjusted_reoffending_ratio": [0.90, 1.02, 1.20],
         "frequency_per_offender": [1.0, 1.5, 1.7],
     })
-    ratings = rate_providers(values, load_indicators(), Bands.from_parameters(params))
+    ratings = rate_providers(values, load_indicators(), Bands.from_policy(params.at(ROUND_DATE)))
     t = ratings.table.set_index("provider_id")
     assert t.loc["A", "mean_score"] == 4.0 and t.loc["A", "band"] == 4
     assert t.loc["B", "mean_score"] == pytest.approx((3 * 2 + 2) / 4) and t.loc["B", "band"] == 2

@@ -3,7 +3,6 @@ the clamp, the tier rule, and agreement between the relational and NumPy scorers
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from commissioning.assess.risk import RISK_COLUMNS, RiskRules, classify, score
 from commissioning.engine import backend
 from commissioning.policy.parameters import ParameterSet
 from commissioning.schema.contract import OFFENCES
+from policy_support import ROUND_DATE
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "ogrs3.yaml").read_text())
 DATE_COLS = ("date_of_birth", "conviction_date", "first_sanction_date", "assessment_date")
@@ -32,7 +32,7 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _score(con: Any, params: ParameterSet, frame: pd.DataFrame) -> pd.DataFrame:
-    rules = RiskRules.from_parameters(params)
+    rules = RiskRules.from_policy(params.at(ROUND_DATE))
     result: pd.DataFrame = backend.execute(con, score(ibis.memtable(frame), rules))
     return result
 
@@ -130,10 +130,10 @@ def test_one_definition_of_medium_to_high_risk(
     policy = params.with_overrides(
         {"risk.medium_high_threshold": {"2009-01-01": case["threshold"]}}
     )
-    rules = RiskRules.from_parameters(policy)
+    rules = RiskRules.from_policy(policy.at(ROUND_DATE))
     frame = pd.DataFrame([{"ogrs3_2y": case["ogrs3_2y"], "rosh": case["rosh"], "region": "x"}])
     classified = classify(ibis.memtable(frame), rules)
-    settings = PlanSettings.from_parameters(policy)
+    settings = PlanSettings.from_policy(policy.at(ROUND_DATE))
     row = backend.execute(con, with_segment(classified, settings.ogrs_threshold)).iloc[0]
     assert int(ogrs3.score_percent(np.array([case["ogrs3_2y"]]))[0]) == case["percent"]
     assert row["risk_tier"] == case["tier"]
@@ -142,7 +142,7 @@ def test_one_definition_of_medium_to_high_risk(
     # harm aside, a tier is medium or above exactly where the plan counts medium to high risk
     if case["rosh"] not in rules.very_high_harm_levels:
         assert (row["risk_tier"] != "low") is case["medium_high"]
-    check = CheckRules.from_policy(policy, load_intentions(), dt.date(2012, 4, 1))
+    check = CheckRules.from_policy(policy, load_intentions(), ROUND_DATE)
     assert check.threshold == case["threshold"]
     # a proposal line of the tier is a cell of medium to high risk exactly where the plan's is
     # (harm aside: the very high tier is by risk of serious harm)
@@ -153,7 +153,7 @@ def test_one_definition_of_medium_to_high_risk(
 def test_threshold_must_lie_below_the_high_tier(params: ParameterSet) -> None:
     broken = params.with_overrides({"risk.medium_high_threshold": {"2009-01-01": 80}})
     with pytest.raises(ValueError, match="medium_high_threshold"):
-        RiskRules.from_parameters(broken)
+        RiskRules.from_policy(broken.at(ROUND_DATE))
 
 
 def test_offence_group_mapping_must_cover_every_category(params: ParameterSet) -> None:
@@ -162,7 +162,7 @@ def test_offence_group_mapping_must_cover_every_category(params: ParameterSet) -
                                                 "acquisitive": [], "other": []}}}
     )
     with pytest.raises(ValueError, match="not mapped"):
-        RiskRules.from_parameters(broken)
+        RiskRules.from_policy(broken.at(ROUND_DATE))
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -54,7 +54,7 @@ def test_the_foundation_runs_once_and_later_steps_read_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls = _count_scoring(monkeypatch)
-    context = round_context(_ws(tmp_path), load_parameters(), WHEN, [PROBE], log=lambda m: None)
+    context = round_context(_ws(tmp_path), load_parameters().at(WHEN), [PROBE], log=lambda m: None)
     assert len(calls) == 1
     found = context.extras[FOUNDATION_ID]
     assert isinstance(found, Foundation)
@@ -72,7 +72,7 @@ def test_a_foundation_already_run_is_not_run_again(
     try:
         done = round_module.run_foundation(StepContext(ws, params, WHEN, con))
         calls = _count_scoring(monkeypatch)
-        context = round_context(ws, params, WHEN, [PROBE], con=con, done=done,
+        context = round_context(ws, params.at(WHEN), [PROBE], con=con, done=done,
                                 log=lambda m: None)
     finally:
         con.disconnect()

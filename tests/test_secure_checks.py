@@ -206,7 +206,7 @@ def _plan_cells() -> list[dict[str, object]]:
     that service open to all serves women too, so no line is that cell alone."""
     from commissioning.plan.inputs import service_specs
 
-    specs = service_specs(PARAMS, ROUND_DATE)
+    specs = service_specs(PARAMS.at(ROUND_DATE))
     cells = []
     for spec in specs.values():
         item = CATALOGUE.get(spec.service_id)
@@ -264,7 +264,7 @@ def test_a_proposal_line_and_the_equivalent_plan_cell_get_the_same_verdict(
     volume with no court order for the per-cell rules; a baseline spend with nothing spent for
     the spend rules, which breaks exactly when the rule counts the cell's spend) agrees with
     the proposal's findings on the line for that cell."""
-    settings = PlanSettings.from_parameters(PARAMS, ROUND_DATE)
+    settings = PlanSettings.from_policy(PARAMS.at(ROUND_DATE))
     spend = str((intention.rule or {})["kind"]) == "spend_at_least_baseline"
     broken = 0
     for index, cell in enumerate(PLAN_CELLS):

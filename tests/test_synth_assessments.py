@@ -26,6 +26,7 @@ from commissioning.schema.contract import (
     SENTENCE_TYPES,
 )
 from commissioning.synth.assessments import DEFAULT_N, generate_assessments, write_assessments
+from policy_support import POLICY, ROUND_DATE
 
 TOLERANCE_PP = 1.5
 
@@ -38,8 +39,8 @@ def _published(name: str) -> list[dict[str, str]]:
 
 def _scored(seed: int) -> pd.DataFrame:
     """Generate the document's sample and score it with the project's Ibis scorer on DuckDB."""
-    table = pa.concat_tables(list(generate_assessments(seed=seed)))
-    rules = RiskRules.from_parameters(load_parameters())
+    table = pa.concat_tables(list(generate_assessments(POLICY, seed=seed)))
+    rules = RiskRules.from_policy(load_parameters().at(ROUND_DATE))
     con = backend.connect()
     frame: pd.DataFrame = con.execute(score(ibis.memtable(table), rules))
     return frame
@@ -100,8 +101,8 @@ def test_calibration_holds_for_another_seed(other_seed: pd.DataFrame) -> None:
 
 
 def test_a_third_seed_at_a_smaller_size_still_calibrates() -> None:
-    table = pa.concat_tables(list(generate_assessments(n=60_000, seed=99)))
-    rules = RiskRules.from_parameters(load_parameters())
+    table = pa.concat_tables(list(generate_assessments(POLICY, n=60_000, seed=99)))
+    rules = RiskRules.from_policy(load_parameters().at(ROUND_DATE))
     scored: pd.DataFrame = backend.connect().execute(score(ibis.memtable(table), rules))
     tier_gaps = [g for w, g in _profile_gaps(scored) if w.endswith("share")]
     assert max(abs(g) for g in tier_gaps) <= TOLERANCE_PP
@@ -132,7 +133,7 @@ def test_very_high_tier_is_high_harm_and_other_tiers_are_not(sample: pd.DataFram
 
 
 def test_columns_follow_the_contract_in_order_and_type() -> None:
-    chunk = next(generate_assessments(n=2_000, seed=1))
+    chunk = next(generate_assessments(POLICY, n=2_000, seed=1))
     assert tuple(chunk.column_names) == ASSESSMENTS.column_names
     types = {"date": pa.date32(), "bool": pa.bool_(), "int": pa.int64()}
     for column in ASSESSMENTS.columns:
@@ -187,16 +188,17 @@ def test_providers_are_real_trusts_and_2011_prisons(sample: pd.DataFrame) -> Non
 
 
 def test_same_seed_gives_the_same_table_whatever_the_chunk_size() -> None:
-    one = pa.concat_tables(list(generate_assessments(n=30_000, seed=5, chunk_rows=1_000_000)))
-    chunks = list(generate_assessments(n=30_000, seed=5, chunk_rows=7_000))
+    one = pa.concat_tables(
+        list(generate_assessments(POLICY, n=30_000, seed=5, chunk_rows=1_000_000)))
+    chunks = list(generate_assessments(POLICY, n=30_000, seed=5, chunk_rows=7_000))
     assert [c.num_rows for c in chunks] == [7_000] * 4 + [2_000]
     assert pa.concat_tables(chunks).equals(one)
-    other = pa.concat_tables(list(generate_assessments(n=30_000, seed=6)))
+    other = pa.concat_tables(list(generate_assessments(POLICY, n=30_000, seed=6)))
     assert not other.equals(one)
 
 
 def test_other_sizes_split_settings_in_the_documents_proportion() -> None:
-    table = pa.concat_tables(list(generate_assessments(n=10_000, seed=3)))
+    table = pa.concat_tables(list(generate_assessments(POLICY, n=10_000, seed=3)))
     custody = int(np.sum(np.asarray(table.column("setting").to_pylist()) == "custody"))
     assert custody == round(10_000 * 10_826 / 217_496)
 
@@ -204,7 +206,7 @@ def test_other_sizes_split_settings_in_the_documents_proportion() -> None:
 def test_write_assessments_streams_parquet_with_progress(tmp_path: Path) -> None:
     seen: list[int] = []
     out = tmp_path / "assessments.parquet"
-    written = write_assessments(out, n=12_345, seed=4, progress=seen.append)
+    written = write_assessments(out, POLICY, n=12_345, seed=4, progress=seen.append)
     assert written == 12_345
     assert seen[-1] == 12_345
     back = pq.read_table(out)
@@ -216,7 +218,7 @@ def test_parallel_blocks_give_the_same_table(monkeypatch: pytest.MonkeyPatch) ->
     from commissioning.synth import assessments
 
     monkeypatch.setattr(assessments, "BLOCK_ROWS", 8_000)
-    serial = pa.concat_tables(list(generate_assessments(n=20_000, seed=8, workers=1)))
-    parallel = pa.concat_tables(list(generate_assessments(n=20_000, seed=8, workers=2)))
+    serial = pa.concat_tables(list(generate_assessments(POLICY, n=20_000, seed=8, workers=1)))
+    parallel = pa.concat_tables(list(generate_assessments(POLICY, n=20_000, seed=8, workers=2)))
     assert serial.num_rows == 20_000
     assert parallel.equals(serial)

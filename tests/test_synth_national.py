@@ -12,6 +12,7 @@ import pytest
 from commissioning.io.readers import read_table
 from commissioning.schema.contract import TABLES
 from commissioning.synth.national import MANIFEST, SynthResult, write_national_dataset
+from policy_support import POLICY
 
 N = 6_000
 SEED = 7
@@ -79,7 +80,7 @@ def test_manifest_says_synthetic_and_records_what_made_it(dataset: SynthResult) 
 
 
 def test_same_seed_gives_identical_tables(dataset: SynthResult, tmp_path: Path) -> None:
-    again = write_national_dataset(tmp_path, n=N, seed=SEED)
+    again = write_national_dataset(tmp_path, POLICY, n=N, seed=SEED)
     for name in ("assessments", "cohort", "reoffences", "interventions"):
         assert pq.read_table(again.paths[name]).equals(pq.read_table(dataset.paths[name])), name
     assert again.manifest.read_bytes() == dataset.manifest.read_bytes()

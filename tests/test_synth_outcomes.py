@@ -28,6 +28,7 @@ from commissioning.synth.outcomes import (
     proven_reoffending_flags,
     weibull_through,
 )
+from policy_support import ROUND_DATE
 
 
 def hand_built_assessments(n: int, seed: int = 1) -> pa.Table:
@@ -94,7 +95,7 @@ def assessments() -> pa.Table:
 
 @pytest.fixture(scope="module")
 def rules(params: ParameterSet) -> OutcomeRules:
-    return OutcomeRules.from_parameters(params)
+    return OutcomeRules.from_policy(params.at(ROUND_DATE))
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +109,7 @@ def no_effect_outcomes(assessments: pa.Table, params: ParameterSet) -> OutcomeTa
         {"synth_outcomes.true_effects": {"2010-01-01": {"low_risk_fraction": 0.0,
                                                         "odds_ratio": {}}}}
     )
-    rules = OutcomeRules.from_parameters(neutral)
+    rules = OutcomeRules.from_policy(neutral.at(ROUND_DATE))
     return generate_outcomes(assessments, rules, np.random.default_rng(12))
 
 

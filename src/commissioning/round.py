@@ -10,7 +10,6 @@ inputs and the parameters in force, and writes only inside the workspace.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from commissioning.assess.risk import RiskRules, score
 from commissioning.engine import backend
 from commissioning.io.exports import write_csv, write_xlsx
 from commissioning.io.workspace import Workspace
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet, load_parameters
+from commissioning.policy.parameters import ParameterSet, Policy, load_parameters
 from commissioning.publish.context import InputFile, RoundContext
 from commissioning.publish.disclosure import (
     small_cell_threshold as disclosure_threshold,
@@ -56,9 +55,9 @@ def workspace_parameters(ws: Workspace, extra: Sequence[Path] = ()) -> Parameter
     return load_parameters([*ws.policy_override_files(), *extra])
 
 
-def small_cell_threshold(params: ParameterSet, when: dt.date = DEFAULT_DATE) -> int:
+def small_cell_threshold(policy: Policy) -> int:
     """The small-cell threshold in force (:func:`commissioning.publish.disclosure`)."""
-    return disclosure_threshold(params, when)
+    return disclosure_threshold(policy)
 
 
 def open_assessments(con: BaseBackend, ws: Workspace) -> ir.Table:
@@ -72,10 +71,10 @@ def open_assessments(con: BaseBackend, ws: Workspace) -> ir.Table:
 
 
 def score_workspace(
-    con: BaseBackend, ws: Workspace, params: ParameterSet, when: dt.date = DEFAULT_DATE
+    con: BaseBackend, ws: Workspace, policy: Policy
 ) -> ir.Table:
     """Score the workspace's assessments and keep the result as a derived table."""
-    scored = score(open_assessments(con, ws), RiskRules.from_parameters(params, when))
+    scored = score(open_assessments(con, ws), RiskRules.from_policy(policy))
     return backend.persist(con, scored, SCORED_TABLE)
 
 
@@ -108,11 +107,11 @@ def tier_counts(risk: pd.DataFrame) -> pd.DataFrame:
 
 
 def profile_workspace(
-    con: BaseBackend, ws: Workspace, params: ParameterSet, when: dt.date = DEFAULT_DATE
+    con: BaseBackend, ws: Workspace, policy: Policy
 ) -> tuple[PublishedProfiles, pd.DataFrame]:
     """Score and profile the workspace: the national profiles after disclosure control, and the
     unsuppressed counts per tier that headlines and totals are computed from."""
-    found = _foundation(con, ws, params, when)
+    found = _foundation(con, ws, policy)
     return found.published, found.totals
 
 
@@ -128,17 +127,16 @@ class Foundation:
     totals: pd.DataFrame
 
 
-def _foundation(con: BaseBackend, ws: Workspace, params: ParameterSet, when: dt.date
-                ) -> Foundation:
-    scored = score_workspace(con, ws, params, when)
+def _foundation(con: BaseBackend, ws: Workspace, policy: Policy) -> Foundation:
+    scored = score_workspace(con, ws, policy)
     profiles = compute_profiles(con, scored)
-    return Foundation(scored, profiles, publishable(profiles, small_cell_threshold(params, when)),
+    return Foundation(scored, profiles, publishable(profiles, small_cell_threshold(policy)),
                       tier_counts(profiles.risk))
 
 
 def run_foundation(ctx: StepContext) -> Foundation:
     """The foundation step: score the workspace's assessments once and profile them."""
-    return _foundation(ctx.con, ctx.workspace, ctx.parameters, ctx.when)
+    return _foundation(ctx.con, ctx.workspace, ctx.policy)
 
 
 #: The round's first step (no report section of its own: publish's need sections show it).
@@ -201,8 +199,7 @@ def workspace_inputs(ws: Workspace) -> list[InputFile]:
 
 def round_context(
     ws: Workspace,
-    params: ParameterSet,
-    when: dt.date,
+    policy: Policy,
     capabilities: Iterable[Capability],
     con: BaseBackend | None = None,
     seed: int = 2012,
@@ -220,7 +217,8 @@ def round_context(
     con = con or backend.connect(ws.database_path)
     try:
         step_context = StepContext(
-            workspace=ws, parameters=params, when=when, con=con, seed=seed, log=log
+            workspace=ws, parameters=policy.parameters, when=policy.when, con=con, seed=seed,
+            log=log,
         )
         step_context.results[FOUNDATION_ID] = done or FOUNDATION.run(step_context)
         results = run_steps(step_context, chosen)
@@ -232,8 +230,8 @@ def round_context(
         risk_profile=base.published.risk,
         need_profile=base.published.need,
         workspace=ws.path,
-        parameters=params,
-        when=when,
+        parameters=policy.parameters,
+        when=policy.when,
         inputs=workspace_inputs(ws),
         extras=results,
         totals=base.totals,

@@ -24,7 +24,7 @@ from typing import Any
 from ibis.backends import BaseBackend
 
 from commissioning.io.workspace import Workspace
-from commissioning.policy.parameters import ParameterSet
+from commissioning.policy.parameters import ParameterSet, Policy
 from commissioning.publish.sections import ReportSection
 
 _ID = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -41,6 +41,11 @@ class StepContext:
     seed: int = 2012
     results: dict[str, Any] = field(default_factory=dict)
     log: Callable[[str], None] = print
+
+    @property
+    def policy(self) -> Policy:
+        """The parameters bound to the round's date: what steps read."""
+        return self.parameters.at(self.when)
 
     def output_dir(self, step_id: str) -> Path:
         """The step's own folder under the workspace's exports."""

@@ -109,7 +109,7 @@ def test_the_web_agrees_with_the_report_and_the_csv_files(
     con = backend.connect()
     try:
         table = backend.from_arrow(con, source.table, "assessments")
-        built_in = RiskRules.from_parameters(load_parameters([]), rnd.starts)
+        built_in = RiskRules.from_policy(load_parameters([]).at(rnd.starts))
         plain = compute_profiles(con, score(table, built_in)).risk
     finally:
         con.disconnect()

@@ -8,7 +8,6 @@ dated policy parameters (``risk.*``).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from commissioning.assess import ogrs3
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterError, ParameterSet
+from commissioning.policy.parameters import ParameterError, Policy
 from commissioning.schema.contract import OFFENCE_GROUPS, OFFENCES, ROSH_LEVELS
 
 #: Columns that :func:`score` adds, in order (the ``commission risk`` interface).
@@ -56,13 +55,13 @@ class RiskRules:
         return self.medium_high_from_pct
 
     @classmethod
-    def from_parameters(cls, params: ParameterSet, when: dt.date = DEFAULT_DATE) -> RiskRules:
-        groups: Mapping[str, Sequence[str]] = params.value("risk.offence_groups", when)
-        bands: Mapping[str, Any] = params.value("risk.ogrs3_bands", when)
-        tier: Mapping[str, Any] = params.value("risk.tier_rule", when)
+    def from_policy(cls, policy: Policy) -> RiskRules:
+        groups: Mapping[str, Sequence[str]] = policy.mapping("risk.offence_groups")
+        bands: Mapping[str, Any] = policy.mapping("risk.ogrs3_bands")
+        tier: Mapping[str, Any] = policy.mapping("risk.tier_rule")
         rules = cls(
             offence_groups={str(g): tuple(c) for g, c in groups.items()},
-            medium_high_from_pct=int(params.value("risk.medium_high_threshold", when)),
+            medium_high_from_pct=policy.integer("risk.medium_high_threshold"),
             band_high=int(bands["high"]),
             band_very_high=int(bands["very_high"]),
             very_high_harm_levels=tuple(tier["very_high_harm_levels"]),

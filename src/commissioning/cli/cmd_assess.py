@@ -55,7 +55,7 @@ def risk(
     valid = read_assessments(input)
     con = backend.connect()
     with step(f"Scoring {valid.num_rows:,} assessments"):
-        rules = RiskRules.from_parameters(params, when)
+        rules = RiskRules.from_policy(params.at(when))
         table = backend.from_arrow(con, valid.table, "assessments")
         scored = score(table, rules)
         if out_path.suffix.lower() == ".xlsx":
@@ -97,7 +97,7 @@ def profile(
         table = backend.from_arrow(con, valid.table, "assessments")
         rows = valid.num_rows
     with step(f"Profiling {rows:,} assessments"):
-        scored = score(table, RiskRules.from_parameters(params, when))
+        scored = score(table, RiskRules.from_policy(params.at(when)))
         try:
             profiles = compute_profiles(con, scored, by)
         except ValueError as exc:
@@ -105,7 +105,7 @@ def profile(
         if internal:
             published = internal_profiles(profiles)
         else:
-            published = publishable(profiles, small_cell_threshold(params, when))
+            published = publishable(profiles, small_cell_threshold(params.at(when)))
         written = write_profiles(published, out_dir, xlsx=xlsx, internal=internal)
     _show_tier_mix(published.risk, by)
     withheld = int(published.risk["offenders"].isna().sum())

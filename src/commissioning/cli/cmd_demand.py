@@ -19,7 +19,7 @@ from commissioning.assess.demand.prison import DemandError
 from commissioning.assess.demand.scenarios import Scenario, built_in_scenario, load_scenario
 from commissioning.cli.app import BadInput, _guard, app, out
 from commissioning.cli.common import DateOption, PolicyOption, parse_date, step
-from commissioning.policy.parameters import ParameterError, ParameterSet, load_parameters
+from commissioning.policy.parameters import ParameterError, Policy, load_parameters
 
 demand_app = typer.Typer(
     help="Demand: community starts forecasts, prison population scenarios, capacity and "
@@ -49,9 +49,10 @@ RunsOption = typer.Option(None, "--runs", help="Monte Carlo runs (default: the p
 SeedOption = typer.Option(2012, "--seed", help="Random seed (same seed, same projection).")
 
 
-def _parameters(policy: list[Path]) -> ParameterSet:
+def _parameters(policy: list[Path], date: str | None) -> Policy:
+    """The built-in parameters with the ``--policy`` overrides, bound to ``--date``."""
     try:
-        return load_parameters(policy)
+        return load_parameters(policy).at(parse_date(date))
     except (ParameterError, OSError) as exc:
         raise BadInput(str(exc)) from None
 
@@ -68,9 +69,9 @@ def _scenarios(items: list[str]) -> list[Scenario]:
 
 
 def _prison(
-    params: ParameterSet, scenario: list[str], runs: int | None, seed: int
+    params: Policy, scenario: list[str], runs: int | None, seed: int
 ) -> pipeline.PrisonResult:
-    n = runs if runs is not None else int(params.value("demand.prison_projection")["runs"])
+    n = runs if runs is not None else int(params.mapping("demand.prison_projection")["runs"])
     if n < 1:
         raise BadInput(f"--runs {n}: give at least 1 Monte Carlo run")
     scenarios = _scenarios(scenario)
@@ -88,6 +89,7 @@ def prison_cmd(
     scenario: list[str] = ScenarioOption,
     runs: int | None = RunsOption,
     seed: int = SeedOption,
+    date: str | None = DateOption,
     policy: list[Path] = PolicyOption,
 ) -> None:
     """Project the prison population month by month (stock–flow Monte Carlo), per scenario.
@@ -96,7 +98,7 @@ def prison_cmd(
     population_p95; `baseline` always present), the projection by band and by function, and
     the hold-out backtest; prints the backtest error.
     """
-    params = _parameters(policy)
+    params = _parameters(policy, date)
     result = _prison(params, scenario, runs, seed)
     for path in result.write(out_dir):
         out.print(f"[green]Wrote[/] {path}")
@@ -146,6 +148,7 @@ def _print_backtest(bt: PrisonBacktest) -> None:
 @_command("backtest")
 def backtest_cmd(
     out_dir: Path = typer.Option(..., "--out", help="Folder for the backtest CSV files."),
+    date: str | None = DateOption,
     policy: list[Path] = PolicyOption,
 ) -> None:
     """Backtest the prison population forecast on every June origin and 1-5 years ahead.
@@ -156,7 +159,7 @@ def backtest_cmd(
     prison_backtest.csv (every origin, year and method), prison_backtest_table.csv (MAPE by
     horizon) and prison_backtest_intervals.csv; prints the table.
     """
-    params = _parameters(policy)
+    params = _parameters(policy, date)
     try:
         with step("Backtesting the prison population forecasts"):
             bt = prison_backtest(params)
@@ -174,7 +177,7 @@ def backtest_cmd(
     _print_backtest(bt)
 
 
-def _community_history(history: Path | None, params: ParameterSet) -> pd.DataFrame:
+def _community_history(history: Path | None, params: Policy) -> pd.DataFrame:
     """A community_starts file validated by the data contract, or the synthetic history."""
     if history is None:
         from commissioning.synth.demand_history import community_history
@@ -209,12 +212,11 @@ def community_cmd(
     Writes community_series.csv, community_forecast.csv (baseline and scenarios, with
     prediction intervals) and community_models.csv (backtest errors and the chosen model).
     """
-    when = parse_date(date)
-    params = _parameters(policy)
+    params = _parameters(policy, date)
     frame = _community_history(history, params)
     try:
         with step("Forecasting community starts"):
-            result = pipeline.community(frame, params, when)
+            result = pipeline.community(frame, params)
     except DemandError as exc:
         raise BadInput(f"--history {history}: {exc}" if history else str(exc)) from None
     for path in pipeline.write_community(result, out_dir):
@@ -242,9 +244,7 @@ def capacity_cmd(
     scenario, function and sex, with flags) and capacity_flags.csv.
     """
     from commissioning.assess.demand.capacity import read_capacities
-
-    when = parse_date(date)
-    params = _parameters(policy)
+    params = _parameters(policy, date)
     capacities = None
     if capacity is not None:
         try:
@@ -252,7 +252,7 @@ def capacity_cmd(
         except (OSError, ValueError) as exc:
             raise BadInput(f"--capacity {capacity}: {exc}") from None
     result = _prison(params, scenario, runs, seed)
-    cap = pipeline.capacity(params, result, capacities=capacities, when=when)
+    cap = pipeline.capacity(params, result, capacities=capacities)
     for path in cap.write(out_dir):
         out.print(f"[green]Wrote[/] {path}")
     out.print(f"{int(cap.places['places'].sum()):,} places; "
@@ -288,7 +288,7 @@ def services_cmd(
     params = workspace_parameters(ws, policy)
     con = backend.connect()
     try:
-        scored = score(open_assessments(con, ws), RiskRules.from_parameters(params, when))
+        scored = score(open_assessments(con, ws), RiskRules.from_policy(params.at(when)))
     except RoundError as exc:
         raise BadInput(str(exc)) from None
     with step("Projecting demand for services"):
@@ -296,12 +296,13 @@ def services_cmd(
         if ws.has("community_starts"):
             starts = pd.read_parquet(ws.input_path("community_starts"))
         else:
-            starts = _community_history(None, params)
-        community = pipeline.community(starts, params, when)
-        n = runs if runs is not None else int(params.value("demand.prison_projection")["runs"])
-        prison = pipeline.prison(params, [], n, seed)
+            starts = _community_history(None, params.at(when))
+        community = pipeline.community(starts, params.at(when))
+        n = runs if runs is not None else int(
+            params.value("demand.prison_projection", when)["runs"])
+        prison = pipeline.prison(params.at(when), [], n, seed)
         flows = planning_flows(community.forecast, prison.adjusted[0].simulation)
-        demand = service_demand(profiles.risk, profiles.need, flows, params, when)
+        demand = service_demand(profiles.risk, profiles.need, flows, params.at(when))
     out_dir.mkdir(parents=True, exist_ok=True)
     demand.to_csv(out_dir / "service_demand.csv", index=False)
     service_totals(demand).to_csv(out_dir / "service_demand_totals.csv", index=False)

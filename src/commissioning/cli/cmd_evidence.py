@@ -12,7 +12,13 @@ import typer
 from rich.table import Table
 
 from commissioning.cli.app import BadInput, _guard, app, out
-from commissioning.cli.common import DateOption, PolicyOption, WorkspaceOption, parse_date
+from commissioning.cli.common import (
+    DEFAULT_DATE,
+    DateOption,
+    PolicyOption,
+    WorkspaceOption,
+    parse_date,
+)
 from commissioning.evidence.catalogue import (
     CATEGORY_LABELS,
     Catalogue,
@@ -120,7 +126,7 @@ def show(
         item = cat.get(intervention_id)
     except KeyError as exc:
         raise BadInput(str(exc.args[0])) from None
-    rating = rate_all([item], load_parameters())[0]
+    rating = rate_all([item], load_parameters().at(DEFAULT_DATE))[0]
     if json_out:
         data = asdict(item)
         data["rating"] = {
@@ -163,7 +169,7 @@ def rate_cmd(
     from commissioning.evidence.step import ratings_frame
 
     cat = _catalogue(catalogue)
-    ratings = tuple(rate_all(cat.interventions, _parameters(policy), parse_date(date)))
+    ratings = tuple(rate_all(cat.interventions, _parameters(policy).at(parse_date(date))))
     frame = ratings_frame(cat, ratings)
     if fmt == "table":
         frame = frame[["intervention_id", "document_category", "rules_category", "category",
@@ -290,11 +296,11 @@ def bca(
         raise BadInput(str(exc)) from None
     con = backend.connect(ws.database_path)
     try:
-        score_workspace(con, ws, params, when)
-        segments = segments_from_workspace(con, ws, params, when)
+        score_workspace(con, ws, params.at(when))
+        segments = segments_from_workspace(con, ws, params.at(when))
     except OutcomeError as exc:
         raise BadInput(str(exc)) from None
     finally:
         con.disconnect()
-    result = evaluate(segments, params, when, seed, cat, draws)
+    result = evaluate(segments, params.at(when), seed, cat, draws)
     _emit(result.benefit_cost, fmt, out_path, "Benefit–cost per intervention × segment")

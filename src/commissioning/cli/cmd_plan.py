@@ -50,7 +50,7 @@ def plan(
     con = backend.connect(ws.database_path if ws.database_path.exists() else None)
     try:
         with step("Baseline, optimum, ranking method and scenarios"):
-            result, baseline = plan_workspace(con, ws, params, when, chosen)
+            result, baseline = plan_workspace(con, ws, params.at(when), chosen)
     except (BaselineError, RoundError, KeyError, ParameterError) as exc:
         raise BadInput(str(exc).strip("'\"")) from None
     finally:
@@ -104,10 +104,11 @@ def intentions(
             params = workspace_parameters(ws, policy)
         except (ParameterError, OSError) as exc:
             raise BadInput(str(exc)) from None
-        settings = PlanSettings.from_parameters(params, when)
+        settings = PlanSettings.from_policy(params.at(when))
         con = backend.connect(ws.database_path if ws.database_path.exists() else None)
         try:
-            baseline = load_baseline(con, ws, service_specs(params, when), settings, when)
+            baseline = load_baseline(con, ws, service_specs(params.at(when)), settings,
+                                     params.at(when))
         except (BaselineError, RoundError) as exc:
             raise BadInput(str(exc)) from None
         finally:

@@ -135,10 +135,10 @@ def equality_command(
             raise BadInput(f"{ws.database_path}: no scored assessments ({SCORED_TABLE}); run "
                            "`commission demo` or `commission report` first") from None
         with step("Screening the plan for equality impact"):
-            people = people_for_equality(con, params, when)
+            people = people_for_equality(con, params.at(when))
             portfolio = pd.read_csv(portfolio_file)
             try:
-                result = equality_impact(people, portfolio, params, when, draws=draws, seed=seed)
+                result = equality_impact(people, portfolio, params.at(when), draws=draws, seed=seed)
             except (EqualityError, KeyError) as exc:
                 raise BadInput(f"{portfolio_file}: {exc}") from None
     finally:

@@ -78,7 +78,7 @@ def outcomes(
     c = _open(con, cohort, "cohort")
     r = _open(con, reoffences, "reoffences")
     with step("Measuring proven reoffending"):
-        people = cohort_outcomes(c, r, params, when)
+        people = cohort_outcomes(c, r, params.at(when))
         unknown = [b for b in by if b not in people.columns]
         if unknown:
             raise BadInput(
@@ -86,7 +86,7 @@ def outcomes(
                 f"one of {', '.join(sorted(people.columns))}"
             )
         summary = with_intervals(backend.execute(con, summarise(people, by)))
-    threshold = small_cell_threshold(params, when)
+    threshold = small_cell_threshold(params.at(when))
     if not internal:
         summary = publishable_summary(summary, threshold)
     paths = write_table(summary, out_dir / "proven_reoffending.csv", internal=internal,
@@ -146,12 +146,12 @@ def evaluate(
             f"{cohort}: the cohort needs the matching variables sex, date_of_birth, "
             "conviction_date, first_sanction_date, previous_sanctions and offence"
         )
-    options = EvaluationOptions.from_parameters(
-        params, when, model=model, neighbours=neighbours, caliper_sd=caliper,
+    options = EvaluationOptions.from_policy(
+        params.at(when), model=model, neighbours=neighbours, caliper_sd=caliper,
         replacement=False if without_replacement else None,
     )
     with step(f"Evaluating {service} for {len(ids):,} people"):
-        people = backend.execute(con, cohort_outcomes(c, r, params, when))
+        people = backend.execute(con, cohort_outcomes(c, r, params.at(when)))
         try:
             result = run_evaluation(people, ids, service, options)
         except TooFewPeople as exc:
@@ -292,7 +292,7 @@ def performance(
     except (OSError, ValueError) as exc:
         raise BadInput(str(exc)) from None
     with step("Adjusting and rating providers"):
-        expr = cohort_outcomes(c, r, params, when)
+        expr = cohort_outcomes(c, r, params.at(when))
         people = backend.execute(con, expr)
         rates = adjusted_rates(people, method="ratio" if method == "ratio" else "difference")
         summary = backend.execute(con, summarise(expr, ["provider_id"]))
@@ -304,9 +304,9 @@ def performance(
                 raise BadInput(str(exc)) from None
         cost_frame = pd.read_csv(costs, dtype={"provider_id": str}) if costs else None
         values = indicator_values(rates.table, summary, iv, cost_frame)
-        ratings = rate_providers(values, chosen, Bands.from_parameters(params, when))
-    threshold = small_cell_threshold(params, when)
-    minimum = rating_minimum(params, when)
+        ratings = rate_providers(values, chosen, Bands.from_policy(params.at(when)))
+    threshold = small_cell_threshold(params.at(when))
+    minimum = rating_minimum(params.at(when))
     table = rates.table if internal else publishable_rates(rates.table, threshold)
     rated = ratings.table[ratings.table["cohort_size"] >= minimum]
     written = [

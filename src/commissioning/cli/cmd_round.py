@@ -68,10 +68,14 @@ def _progress() -> Iterator[Callable[[str, int, int], None]]:
 
 
 def _synthesise(out_dir: Path, n: int | None, seed: int) -> dict[str, int]:
+    from commissioning.policy.parameters import load_parameters
     from commissioning.synth.national import write_national_dataset
 
+    # the synthetic data follow the built-in parameters (a workspace's overrides are policy
+    # for its round, not properties of the synthetic population)
+    policy = load_parameters().at(parse_date(None))
     with _progress() as update:
-        result = write_national_dataset(out_dir, n=n, seed=seed, progress=update)
+        result = write_national_dataset(out_dir, policy, n=n, seed=seed, progress=update)
     return dict(result.rows)
 
 
@@ -141,7 +145,7 @@ def round_of(ws: Workspace, when: dt.date, policy: list[Path], seed: int = DEFAU
         with step("The round's steps" if done else
                   "Scoring, segmenting, profiling and the round's steps"):
             context = round_context(
-                ws, params, when, CAPABILITIES, con=con, seed=seed,
+                ws, params.at(when), CAPABILITIES, con=con, seed=seed,
                 log=lambda msg: console.print(f"  {msg}"), done=done,
             )
     except RoundError as exc:
@@ -195,7 +199,7 @@ def demo(
             for by, folder in (((), "national"), (("region",), "by-region"),
                                (("provider_id",), "by-provider")):
                 published = done.published if not by else publishable(
-                    compute_profiles(con, done.scored, by), small_cell_threshold(params, when))
+                    compute_profiles(con, done.scored, by), small_cell_threshold(params.at(when)))
                 write_profiles(published, ws.exports_dir / "profiles" / folder)
         out.print(f"  profiles in {ws.exports_dir / 'profiles'}")
 

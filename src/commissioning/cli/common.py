@@ -13,7 +13,12 @@ import typer
 from commissioning.cli.app import BadInput, console
 from commissioning.io.readers import read_table
 from commissioning.io.validation import ValidationFailed, ValidTable
-from commissioning.policy.parameters import DEFAULT_DATE
+
+#: The date a command binds the parameters to when ``--date`` is not given: the start of the
+#: commissioning year the document plans (2012-13). The only default date in the product:
+#: everything below the CLI receives a :class:`~commissioning.policy.parameters.Policy`
+#: already bound (``ParameterSet.at``).
+DEFAULT_DATE = dt.date(2012, 4, 1)
 
 DateOption = typer.Option(
     None,

@@ -17,7 +17,6 @@ else the plan's (``plan.unit_costs``) — one figure per service, the one the pl
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from commissioning.evidence.outcome import (
     avoided_per_start,
     central_risk_ratios,
 )
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.policy.parameters import Policy
 
 #: Columns of the benefit–cost table (CLI ``bca`` output and the round's CSV).
 BCA_COLUMNS: tuple[str, ...] = (
@@ -81,12 +80,12 @@ class Valuation:
     round_price_year: str | None = None
 
     @classmethod
-    def from_parameters(cls, params: ParameterSet, when: dt.date = DEFAULT_DATE,
+    def from_policy(cls, policy: Policy,
                         interventions: Sequence[Intervention] = ()) -> Valuation:
-        settings = params.value("evidence.benefit_cost", when)
-        deflator = params.value("evidence.price_deflator", when)
+        settings = policy.value("evidence.benefit_cost")
+        deflator = policy.value("evidence.price_deflator")
         costs: dict[str, float] = {}
-        planned = params.value("plan.unit_costs", when) if "plan.unit_costs" in params else {}
+        planned = policy.value("plan.unit_costs") if "plan.unit_costs" in policy else {}
         for service_id, entry in (planned or {}).items():
             if entry and entry.get("cost") is not None and not entry.get("statutory"):
                 costs[str(service_id)] = float(entry["cost"])

@@ -11,7 +11,6 @@ so outcomes can be joined to the catalogue. A local catalogue folder can replace
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from commissioning.policy.parameters import SAFE_LOADER, ParameterError, ParameterSet
+from commissioning.policy.parameters import SAFE_LOADER, ParameterError, Policy
 from commissioning.schema.contract import NEEDS, OFFENCE_GROUPS, RISK_TIERS, SETTINGS
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
@@ -435,21 +434,22 @@ def load_catalogue(folders: Sequence[Path] = ()) -> Catalogue:
 SERVICE_LISTS: tuple[str, ...] = ("plan.unit_costs", "synth_outcomes.interventions")
 
 
-def check_services(catalogue: Catalogue | Sequence[Intervention], params: ParameterSet,
-                   when: dt.date, lists: Sequence[str] = SERVICE_LISTS) -> None:
+def check_services(catalogue: Catalogue | Sequence[Intervention], policy: Policy,
+                   lists: Sequence[str] = SERVICE_LISTS) -> None:
     """The catalogue is the one list of services: every service ``plan.unit_costs`` prices
     (except sentence delivery, ``statutory: true``, which is not an intervention) and every
     service of the synthetic data (``synth_outcomes.interventions``) must be a catalogue entry,
     and the synthetic list's evidence category, core flag and settings must be the catalogue's.
-    ``lists`` chooses which of :data:`SERVICE_LISTS` to check (each read on ``when``). Raises
+    ``lists`` chooses which of :data:`SERVICE_LISTS` to check (each as in force in ``policy``).
+    Raises
     :class:`ServiceListError` naming the parameter, the service and the fix."""
     items = {i.id: i for i in catalogue}
     where = f"{CATALOGUE_DIR.name}/ (src/commissioning/evidence/catalogue)"
     unknown = sorted(set(lists) - set(SERVICE_LISTS))
     if unknown:
         raise ValueError(f"no service list {unknown}; the lists are {', '.join(SERVICE_LISTS)}")
-    if "plan.unit_costs" in lists and "plan.unit_costs" in params:
-        costs: Mapping[str, Any] = params.value("plan.unit_costs", when) or {}
+    if "plan.unit_costs" in lists and "plan.unit_costs" in policy:
+        costs: Mapping[str, Any] = policy.value("plan.unit_costs") or {}
         for sid, entry in costs.items():
             statutory = bool((entry or {}).get("statutory", False))
             if statutory and sid in items:
@@ -461,8 +461,8 @@ def check_services(catalogue: Catalogue | Sequence[Intervention], params: Parame
                     f"plan.unit_costs prices {sid!r}, which is not in the catalogue {where}: "
                     "the catalogue is the one list of services; add its entry there first "
                     "(or remove it from plan.unit_costs)")
-    if "synth_outcomes.interventions" in lists and "synth_outcomes.interventions" in params:
-        synthetic: Mapping[str, Any] = params.value("synth_outcomes.interventions", when) or {}
+    if "synth_outcomes.interventions" in lists and "synth_outcomes.interventions" in policy:
+        synthetic: Mapping[str, Any] = policy.value("synth_outcomes.interventions") or {}
         for sid, entry in synthetic.items():
             item = items.get(sid)
             if item is None:

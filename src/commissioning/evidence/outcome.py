@@ -46,7 +46,6 @@ WSIPP codes them), so the value is per start; completion is not multiplied in ag
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -59,7 +58,7 @@ import numpy.typing as npt
 import pandas as pd
 from ibis.backends import BaseBackend
 
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.policy.parameters import Policy
 from commissioning.review.proven import FollowUp
 
 if TYPE_CHECKING:
@@ -210,10 +209,10 @@ class CrimeCosts:
     items: Mapping[str, float]
 
     @classmethod
-    def from_parameters(cls, params: ParameterSet, when: dt.date = DEFAULT_DATE) -> CrimeCosts:
-        raw_items = params.value("evidence.cost_of_crime", when)
-        mapping = params.value("evidence.reoffence_costs", when)
-        deflator = params.value("evidence.price_deflator", when)
+    def from_policy(cls, policy: Policy) -> CrimeCosts:
+        raw_items = policy.value("evidence.cost_of_crime")
+        mapping = policy.value("evidence.reoffence_costs")
+        deflator = policy.value("evidence.price_deflator")
         index = {str(k): float(v) for k, v in deflator["index"].items()}
         target = str(deflator["round_price_year"])
         if target not in index:
@@ -354,17 +353,17 @@ def segment_reoffending(
 
 def segment_reoffending_from_backend(
     con: BaseBackend, scored: ir.Table, cohort: ir.Table, reoffences: ir.Table,
-    params: ParameterSet, when: dt.date = DEFAULT_DATE,
+    policy: Policy,
 ) -> pd.DataFrame:
     """:func:`segment_reoffending` of a workspace (aggregated in the database)."""
     from commissioning.engine import backend
 
-    rules = FollowUp.from_parameters(params, when)
+    rules = FollowUp.from_policy(policy)
     freq_expr, counts_expr = reoffending_tables(scored, cohort, reoffences, rules)
-    settings = params.value("evidence.outcome_model", when)
+    settings = policy.value("evidence.outcome_model")
     return segment_reoffending(
         backend.execute(con, freq_expr), backend.execute(con, counts_expr),
-        CrimeCosts.from_parameters(params, when), int(settings["min_reoffences_for_mix"]),
+        CrimeCosts.from_policy(policy), int(settings["min_reoffences_for_mix"]),
     )
 
 
@@ -372,11 +371,11 @@ def segment_reoffending_from_backend(
 
 
 def assumed_effect(
-    service_id: str, category: str, params: ParameterSet, when: dt.date = DEFAULT_DATE
+    service_id: str, category: str, policy: Policy
 ) -> EffectDistribution:
     """The labelled assumption for a service without a published figure
     (``evidence.assumed_effects``: central odds ratio and 95% range by evidence category)."""
-    table = params.value("evidence.assumed_effects", when)
+    table = policy.value("evidence.assumed_effects")
     if category not in table:
         raise OutcomeError(
             f"evidence.assumed_effects has no entry for category {category!r} "
@@ -386,7 +385,7 @@ def assumed_effect(
     if not 0 < low <= central <= high:
         raise OutcomeError(
             f"evidence.assumed_effects › {category}: need 0 < low ≤ odds_ratio ≤ high")
-    reference = float(params.value("evidence.outcome_model", when)["reference_rate"])
+    reference = float(policy.value("evidence.outcome_model")["reference_rate"])
     return EffectDistribution(
         service_id, math.log(central), (math.log(high) - math.log(low)) / (2 * Z95), reference,
         "assumption",
@@ -395,20 +394,20 @@ def assumed_effect(
 
 
 def service_effects(
-    interventions: Sequence[Intervention], params: ParameterSet, when: dt.date = DEFAULT_DATE,
+    interventions: Sequence[Intervention], policy: Policy,
     ratings: Sequence[Rating] | None = None,
 ) -> dict[str, EffectDistribution]:
     """Every catalogue entry's effect: its pooled published figure (× the quality-of-delivery
     factor) where it has one, else the labelled assumption for its category."""
     from commissioning.evidence.rating import rate_all
 
-    rated = list(ratings) if ratings is not None else rate_all(tuple(interventions), params, when)
-    reference = float(params.value("evidence.outcome_model", when)["reference_rate"])
+    rated = list(ratings) if ratings is not None else rate_all(tuple(interventions), policy)
+    reference = float(policy.value("evidence.outcome_model")["reference_rate"])
     out: dict[str, EffectDistribution] = {}
     for item, rating in zip(interventions, rated, strict=True):
         pooled = rating.pooled
         if pooled is None:
-            out[item.id] = assumed_effect(item.id, rating.category, params, when)
+            out[item.id] = assumed_effect(item.id, rating.category, policy)
             continue
         q = rating.quality_factor
         if item.effect_mapping == "analogue":

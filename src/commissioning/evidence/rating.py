@@ -20,14 +20,14 @@ the quality-of-delivery factor on the expected effect (``evidence.quality_of_del
 
 from __future__ import annotations
 
-import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from commissioning.evidence.catalogue import CATEGORY_LABELS, WHAT_WORKS, Intervention, Study
 from commissioning.evidence.effect_sizes import COX, escalc, from_odds_ratio_ci
 from commissioning.evidence.meta import MetaResult, meta_analyse
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.policy.parameters import Policy
 
 #: The four minimum conditions (Commissioning Intentions 2012-13, "Evidence Based Commissioning").
 MINIMUM_CONDITIONS: dict[str, str] = {
@@ -42,24 +42,16 @@ MINIMUM_CONDITIONS: dict[str, str] = {
 class RatingRules:
     """The configurable thresholds of the rules engine."""
 
-    min_sms_level: int = 3
-    strong_sms_level: int = 4
-    best_min_studies: int = 2
-    review_counts_as_best: bool = True
-    max_i2_for_best: float = 75.0
-    alpha: float = 0.05
+    min_sms_level: int
+    strong_sms_level: int
+    best_min_studies: int
+    review_counts_as_best: bool
+    max_i2_for_best: float
+    alpha: float
 
     @classmethod
-    def from_parameters(cls, params: ParameterSet, when: dt.date = DEFAULT_DATE) -> RatingRules:
-        raw = params.value("evidence.rating_rules", when)
-        return cls(
-            min_sms_level=int(raw["min_sms_level"]),
-            strong_sms_level=int(raw["strong_sms_level"]),
-            best_min_studies=int(raw["best_min_studies"]),
-            review_counts_as_best=bool(raw["review_counts_as_best"]),
-            max_i2_for_best=float(raw["max_i2_for_best"]),
-            alpha=float(raw["alpha"]),
-        )
+    def from_policy(cls, policy: Policy) -> RatingRules:
+        return policy.load(cls, "evidence.rating_rules")
 
 
 @dataclass(frozen=True)
@@ -243,12 +235,11 @@ def what_works_score(intervention: Intervention) -> tuple[float, int]:
 
 def rate(
     intervention: Intervention,
-    rules: RatingRules | None = None,
-    quality_factors: dict[str, float] | None = None,
-    se_when_not_reported: float = 0.15,
+    rules: RatingRules,
+    quality_factors: Mapping[str, float],
+    se_when_not_reported: float,
 ) -> Rating:
     """Apply the rules to one catalogue entry and say why."""
-    rules = rules or RatingRules()
     findings = tuple(read_study(s, rules.alpha) for s in intervention.studies)
     counting = [f for f in findings if f.study.sms_level >= rules.min_sms_level]
     pooled = pooled_effect(intervention, se_when_not_reported)
@@ -308,7 +299,7 @@ def rate(
             "the rules disagree on the studies entered"
         )
     score, known = what_works_score(intervention)
-    factors = quality_factors or {"high": 1.0, "adequate": 0.75, "poor": 0.25, "unknown": 0.5}
+    factors = quality_factors
     return Rating(
         intervention_id=intervention.id,
         document_category=intervention.category,
@@ -327,11 +318,10 @@ def rate(
 
 def rate_all(
     interventions: list[Intervention] | tuple[Intervention, ...],
-    params: ParameterSet,
-    when: dt.date = DEFAULT_DATE,
+    policy: Policy,
 ) -> list[Rating]:
-    """Rate every entry with the rules, quality factors and assumed SE in force on ``when``."""
-    rules = RatingRules.from_parameters(params, when)
-    factors = {k: float(v) for k, v in params.value("evidence.quality_of_delivery", when).items()}
-    se = float(params.value("evidence.benefit_cost", when)["se_when_not_reported"])
+    """Rate every entry with the rules, quality factors and assumed SE in force."""
+    rules = RatingRules.from_policy(policy)
+    factors = {k: float(v) for k, v in policy.mapping("evidence.quality_of_delivery").items()}
+    se = float(policy.mapping("evidence.benefit_cost")["se_when_not_reported"])
     return [rate(i, rules, factors, se) for i in interventions]

@@ -34,7 +34,7 @@ from commissioning.evidence.outcome import (
 )
 from commissioning.evidence.rating import Rating, rate_all
 from commissioning.io.workspace import Workspace
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.policy.parameters import Policy
 from commissioning.round import SCORED_TABLE
 from commissioning.steps import StepContext
 
@@ -111,7 +111,7 @@ def coverage_from_backend(
 
 
 def segments_from_workspace(
-    con: BaseBackend, ws: Workspace, params: ParameterSet, when: dt.date = DEFAULT_DATE,
+    con: BaseBackend, ws: Workspace, policy: Policy,
     table: str = SCORED_TABLE,
 ) -> list[Segment]:
     """The segments of a scored workspace with everything the outcome model needs; without
@@ -124,11 +124,11 @@ def segments_from_workspace(
     scored = backend.sql_table(con, table)
     cohort = backend.read_parquet(con, ws.input_path("cohort"), "evidence_cohort")
     reoffences = backend.read_parquet(con, ws.input_path("reoffences"), "evidence_reoffences")
-    reoffending = segment_reoffending_from_backend(con, scored, cohort, reoffences, params, when)
-    planned = params.value("plan.unit_costs", when) if "plan.unit_costs" in params else {}
+    reoffending = segment_reoffending_from_backend(con, scored, cohort, reoffences, policy)
+    planned = policy.value("plan.unit_costs") if "plan.unit_costs" in policy else {}
     services = [k for k, v in (planned or {}).items() if not (v or {}).get("statutory")]
     coverage = coverage_from_backend(con, ws, services, table)
-    baseline = str(params.value("evidence.outcome_model", when)["baseline_column"])
+    baseline = str(policy.value("evidence.outcome_model")["baseline_column"])
     return segments_from_backend(con, table, baseline, reoffending, coverage)
 
 
@@ -159,19 +159,18 @@ def ratings_frame(catalogue: Catalogue, ratings: tuple[Rating, ...]) -> pd.DataF
 
 def evaluate(
     segments: list[Segment],
-    params: ParameterSet,
-    when: dt.date = DEFAULT_DATE,
+    policy: Policy,
     seed: int = 2012,
     catalogue: Catalogue | None = None,
     draws: int | None = None,
 ) -> EvidenceResult:
     """Rate the catalogue and compute benefit–cost for the given segments."""
     catalogue = catalogue or load_catalogue()
-    ratings = tuple(rate_all(catalogue.interventions, params, when))
-    effects = service_effects(catalogue.interventions, params, when, ratings)
-    valuation = Valuation.from_parameters(params, when, catalogue.interventions)
+    ratings = tuple(rate_all(catalogue.interventions, policy))
+    effects = service_effects(catalogue.interventions, policy, ratings)
+    valuation = Valuation.from_policy(policy, catalogue.interventions)
     table = benefit_cost_all(catalogue.interventions, effects, segments, valuation, seed, draws)
-    return EvidenceResult(catalogue, ratings, tuple(segments), table, when, effects)
+    return EvidenceResult(catalogue, ratings, tuple(segments), table, policy.when, effects)
 
 
 def effects_frame(catalogue: Catalogue, effects: dict[str, EffectDistribution]) -> pd.DataFrame:
@@ -192,8 +191,8 @@ def effects_frame(catalogue: Catalogue, effects: dict[str, EffectDistribution]) 
 
 def run(ctx: StepContext) -> EvidenceResult:
     """The round step: evaluate on the workspace's segments and write the CSV outputs."""
-    segments = segments_from_workspace(ctx.con, ctx.workspace, ctx.parameters, ctx.when)
-    result = evaluate(segments, ctx.parameters, ctx.when, ctx.seed)
+    segments = segments_from_workspace(ctx.con, ctx.workspace, ctx.policy)
+    result = evaluate(segments, ctx.policy, ctx.seed)
     out = ctx.output_dir(STEP_ID)
     ratings = ratings_frame(result.catalogue, result.ratings)
     ratings.to_csv(out / "ratings.csv", index=False)

@@ -11,7 +11,6 @@ the unit the optimiser decides a volume for.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import ibis
@@ -25,7 +24,7 @@ from commissioning.engine import backend
 from commissioning.evidence.outcome import SEGMENT_KEYS, OutcomeError, segment_reoffending
 from commissioning.io.workspace import Workspace
 from commissioning.plan.inputs import PlanSettings, ServiceSpec, cell_values
-from commissioning.policy.parameters import DEFAULT_DATE
+from commissioning.policy.parameters import Policy
 from commissioning.schema.contract import NEED_COLUMNS, RISK_TIERS
 
 #: The segment of a cell (with the service it is a volume of).
@@ -277,7 +276,7 @@ def _reoffending(con: BaseBackend, ws: Workspace, scored: ir.Table,
                 f"{table} FILE`); the plan values each segment's reoffences by their mix")
     if settings.crime_costs is None or settings.follow_up is None:
         raise BaselineError("plan settings lack the valuation: build them with "
-                            "PlanSettings.from_parameters")
+                            "PlanSettings.from_policy")
     cohort = backend.read_parquet(con, ws.input_path("cohort"), "plan_cohort")
     reoffences = backend.read_parquet(con, ws.input_path("reoffences"), "plan_reoffences")
     freq, counts = reoffending_tables(scored, cohort, reoffences, settings.follow_up)
@@ -291,15 +290,14 @@ def _reoffending(con: BaseBackend, ws: Workspace, scored: ir.Table,
 
 def load_baseline(
     con: BaseBackend, ws: Workspace, specs: dict[str, ServiceSpec], settings: PlanSettings,
-    when: dt.date = DEFAULT_DATE,
+    policy: Policy,
 ) -> Baseline:
-    """Score the workspace if needed, then build its baseline."""
+    """Score the workspace if needed (with the caller's policy, which holds the workspace's
+    overrides), then build its baseline."""
     from commissioning.round import SCORED_TABLE, score_workspace
 
     try:
         scored = backend.sql_table(con, SCORED_TABLE)
     except Exception:
-        from commissioning.policy.parameters import load_parameters
-
-        scored = score_workspace(con, ws, load_parameters(ws.policy_override_files()), when)
+        scored = score_workspace(con, ws, policy)
     return baseline_from_workspace(con, ws, scored, specs, settings)

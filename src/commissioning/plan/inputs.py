@@ -26,7 +26,6 @@ draws build ``CellValuer(cells)`` once and call it per draw (vectorised).
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ from commissioning.evidence.outcome import (
     avoided_per_start,
 )
 from commissioning.evidence.outcome import draw_effects as _draw_effects
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.policy.parameters import Policy
 from commissioning.review.proven import FollowUp
 
 #: Statutory sentence delivery, priced per place-year or caseload-year: not in the catalogue.
@@ -103,29 +102,29 @@ class PlanSettings:
     min_reoffences_for_mix: int = 30
 
     @classmethod
-    def from_parameters(cls, params: ParameterSet, when: dt.date = DEFAULT_DATE) -> PlanSettings:
-        limits = params.value("plan.growth_limits", when)
-        population = params.value("plan.custody_population", when)
+    def from_policy(cls, policy: Policy) -> PlanSettings:
+        limits = policy.value("plan.growth_limits")
+        population = policy.value("plan.custody_population")
         return cls(
-            savings_target=float(params.value("plan.savings_target", when)),
-            savings_outside_portfolio=float(params.value("plan.savings_outside_portfolio", when)),
+            savings_target=float(policy.value("plan.savings_target")),
+            savings_outside_portfolio=float(policy.value("plan.savings_outside_portfolio")),
             efficiency={k: float(v) for k, v in
-                        params.value("plan.sentence_delivery_efficiency", when).items()},
+                        policy.value("plan.sentence_delivery_efficiency").items()},
             custody_population=None if population is None else float(population),
             demand_growth={k: float(v) for k, v in
-                           params.value("plan.statutory_demand_growth", when).items()
+                           policy.value("plan.statutory_demand_growth").items()
                            if k in ("community", "custody")},
             growth=float(limits["growth"]),
             new_share=float(limits["new_share"]),
             shrink=float(limits["shrink"]),
-            reach=float(params.value("plan.reach", when)),
-            core_offer_coverage=float(params.value("plan.core_offer_coverage", when)),
-            ogrs_threshold=int(params.value("risk.medium_high_threshold", when)),
+            reach=float(policy.value("plan.reach")),
+            core_offer_coverage=float(policy.value("plan.core_offer_coverage")),
+            ogrs_threshold=int(policy.value("risk.medium_high_threshold")),
             # the valuation is the evidence base's (one outcome model)
-            crime_costs=CrimeCosts.from_parameters(params, when),
-            follow_up=FollowUp.from_parameters(params, when),
+            crime_costs=CrimeCosts.from_policy(policy),
+            follow_up=FollowUp.from_policy(policy),
             min_reoffences_for_mix=int(
-                params.value("evidence.outcome_model", when)["min_reoffences_for_mix"]),
+                policy.value("evidence.outcome_model")["min_reoffences_for_mix"]),
         )
 
     @property
@@ -133,21 +132,21 @@ class PlanSettings:
         return self.savings_target - self.savings_outside_portfolio
 
 
-def _synthetic_list(params: ParameterSet, when: dt.date) -> Mapping[str, Any]:
-    if "synth_outcomes.interventions" not in params:
+def _synthetic_list(policy: Policy) -> Mapping[str, Any]:
+    if "synth_outcomes.interventions" not in policy:
         return {}
-    value = params.value("synth_outcomes.interventions", when)
+    value = policy.value("synth_outcomes.interventions")
     return value if isinstance(value, Mapping) else {}
 
 
 def service_specs(
-    params: ParameterSet, when: dt.date = DEFAULT_DATE, use_catalogue: bool = True
+    policy: Policy, use_catalogue: bool = True
 ) -> dict[str, ServiceSpec]:
     """Every service named in ``plan.unit_costs``, described for the plan (see the module)."""
     from commissioning.evidence.outcome import assumed_effect
 
-    costs: Mapping[str, Mapping[str, Any] | None] = params.value("plan.unit_costs", when)
-    synthetic = _synthetic_list(params, when)
+    costs: Mapping[str, Mapping[str, Any] | None] = policy.value("plan.unit_costs")
+    synthetic = _synthetic_list(policy)
     catalogue: dict[str, Any] = {}
     effects: dict[str, EffectDistribution] = {}
     valuation = None
@@ -157,10 +156,10 @@ def service_specs(
         from commissioning.evidence.outcome import service_effects
 
         items = load_catalogue().interventions
-        check_services(items, params, when)
+        check_services(items, policy)
         catalogue = {i.id: i for i in items}
-        effects = service_effects(items, params, when)
-        valuation = Valuation.from_parameters(params, when)
+        effects = service_effects(items, policy)
+        valuation = Valuation.from_policy(policy)
     specs: dict[str, ServiceSpec] = {}
     for service_id, entry in costs.items():
         cost = dict(entry or {})
@@ -196,7 +195,7 @@ def service_specs(
                 "catalogue nor in synth_outcomes.interventions; add it to the catalogue or "
                 "remove it from the unit costs"
             )
-        effect = effects.get(service_id) or assumed_effect(service_id, category, params, when)
+        effect = effects.get(service_id) or assumed_effect(service_id, category, policy)
         specs[service_id] = ServiceSpec(
             service_id, name, category, core, False, settings, needs, min_tier, groups,
             _price(service_id, cost, price), requirement, effect.odds_ratio,
@@ -314,10 +313,10 @@ def _price(service_id: str, entry: Mapping[str, Any], catalogue_price: float | N
     return float(own)
 
 
-def demand_from_forecasts(params: ParameterSet, when: dt.date = DEFAULT_DATE) -> bool:
+def demand_from_forecasts(policy: Policy) -> bool:
     """Whether the round plans on the demand step's projections (``from_demand_step`` in
     ``plan.statutory_demand_growth``) rather than the parameter's own growth figures."""
-    value = params.value("plan.statutory_demand_growth", when)
+    value = policy.value("plan.statutory_demand_growth")
     return bool(value.get("from_demand_step", False)) if isinstance(value, Mapping) else False
 
 

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -47,7 +46,7 @@ from commissioning.plan.rules import Verdict, check_intentions
 from commissioning.plan.scenarios import PlanScenario, savings_scenarios
 from commissioning.plan.solution import read_solution, solve, verify
 from commissioning.plan.uncertainty import UncertaintySettings, run_uncertainty
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.policy.parameters import Policy
 
 PORTFOLIO_COLUMNS: tuple[str, ...] = (
     "service_id", "evidence_category", "core", "setting", "offence_group", "risk_tier", "harm",
@@ -324,8 +323,7 @@ def compare_scenarios(cells: pd.DataFrame, settings: PlanSettings,
 def plan_workspace(
     con: BaseBackend,
     ws: Workspace,
-    params: ParameterSet,
-    when: dt.date = DEFAULT_DATE,
+    policy: Policy,
     scenario: PlanScenario | None = None,
     compare: bool = True,
     demand_growth: Mapping[str, float] | None = None,
@@ -335,12 +333,12 @@ def plan_workspace(
     ``demand_growth`` (per setting, from the demand step) replaces
     ``plan.statutory_demand_growth`` for the settings it names."""
     if scenario is not None and scenario.parameters:
-        params = params.with_overrides(scenario.parameters)
-    settings = PlanSettings.from_parameters(params, when)
+        policy = policy.parameters.with_overrides(scenario.parameters).at(policy.when)
+    settings = PlanSettings.from_policy(policy)
     if demand_growth:
         settings = replace(settings, demand_growth={**settings.demand_growth, **demand_growth})
-    specs = service_specs(params, when)
-    baseline = load_baseline(con, ws, specs, settings, when)
+    specs = service_specs(policy)
+    baseline = load_baseline(con, ws, specs, settings, policy)
     intentions = load_intentions()
     dropped = set(scenario.drop_intentions) if scenario else set()
     unknown = dropped - {i.id for i in intentions}
@@ -349,8 +347,9 @@ def plan_workspace(
                        "'custody 3'")
     kept = [i for i in intentions if i.id not in dropped]
     objective = scenario.objective if scenario else "reoffences"
-    sources = {p.name: "; ".join(p.reference) for p in params if p.name.startswith("plan.")}
-    drawn = UncertaintySettings.from_parameters(params, when) if uncertainty else None
+    sources = {p.name: "; ".join(p.reference) for p in policy.parameters
+               if p.name.startswith("plan.")}
+    drawn = UncertaintySettings.from_policy(policy) if uncertainty else None
     result = make_plan(baseline.cells, settings, list(intentions), objective, sources=sources,
                        uncertainty=drawn, specs=specs,
                        scenario=scenario.name if scenario else None, dropped=tuple(dropped))

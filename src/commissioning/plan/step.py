@@ -35,7 +35,7 @@ def demand_growth(ctx: StepContext) -> dict[str, float]:
     """Statutory demand growth per setting from the demand step's forecasts, when it has run
     in this round and ``plan.statutory_demand_growth`` says ``from_demand_step`` (else empty:
     the parameter's figures stand)."""
-    if not demand_from_forecasts(ctx.parameters, ctx.when):
+    if not demand_from_forecasts(ctx.policy):
         return {}
     demand = ctx.results.get("demand")
     community = getattr(demand, "community", None)
@@ -58,7 +58,7 @@ def run(ctx: StepContext) -> PlanStepResult:
         ctx.log("plan: statutory demand growth from the demand step: " + ", ".join(
             f"{k} {v:+.1%}" for k, v in sorted(growth.items())))
     try:
-        result, baseline = plan_workspace(ctx.con, ctx.workspace, ctx.parameters, ctx.when,
+        result, baseline = plan_workspace(ctx.con, ctx.workspace, ctx.policy,
                                           compare=False, demand_growth=growth)
     except BaselineError as exc:
         ctx.log(f"plan: skipped ({exc})")

@@ -23,7 +23,6 @@ outcome model (:class:`commissioning.plan.inputs.CellValuer`).
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ import pandas as pd
 from commissioning.plan.inputs import PlanSettings
 from commissioning.plan.model import SPEND_TIE_BREAK, PlanModel
 from commissioning.plan.resolve import Resolver
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.policy.parameters import Policy
 
 FloatArray = npt.NDArray[np.float64]
 #: A draw's per-cell (reoffences avoided per start, £ of crime avoided per start).
@@ -53,16 +52,14 @@ class UncertaintySettings:
     seed: int
     flag_share: float
 
-    @classmethod
-    def from_parameters(cls, params: ParameterSet,
-                        when: dt.date = DEFAULT_DATE) -> UncertaintySettings:
-        value = params.value("plan.uncertainty", when)
-        out = cls(int(value["draws"]), int(value["resolves"]), int(value["seed"]),
-                  float(value["flag_share"]))
-        if out.draws < 1 or not 0 <= out.resolves <= out.draws or not 0 < out.flag_share <= 1:
+    def __post_init__(self) -> None:
+        if self.draws < 1 or not 0 <= self.resolves <= self.draws or not 0 < self.flag_share <= 1:
             raise ValueError("plan.uncertainty: need draws ≥ 1, 0 ≤ resolves ≤ draws and "
                              "0 < flag_share ≤ 1")
-        return out
+
+    @classmethod
+    def from_policy(cls, policy: Policy) -> UncertaintySettings:
+        return policy.load(cls, "plan.uncertainty")
 
 
 def _direction(volume: npt.ArrayLike, base: npt.ArrayLike) -> npt.NDArray[np.int8]:

@@ -11,18 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
+import types
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import yaml
 
 PARAMETERS_DIR = Path(__file__).parent / "parameters"
-
-#: The start of the commissioning year the document plans (2012-13).
-DEFAULT_DATE = dt.date(2012, 4, 1)
 
 #: libyaml's safe loader when PyYAML was built with it (same results, several times faster).
 SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -162,7 +160,7 @@ class Parameter:
     #: A value under this is allowed but warned about (``metadata.convention_minimum``).
     convention_minimum: float | None = None
 
-    def at(self, when: dt.date = DEFAULT_DATE) -> Any:
+    def at(self, when: dt.date) -> Any:
         """The value in force on ``when`` (the latest value dated on or before it)."""
         in_force = [v for d, v in self.values if d <= when]
         if not in_force:
@@ -173,7 +171,7 @@ class Parameter:
             )
         return in_force[-1]
 
-    def since(self, when: dt.date = DEFAULT_DATE) -> dt.date:
+    def since(self, when: dt.date) -> dt.date:
         """The date from which the value in force on ``when`` applies."""
         dates = [d for d, _ in self.values if d <= when]
         if not dates:
@@ -283,11 +281,21 @@ class ParameterSet:
         except KeyError:
             raise ParameterError(f"no parameter named {name!r}") from None
 
-    def value(self, name: str, when: dt.date = DEFAULT_DATE) -> Any:
+    def value(self, name: str, when: dt.date) -> Any:
         """The value of parameter ``name`` in force on ``when``."""
         return self.get(name).at(when)
 
-    def in_force(self, when: dt.date = DEFAULT_DATE) -> list[InForce]:
+    def at(self, when: dt.date) -> Policy:
+        """These parameters bound to one date (OpenFisca's ``parameters(period)``): the
+        :class:`Policy` a round, a command or a web page reads."""
+        if not isinstance(when, dt.date):
+            raise TypeError(f"ParameterSet.at needs a date, got {when!r}")
+        return Policy(self, when)
+
+    def names(self) -> list[str]:
+        return sorted(self.parameters)
+
+    def in_force(self, when: dt.date) -> list[InForce]:
         """Every parameter with a value in force on ``when``, sorted by name."""
         out: list[InForce] = []
         for p in self:
@@ -334,6 +342,165 @@ class ParameterSet:
                 merged[d] = v
             params[name] = replace(base, values=tuple(sorted(merged.items())), overridden=True)
         return ParameterSet(params)
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The parameters in force on one date, bound once (``ParameterSet.at(when)``).
+
+    A round, a command and a web page each bind the workspace's parameters to the round's
+    date once and pass this object down; nothing below the CLI chooses a date of its own.
+    Typed accessors fail with a :class:`ParameterError` naming the parameter when its value
+    is not of the kind asked for; :meth:`load` builds a dataclass from a mapping parameter and
+    refuses unknown or missing keys.
+    """
+
+    parameters: ParameterSet
+    when: dt.date
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.parameters
+
+    def get(self, name: str) -> Parameter:
+        return self.parameters.get(name)
+
+    def value(self, name: str) -> Any:
+        """The value of ``name`` in force on the bound date."""
+        return self.parameters.value(name, self.when)
+
+    def since(self, name: str) -> dt.date:
+        """The date from which the value in force applies."""
+        return self.get(name).since(self.when)
+
+    def in_force(self) -> list[InForce]:
+        return self.parameters.in_force(self.when)
+
+    def on(self, when: dt.date) -> Policy:
+        """The same parameters bound to another date (a projection's origin, a history)."""
+        return Policy(self.parameters, when)
+
+    def number(self, name: str) -> float:
+        value = self.value(name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParameterError(f"{name} on {self.when.isoformat()}: expects a number, got "
+                                 f"{value!r}")
+        return float(value)
+
+    def integer(self, name: str) -> int:
+        number = self.number(name)
+        if number != int(number):
+            raise ParameterError(f"{name} on {self.when.isoformat()}: expects a whole number, "
+                                 f"got {number!r}")
+        return int(number)
+
+    def text(self, name: str) -> str:
+        value = self.value(name)
+        if not isinstance(value, str):
+            raise ParameterError(f"{name} on {self.when.isoformat()}: expects text, got {value!r}")
+        return value
+
+    def mapping(self, name: str) -> Mapping[str, Any]:
+        value = self.value(name)
+        if not isinstance(value, Mapping):
+            raise ParameterError(f"{name} on {self.when.isoformat()}: expects a mapping, got "
+                                 f"{value!r}")
+        return value
+
+    def load(self, cls: type[T], name: str, *, keys: Sequence[str] | None = None) -> T:
+        """The dataclass ``cls`` built from the mapping parameter ``name``.
+
+        Every field of ``cls`` is a key of the mapping (a field with a default may be
+        absent); a key the dataclass does not have is refused, as is a missing one, naming the
+        parameter, the key and the closest names. ``keys`` restricts the mapping's keys read
+        (the rest belong to other readers of the same parameter). Values are converted to
+        the field's type (``int``, ``float``, ``bool``, ``str``, dates, tuples, mappings and
+        nested dataclasses); ``__post_init__`` checks run as usual.
+        """
+        return load_dataclass(cls, self.mapping(name), f"{name} on {self.when.isoformat()}",
+                              keys=keys)
+
+
+def _convert(value: Any, hint: Any, where: str) -> Any:
+    origin = get_origin(hint)
+    args = get_args(hint)
+    if hint is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        options = [a for a in args if a is not type(None)]
+        errors = []
+        for option in options:
+            try:
+                return _convert(value, option, where)
+            except ParameterError as exc:
+                errors.append(str(exc))
+        raise ParameterError(errors[0] if errors else f"{where}: no value allowed")
+    if is_dataclass(hint) and isinstance(hint, type):
+        if not isinstance(value, Mapping):
+            raise ParameterError(f"{where}: expects a mapping, got {value!r}")
+        return load_dataclass(hint, value, where)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ParameterError(f"{where}: expects true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+            raise ParameterError(f"{where}: expects a whole number, got {value!r}")
+        return int(value)
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParameterError(f"{where}: expects a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if isinstance(value, Mapping | list) or value is None:
+            raise ParameterError(f"{where}: expects text, got {value!r}")
+        return str(value)
+    if hint is dt.date:
+        return _parse_date(value, where)
+    if origin in (tuple, list) or hint in (tuple, list):
+        if not isinstance(value, list | tuple):
+            raise ParameterError(f"{where}: expects a list, got {value!r}")
+        item = args[0] if args else Any
+        converted = [_convert(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+        return tuple(converted) if (origin or hint) is tuple else converted
+    if origin in (dict, Mapping) or hint in (dict, Mapping) or str(origin).endswith("Mapping'>"):
+        if not isinstance(value, Mapping):
+            raise ParameterError(f"{where}: expects a mapping, got {value!r}")
+        key_hint, item_hint = args if len(args) == 2 else (Any, Any)
+        return {_convert(k, key_hint, f"{where} key {k!r}"): _convert(v, item_hint, f"{where}.{k}")
+                for k, v in value.items()}
+    if isinstance(hint, type) and not isinstance(value, hint):
+        raise ParameterError(f"{where}: expects {hint.__name__}, got {value!r}")
+    return value
+
+
+def load_dataclass(cls: type[T], raw: Mapping[str, Any], where: str,
+                   *, keys: Sequence[str] | None = None) -> T:
+    """Build dataclass ``cls`` from ``raw``, refusing unknown and missing keys (see
+    :meth:`Policy.load`)."""
+    if not (is_dataclass(cls) and isinstance(cls, type)):
+        raise TypeError(f"{cls!r} is not a dataclass")
+    hints = get_type_hints(cls)
+    own = {f.name: f for f in fields(cls) if f.init}
+    wanted = set(keys) if keys is not None else None
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = str(key)
+        if wanted is not None and name not in wanted:
+            continue
+        if name not in own:
+            raise ParameterError(f"{where}: unknown key {name!r}{_closest(name, list(own))}")
+        values[name] = _convert(value, hints[name], f"{where}.{name}")
+    missing = [n for n, f in own.items() if n not in values
+               and f.default is MISSING and f.default_factory is MISSING]
+    if missing:
+        raise ParameterError(f"{where}: missing key{'s' if len(missing) > 1 else ''} "
+                             f"{', '.join(repr(m) for m in missing)}")
+    return cls(**values)
 
 
 def load_overrides(path: Path) -> dict[str, dict[Any, Any]]:

@@ -9,25 +9,16 @@ of its parts is, so merging never reveals a suppressed count.
 
 from __future__ import annotations
 
-import functools
 from importlib import resources
 
 import numpy as np
 import pandas as pd
 
 from commissioning.assess.profiles import NEED_PROFILE_COLUMNS, RISK_PROFILE_COLUMNS
-from commissioning.policy.parameters import DEFAULT_DATE, load_parameters
 from commissioning.schema.contract import NEEDS, OFFENCE_GROUPS, RISK_TIERS, SETTINGS
 
 #: The parameter that says how many percentage points of difference are highlighted.
 TOLERANCE_PARAMETER = "publish.comparison_tolerance_pp"
-
-
-@functools.cache
-def default_tolerance_pp() -> float:
-    """The built-in tolerance in force on the default date (parameter
-    ``publish.comparison_tolerance_pp``)."""
-    return float(load_parameters().value(TOLERANCE_PARAMETER, DEFAULT_DATE))
 
 #: The separator the published tables use for merged tiers, e.g. ``high+very_high``.
 MERGE_SEPARATOR = "+"
@@ -171,7 +162,8 @@ def _sort(frame: pd.DataFrame, by: list[str], item_order: pd.Series) -> pd.DataF
 def compare_risk_profile(
     recomputed: pd.DataFrame,
     published: pd.DataFrame | None = None,
-    tolerance_pp: float | None = None,
+    *,
+    tolerance_pp: float,
 ) -> pd.DataFrame:
     """Recomputed tier shares beside the published ones, one row per published row.
 
@@ -208,7 +200,7 @@ def compare_risk_profile(
         out[f"{name}_diff_pp"] = out[col] - out[f"{col}_published"]
         diffs.append(f"{name}_diff_pp")
     out["max_abs_diff_pp"] = out[diffs].abs().max(axis=1, skipna=True)
-    tol = default_tolerance_pp() if tolerance_pp is None else tolerance_pp
+    tol = tolerance_pp
     out["over_tolerance"] = (out["max_abs_diff_pp"] > tol).fillna(False).astype(bool)
     out["offenders"] = out["offenders"].round().astype("Int64")
     if "note" not in out.columns:
@@ -225,7 +217,8 @@ def compare_risk_profile(
 def compare_need_prevalence(
     recomputed: pd.DataFrame,
     published: pd.DataFrame | None = None,
-    tolerance_pp: float | None = None,
+    *,
+    tolerance_pp: float,
 ) -> pd.DataFrame:
     """Every recomputed need beside the published prevalence where the document states one.
 
@@ -255,7 +248,7 @@ def compare_need_prevalence(
     out = rec.merge(pub, on=on, how="outer")
     out["need_label"] = out["need"].map(NEED_LABELS).fillna(out["need"].astype(str))
     out["diff_pp"] = out["prevalence_pct"] - out["prevalence_pct_published"]
-    tol = default_tolerance_pp() if tolerance_pp is None else tolerance_pp
+    tol = tolerance_pp
     out["over_tolerance"] = (out["diff_pp"].abs() > tol).fillna(False).astype(bool)
     group_keys = [*by, "setting", "offence_group"]
     out["rank"] = (

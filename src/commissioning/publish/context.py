@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from commissioning import __version__
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet, load_parameters
+from commissioning.policy.parameters import ParameterSet, Policy
 
 if TYPE_CHECKING:
     from commissioning.publish.sections import ReportSection
@@ -83,16 +83,22 @@ class RoundContext:
 
     risk_profile: pd.DataFrame
     need_profile: pd.DataFrame
+    #: The parameters in use (built-in plus the workspace's overrides) and the round's date.
+    parameters: ParameterSet
+    when: dt.date
     title: str = "Commissioning round 2012-13"
     workspace: Path | None = None
-    parameters: ParameterSet = field(default_factory=load_parameters)
-    when: dt.date = DEFAULT_DATE
     inputs: list[InputFile] = field(default_factory=list)
     software_version: str = __version__
     generated_at: dt.datetime = field(default_factory=_now)
     extras: dict[str, Any] = field(default_factory=dict)
     totals: pd.DataFrame | None = None
     sections: tuple[ReportSection, ...] = ()
+
+    @property
+    def policy(self) -> Policy:
+        """The parameters bound to the round's date."""
+        return self.parameters.at(self.when)
 
     def _counts(self) -> pd.DataFrame:
         if self.totals is not None:

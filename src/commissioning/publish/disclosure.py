@@ -26,7 +26,6 @@ the workspace's policy (:func:`small_cell_threshold`); a provider is rated only 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,7 +38,7 @@ from commissioning.io.exports import (  # noqa: F401  (re-exported: one disclosu
     INTERNAL_SUFFIX,
     internal_path,
 )
-from commissioning.policy.parameters import ParameterSet
+from commissioning.policy.parameters import Policy
 
 SUPPRESSED = "*"
 #: Raw counts used for suppression decisions and dropped from what is published.
@@ -51,9 +50,9 @@ RAW_NEED_COUNTS = ("assessed",)
 THRESHOLD_PARAMETER = "disclosure.small_cell_threshold"
 
 
-def small_cell_threshold(params: ParameterSet, when: dt.date) -> int:
+def small_cell_threshold(policy: Policy) -> int:
     """The threshold in force on ``when`` under ``params`` (with the workspace's overrides)."""
-    return int(params.value(THRESHOLD_PARAMETER, when))
+    return int(policy.value(THRESHOLD_PARAMETER))
 
 
 def is_small_count(count: float, threshold: int) -> bool:
@@ -69,10 +68,10 @@ def withheld_share(part: float, total: float, threshold: int) -> bool:
 
 #: The dated parameter holding the smallest cohort a provider is rated on.
 RATING_MINIMUM_PARAMETER = "review.rating_minimum_cohort"
-def rating_minimum(params: ParameterSet, when: dt.date) -> int:
+def rating_minimum(policy: Policy) -> int:
     """The fewest people a provider is rated on (never fewer than the small-cell threshold)."""
-    return max(int(params.value(RATING_MINIMUM_PARAMETER, when)),
-               small_cell_threshold(params, when))
+    return max(int(policy.value(RATING_MINIMUM_PARAMETER)),
+               small_cell_threshold(policy))
 
 
 def published_figure(value: Any, people: int | None, threshold: int) -> Any:

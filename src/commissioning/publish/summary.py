@@ -45,7 +45,7 @@ def headline(context: RoundContext) -> pd.DataFrame:
     disclosure rule applies to the headline itself: a setting of 1 to threshold - 1 people
     is withheld, and so is a percentage whose people, or whose complement, are that few.
     """
-    threshold = small_cell_threshold(context.parameters, context.when)
+    threshold = small_cell_threshold(context.policy)
     rows = []
     for setting in [s for s in SETTINGS if s in context.settings()]:
         total = context.people(setting)
@@ -113,7 +113,7 @@ def render_summary(context: RoundContext) -> str:
     tol = tolerance_pp(context)
     heads = headline(context)
     total = context.people()
-    if is_small_count(total, small_cell_threshold(context.parameters, context.when)):
+    if is_small_count(total, small_cell_threshold(context.policy)):
         total_text = SUPPRESSED
     else:
         total_text = fmt_count(total)

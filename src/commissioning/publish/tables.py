@@ -148,7 +148,7 @@ def render_setting(context: RoundContext, setting: str) -> str:
     risk = risk[risk["setting"] == setting]
     needs = needs[needs["setting"] == setting]
     number, name, sample = _TABLE_TITLES[setting]
-    threshold = small_cell_threshold(context.parameters, context.when)
+    threshold = small_cell_threshold(context.policy)
 
     def people(group: str | None = None) -> float:
         # totals come from unsuppressed counts; a total of 1 to threshold - 1 is withheld

@@ -8,12 +8,10 @@ assessment columns, and the per-person proven-reoffending outcomes of
 
 from __future__ import annotations
 
-import datetime as dt
-
 import ibis.expr.types as ir
 
 from commissioning.assess.risk import RiskRules
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.policy.parameters import Policy
 from commissioning.review.adjusted import score_cohort
 from commissioning.review.proven import FollowUp, person_outcomes, with_periods
 
@@ -32,13 +30,12 @@ def can_score(cohort: ir.Table) -> bool:
 def cohort_outcomes(
     cohort: ir.Table,
     reoffences: ir.Table,
-    params: ParameterSet,
-    when: dt.date = DEFAULT_DATE,
+    policy: Policy,
     follow_up: FollowUp | None = None,
 ) -> ir.Table:
     """One row per cohort member with periods, OGRS3 (when possible) and outcomes."""
-    rules = follow_up or FollowUp.from_parameters(params, when)
+    rules = follow_up or FollowUp.from_policy(policy)
     t = with_periods(cohort)
     if can_score(t):
-        t = score_cohort(t, RiskRules.from_parameters(params, when))
+        t = score_cohort(t, RiskRules.from_policy(policy))
     return person_outcomes(t, reoffences, rules)

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.policy.parameters import Policy
 
 THRESHOLD_PARAMETER = "review.equality_adverse_ratio"
 #: The protected characteristics in the data contract, in the Act's order (s.4).
@@ -201,8 +201,7 @@ def _screening(name: str, rows: pd.DataFrame, threshold: float) -> str:
 def equality_impact(
     people: pd.DataFrame,
     portfolio: pd.DataFrame,
-    params: ParameterSet,
-    when: dt.date = DEFAULT_DATE,
+    policy: Policy,
     draws: int = DEFAULT_DRAWS,
     seed: int = 2012,
 ) -> EqualityResult:
@@ -213,8 +212,8 @@ def equality_impact(
     keys = [k for k in SEGMENT_COLUMNS if k in portfolio.columns and k in people.columns]
     if not keys:
         raise EqualityError("the portfolio and the assessments share no segment column")
-    threshold = float(params.value(THRESHOLD_PARAMETER, when))
-    small = int(params.value("disclosure.small_cell_threshold", when))
+    threshold = float(policy.value(THRESHOLD_PARAMETER))
+    small = int(policy.value("disclosure.small_cell_threshold"))
     places = _cell_totals(portfolio, keys)
     rng = np.random.default_rng(seed)
     frames, screening = [], {}
@@ -240,7 +239,7 @@ def equality_impact(
                             "data contract (sex, date of birth, ethnicity, religion, ...)")
     table = pd.concat(frames, ignore_index=True)
     table = suppress(table, small)
-    return EqualityResult(table, screening, threshold, small, draws, when)
+    return EqualityResult(table, screening, threshold, small, draws, policy.when)
 
 
 def suppress(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
@@ -260,7 +259,7 @@ def suppress(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     return out
 
 
-def people_for_equality(con: object, params: ParameterSet, when: dt.date = DEFAULT_DATE
+def people_for_equality(con: object, policy: Policy
                         ) -> pd.DataFrame:
     """The scored assessments with the plan's segment columns and the characteristics."""
     from commissioning.engine import backend
@@ -268,7 +267,7 @@ def people_for_equality(con: object, params: ParameterSet, when: dt.date = DEFAU
     from commissioning.round import SCORED_TABLE
 
     scored = con.table(SCORED_TABLE)  # type: ignore[attr-defined]
-    threshold = int(params.value("risk.medium_high_threshold", when))
+    threshold = int(policy.value("risk.medium_high_threshold"))
     seg = with_segment(scored, threshold)
     cols = list(dict.fromkeys([
         *SEGMENT_COLUMNS, "age_at_assessment", "sentence_length_days",

@@ -58,8 +58,8 @@ def run(ctx: StepContext) -> EqualityStepResult:
     if portfolio is None or not len(portfolio):
         return EqualityStepResult(None, "no plan in this round", time.perf_counter() - started)
     try:
-        people = people_for_equality(ctx.con, ctx.parameters, ctx.when)
-        result = equality_impact(people, portfolio, ctx.parameters, ctx.when, seed=ctx.seed)
+        people = people_for_equality(ctx.con, ctx.policy)
+        result = equality_impact(people, portfolio, ctx.policy, seed=ctx.seed)
     except EqualityError as exc:
         ctx.log(f"equality: skipped ({exc})")
         return EqualityStepResult(None, str(exc), time.perf_counter() - started)

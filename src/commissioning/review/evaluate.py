@@ -13,10 +13,9 @@ REFERENCES.md, "Impact evaluation — the Justice Data Lab method".
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-from collections.abc import Collection, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Collection
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -25,7 +24,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats  # type: ignore[import-untyped]
 
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.policy.parameters import Policy
 from commissioning.review.matching import Matches, Model, match, propensity_logit
 from commissioning.schema.contract import NEED_COLUMNS, OFFENCE_GROUPS
 
@@ -36,33 +35,23 @@ class TooFewPeople(ValueError):
 
 @dataclass(frozen=True)
 class EvaluationOptions:
-    """How to match and report (``review.evaluation``)."""
+    """How to match and report: the fields without a default are ``review.evaluation``'s;
+    the model, seed and fitting pool are the caller's choice."""
 
+    caliper_sd: float | None
+    neighbours: int
+    replacement: bool
+    minimum_treated: int
+    minimum_reoffenders_for_time: int
+    balance_threshold: float
     model: Model = "logistic"
-    caliper_sd: float | None = 0.2
-    neighbours: int = 1
-    replacement: bool = True
-    minimum_treated: int = 60
-    minimum_reoffenders_for_time: int = 30
-    balance_threshold: float = 0.1
     seed: int = 2012
     max_fit_pool: int | None = 50_000
 
     @classmethod
-    def from_parameters(
-        cls, params: ParameterSet, when: dt.date = DEFAULT_DATE, **overrides: Any
-    ) -> EvaluationOptions:
-        raw: Mapping[str, Any] = params.value("review.evaluation", when)
-        values: dict[str, Any] = {
-            "caliper_sd": float(raw["caliper_sd"]),
-            "neighbours": int(raw["neighbours"]),
-            "replacement": bool(raw["replacement"]),
-            "minimum_treated": int(raw["minimum_treated"]),
-            "minimum_reoffenders_for_time": int(raw["minimum_reoffenders_for_time"]),
-            "balance_threshold": float(raw["balance_threshold"]),
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+    def from_policy(cls, policy: Policy, **overrides: Any) -> EvaluationOptions:
+        options = policy.load(cls, "review.evaluation")
+        return replace(options, **{k: v for k, v in overrides.items() if v is not None})
 
 
 @dataclass(frozen=True)
@@ -310,15 +299,15 @@ def conclusion(service: str, binary: OutcomeComparison, frequency: OutcomeCompar
 def evaluate(
     outcomes: pd.DataFrame,
     treated_ids: Collection[str],
-    service: str = "the service",
-    options: EvaluationOptions | None = None,
+    service: str,
+    options: EvaluationOptions,
 ) -> Evaluation:
     """Evaluate a service: ``outcomes`` has one row per cohort member (``person_outcomes``).
 
     Raises :class:`TooFewPeople` when fewer than ``minimum_treated`` treated people are found
     in the cohort, or are left after matching.
     """
-    opt = options or EvaluationOptions()
+    opt = options
     ids = set(map(str, treated_ids))
     frame = outcomes.drop_duplicates("offender_id").reset_index(drop=True)
     treated = frame["offender_id"].astype(str).isin(ids).to_numpy()

@@ -9,17 +9,15 @@ never guessed.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.policy.parameters import Policy
 
 INDICATORS_FILE = Path(__file__).parent / "indicators.yaml"
 KINDS = ("reoffending_impact", "headline", "input")
@@ -57,12 +55,8 @@ class Bands:
     labels: Mapping[int, str]
 
     @classmethod
-    def from_parameters(cls, params: ParameterSet, when: dt.date = DEFAULT_DATE) -> Bands:
-        raw: Mapping[str, Any] = params.value("review.performance_bands", when)
-        return cls(
-            float(raw["band_4_from"]), float(raw["band_3_from"]), float(raw["band_2_from"]),
-            {int(k): str(v) for k, v in raw["labels"].items()},
-        )
+    def from_policy(cls, policy: Policy) -> Bands:
+        return policy.load(cls, "review.performance_bands")
 
     def band(self, score: float) -> int:
         if score >= self.band_4_from:

@@ -20,7 +20,7 @@ Every function returns an expression; nothing here knows the engine (engine/back
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats  # type: ignore[import-untyped]
 
-from commissioning.policy.parameters import DEFAULT_DATE, ParameterSet
+from commissioning.policy.parameters import Policy
 
 #: Per-person outcome columns added by :func:`person_outcomes`.
 PERSON_COLUMNS: tuple[str, ...] = (
@@ -57,25 +57,20 @@ PERIOD_COLUMNS: tuple[str, ...] = ("cohort_year", "cohort_quarter")
 class FollowUp:
     """The windows of the measure (``review.proven_reoffending``)."""
 
-    follow_up_days: int = 365
-    disposal_days: int = 183
-    data_cutoff: dt.date | None = None
+    follow_up_days: int
+    disposal_days: int
+    data_cutoff: dt.date | None
 
-    @classmethod
-    def from_parameters(cls, params: ParameterSet, when: dt.date = DEFAULT_DATE) -> FollowUp:
-        raw: Mapping[str, Any] = params.value("review.proven_reoffending", when)
-        cutoff = raw.get("data_cutoff")
-        rules = cls(
-            follow_up_days=int(raw["follow_up_days"]),
-            disposal_days=int(raw["disposal_days"]),
-            data_cutoff=dt.date.fromisoformat(str(cutoff)) if cutoff else None,
-        )
-        if rules.follow_up_days <= 0 or rules.disposal_days < 0:
+    def __post_init__(self) -> None:
+        if self.follow_up_days <= 0 or self.disposal_days < 0:
             raise ValueError(
                 "review.proven_reoffending: follow_up_days must be positive and disposal_days "
                 "zero or more"
             )
-        return rules
+
+    @classmethod
+    def from_policy(cls, policy: Policy) -> FollowUp:
+        return policy.load(cls, "review.proven_reoffending")
 
     @property
     def window_days(self) -> int:

@@ -123,12 +123,12 @@ def run_review(ctx: StepContext) -> ReviewResult | None:
     start = time.perf_counter()
     con = ctx.con
     out_dir = ctx.output_dir(STEP_ID)
-    threshold = small_cell_threshold(ctx.parameters, ctx.when)
-    minimum = rating_minimum(ctx.parameters, ctx.when)
+    threshold = small_cell_threshold(ctx.policy)
+    minimum = rating_minimum(ctx.policy)
     cohort = backend.read_parquet(con, ws.input_path("cohort"), "review_cohort")
     reoffences = backend.read_parquet(con, ws.input_path("reoffences"), "review_reoffences")
     outcomes_expr = backend.persist(
-        con, cohort_outcomes(cohort, reoffences, ctx.parameters, ctx.when), "review_outcomes"
+        con, cohort_outcomes(cohort, reoffences, ctx.policy), "review_outcomes"
     )
     national = with_intervals(backend.execute(con, summarise(outcomes_expr)))
     by_year = with_intervals(backend.execute(con, summarise(outcomes_expr, ["cohort_year"])))
@@ -149,7 +149,7 @@ def run_review(ctx: StepContext) -> ReviewResult | None:
         names = _service_names(ctx)
         if ws.has("interventions"):
             interventions = pd.read_parquet(ws.input_path("interventions"))
-            options = EvaluationOptions.from_parameters(ctx.parameters, ctx.when, seed=ctx.seed)
+            options = EvaluationOptions.from_policy(ctx.policy, seed=ctx.seed)
             for service in DEMO_SERVICES:
                 ids = interventions.loc[interventions["intervention_id"] == service,
                                         "offender_id"].unique()
@@ -168,7 +168,7 @@ def run_review(ctx: StepContext) -> ReviewResult | None:
             notes.append("no interventions table: no evaluation or completion indicator")
         values = values[values["cohort_size"] >= minimum]
         ratings = rate_providers(values, load_indicators(),
-                                 Bands.from_parameters(ctx.parameters, ctx.when))
+                                 Bands.from_policy(ctx.policy))
         write_csv(ratings.table, out_dir / "performance.csv")
     else:
         notes.append("the cohort has no OGRS3 inputs: no case-mix adjustment or evaluation")

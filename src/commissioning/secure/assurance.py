@@ -156,7 +156,7 @@ def high_risk_score(params: ParameterSet, on: dt.date) -> int:
 def small_cell_threshold(params: ParameterSet, on: dt.date) -> int:
     """The small-cell threshold in force on ``on``
     (:func:`commissioning.publish.disclosure.small_cell_threshold`)."""
-    return disclosure.small_cell_threshold(params, on)
+    return disclosure.small_cell_threshold(params.at(on))
 
 
 def is_small_cell(people: int | None, threshold: int) -> bool:

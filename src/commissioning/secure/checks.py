@@ -133,10 +133,10 @@ class CheckRules:
             )
 
         return cls(
-            risk=RiskRules.from_parameters(params, when),
+            risk=RiskRules.from_policy(params.at(when)),
             court_ordered=frozenset(s for s, c in costs.items() if (c or {}).get("requirement")),
             statutory=frozenset(s for s, c in costs.items() if (c or {}).get("statutory")),
-            settings=PlanSettings.from_parameters(params, when),
+            settings=PlanSettings.from_policy(params.at(when)),
             per_cell=tuple(
                 i for i in intentions.checkable()
                 if (i.rule or {}).get("kind") in PER_CELL_KINDS

@@ -108,7 +108,7 @@ def profile_file(path: Path, params: ParameterSet, when: dt.date) -> tuple[dict[
     valid = read_table(path, "assessments")
     con = backend.connect()
     table = backend.from_arrow(con, valid.table, "assessments")
-    scored = score(table, RiskRules.from_parameters(params, when))
+    scored = score(table, RiskRules.from_policy(params.at(when)))
     profiles = compute_profiles(con, scored)
     harm = scored.rosh.cases(("high", "high"), ("very_high", "high"), else_=scored.rosh)
     banded = scored.mutate(harm=harm)
@@ -221,7 +221,7 @@ def published_tables(profile: Mapping[str, Any], params: ParameterSet) -> Profil
     """The stored profile with small cells withheld, formatted for a page."""
     # the date the upload was profiled at: its round's (every stored profile records it)
     when = dt.date.fromisoformat(str(profile["parameters_date"]))
-    threshold = small_cell_threshold(params, when)
+    threshold = small_cell_threshold(params.at(when))
     risk = suppress_risk_profile(pd.DataFrame(profile["risk"]), (), threshold)
     need_raw = pd.DataFrame(profile["need"])
     need = suppress_need_profile(need_raw, (), threshold) if not need_raw.empty else need_raw

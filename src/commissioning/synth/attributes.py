@@ -6,7 +6,6 @@ Each function draws one family of columns for a block of records whose latent se
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from commissioning.assess.risk import RiskRules
-from commissioning.policy.parameters import ParameterSet
+from commissioning.policy.parameters import Policy
 from commissioning.schema.contract import (
     EXTREMISM,
     NEED_CODES,
@@ -54,7 +53,7 @@ def by_setting(
 
 
 def draw_needs(
-    cells: Cells, params: ParameterSet, when: dt.date, rng: np.random.Generator
+    cells: Cells, policy: Policy, rng: np.random.Generator
 ) -> dict[str, BoolArray]:
     """The ten OASys needs: exact group totals, weighted towards higher tiers and shared factor.
 
@@ -64,7 +63,7 @@ def draw_needs(
     Listed needs use the published prevalence; unlisted ones
     ``min(unlisted_base_pct, sixth listed - below_sixth_margin_pct)``.
     """
-    p: Mapping[str, Any] = params.value("synth.needs", when)
+    p: Mapping[str, Any] = policy.value("synth.needs")
     tier_effect = np.array([float(p["tier_effect"][t]) for t in RISK_TIERS])
     base: Mapping[str, float] = p["unlisted_base_pct"]
     margin = float(p["below_sixth_margin_pct"])
@@ -96,7 +95,7 @@ def draw_needs(
 
 
 def draw_rosh(
-    cells: Cells, params: ParameterSet, rules: RiskRules, when: dt.date, rng: np.random.Generator
+    cells: Cells, policy: Policy, rules: RiskRules, rng: np.random.Generator
 ) -> IntArray:
     """Risk of serious harm (index into ROSH_LEVELS) consistent with the tier rule.
 
@@ -104,7 +103,7 @@ def draw_rosh(
     else the lowest); other tiers take the remaining levels (the highest with the per-tier
     ``medium_share``, else the lowest).
     """
-    p: Mapping[str, Any] = params.value("synth.rosh", when)
+    p: Mapping[str, Any] = policy.value("synth.rosh")
     harm = sorted(ROSH_LEVELS.index(lv) for lv in rules.very_high_harm_levels)
     other = sorted(i for i in range(len(ROSH_LEVELS)) if i not in harm)
     if not harm or not other:
@@ -130,8 +129,7 @@ def _lognormal_days(
 def draw_sentences(
     cells: Cells,
     needs: Mapping[str, BoolArray],
-    params: ParameterSet,
-    when: dt.date,
+    policy: Policy,
     rng: np.random.Generator,
     sentence_codes: Sequence[str],
 ) -> tuple[IntArray, IntArray, BoolArray, IntArray]:
@@ -140,7 +138,7 @@ def draw_sentences(
     Requirements are a bit mask over :data:`REQUIREMENTS`, set only for community orders and
     suspended sentence orders.
     """
-    p: Mapping[str, Any] = params.value("synth.sentences", when)
+    p: Mapping[str, Any] = policy.value("synth.sentences")
     n = cells.tier.size
     code = {c: i for i, c in enumerate(sentence_codes)}
     stype = np.zeros(n, dtype=np.int64)
@@ -195,10 +193,10 @@ def requirement_strings(masks: IntArray) -> tuple[list[str], IntArray]:
 
 
 def draw_protected(
-    cells: Cells, params: ParameterSet, when: dt.date, rng: np.random.Generator
+    cells: Cells, policy: Policy, rng: np.random.Generator
 ) -> dict[str, tuple[list[str], IntArray] | BoolArray]:
     """Protected characteristics and responsivity flags (coded columns as (labels, indices))."""
-    p: Mapping[str, Any] = params.value("synth.protected_characteristics", when)
+    p: Mapping[str, Any] = policy.value("synth.protected_characteristics")
     n = cells.tier.size
     s = cells.setting
     out: dict[str, tuple[list[str], IntArray] | BoolArray] = {}

@@ -14,7 +14,6 @@ to its published value as possible (custody other: +0.75 pp each).
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from commissioning.policy.parameters import ParameterSet
+from commissioning.policy.parameters import Policy
 from commissioning.schema.contract import NEED_CODES, OFFENCE_GROUPS, RISK_TIERS, SETTINGS
 
 IntArray = npt.NDArray[np.int64]
@@ -123,15 +122,15 @@ class Cells:
     under_25: npt.NDArray[np.bool_]
 
 
-def setting_sizes(n: int, params: ParameterSet, when: dt.date) -> dict[str, int]:
+def setting_sizes(n: int, policy: Policy) -> dict[str, int]:
     """Records per setting: the document's sample split (206,670 : 10,826) applied to ``n``."""
-    sample: Mapping[str, int] = params.value("synth.sample_size", when)
+    sample: Mapping[str, int] = policy.value("synth.sample_size")
     sizes = largest_remainder(n, [float(sample[s]) for s in SETTINGS])
     return {s: int(k) for s, k in zip(SETTINGS, sizes, strict=True)}
 
 
 def allocate_cells(
-    n: int, params: ParameterSet, when: dt.date, rng: np.random.Generator
+    n: int, policy: Policy, rng: np.random.Generator
 ) -> Cells:
     """Exact quotas for a block of ``n`` records: setting, group, tier, sex and under-25.
 
@@ -139,11 +138,11 @@ def allocate_cells(
     merged rows split by ``synth.merged_tier_split``; then ``round(female_pct x rows)`` women and
     ``round(under_25_pct x rows)`` under-25s, crossed in proportion (independence within the row).
     """
-    group_split: Mapping[str, Mapping[str, float]] = params.value("synth.offence_group_split", when)
-    merged: Mapping[str, Any] = params.value("synth.merged_tier_split", when)
+    group_split: Mapping[str, Mapping[str, float]] = policy.value("synth.offence_group_split")
+    merged: Mapping[str, Any] = policy.value("synth.merged_tier_split")
     targets = risk_profile_targets()
     parts: list[tuple[int, int, int, bool, bool, int]] = []
-    for s_i, (setting, n_setting) in enumerate(setting_sizes(n, params, when).items()):
+    for s_i, (setting, n_setting) in enumerate(setting_sizes(n, policy).items()):
         split = group_split[setting]
         group_n = largest_remainder(n_setting, [float(split[g]) for g in OFFENCE_GROUPS])
         for g_i, group in enumerate(OFFENCE_GROUPS):

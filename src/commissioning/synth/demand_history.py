@@ -22,13 +22,11 @@ it is synthetic from the import manifest.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from commissioning.policy.parameters import ParameterSet, load_parameters
+from commissioning.policy.parameters import Policy
 from commissioning.schema.contract import COMMUNITY_STARTS
 
 #: Sentence types of community demand (the document's Fig 1).
@@ -39,10 +37,9 @@ ORDERS: tuple[str, ...] = ("community_order", "suspended_sentence_order")
 HISTORY_COLUMNS: tuple[str, ...] = tuple(c.name for c in COMMUNITY_STARTS.columns)
 
 
-def community_history(params: ParameterSet | None = None, seed: int = 2012) -> pd.DataFrame:
+def community_history(policy: Policy, seed: int = 2012) -> pd.DataFrame:
     """The synthetic history (see the module docstring); the same seed gives the same table."""
-    params = params or load_parameters()
-    p = params.value("demand.community_history", dt.date(2011, 6, 30))
+    p = policy.mapping("demand.community_history")
     quarters = pd.period_range(str(p["first_quarter"]), str(p["last_quarter"]), freq="Q")
     n = len(quarters)
     rng = np.random.default_rng(seed)
@@ -86,9 +83,9 @@ def _frame(
     )
 
 
-def community_starts_table(params: ParameterSet | None = None, seed: int = 2012) -> pa.Table:
+def community_starts_table(policy: Policy, seed: int = 2012) -> pa.Table:
     """The synthetic history as the contract table ``community_starts`` (Arrow)."""
-    frame = community_history(params, seed)
+    frame = community_history(policy, seed)
     return pa.table(
         {
             "quarter": pa.array(frame["quarter"].astype(str), pa.string()),

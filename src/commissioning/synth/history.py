@@ -13,7 +13,6 @@ records are redrawn, vectorised, until all are accepted.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ import numpy.typing as npt
 
 from commissioning.assess import ogrs3
 from commissioning.assess.risk import RiskRules
-from commissioning.policy.parameters import ParameterSet
+from commissioning.policy.parameters import Policy
 from commissioning.schema.contract import OFFENCE_GROUPS, OFFENCES, RISK_TIERS, SETTINGS
 from commissioning.synth.calibration import Cells
 
@@ -89,17 +88,16 @@ def _in_tier(
 
 def draw_history(
     cells: Cells,
-    params: ParameterSet,
+    policy: Policy,
     rules: RiskRules,
-    when: dt.date,
     rng: np.random.Generator,
 ) -> History:
     """Draw OGRS3 inputs for every record, accepted only when the score fits the record's tier."""
-    mix: Mapping[str, Any] = params.value("synth.offence_mix", when)
+    mix: Mapping[str, Any] = policy.value("synth.offence_mix")
     _check_mix_in_groups(mix, rules)
     cdf = _cdf_table(mix)
-    age_p: Mapping[str, Any] = params.value("synth.age", when)
-    hist: Mapping[str, Any] = params.value("synth.criminal_history", when)
+    age_p: Mapping[str, Any] = policy.value("synth.age")
+    hist: Mapping[str, Any] = policy.value("synth.criminal_history")
     u25_ages = np.array(sorted(int(a) for a in age_p["under_25_weights"]), dtype=np.int64)
     u25_w = np.array([float(age_p["under_25_weights"][a]) for a in u25_ages])
     u25_cdf = np.cumsum(u25_w / u25_w.sum())

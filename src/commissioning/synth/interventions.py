@@ -10,7 +10,6 @@ calls ineffective, so later capabilities have broken intentions to find.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from commissioning.policy.parameters import ParameterSet
+from commissioning.policy.parameters import Policy
 from commissioning.schema.contract import NEED_COLUMNS, OFFENCE_GROUPS, REQUIREMENTS, SETTINGS
 from commissioning.synth.cases import BoolArray, Cases, FloatArray, IntArray, days_to_dates
 
@@ -101,12 +100,12 @@ class InterventionRules:
     low_risk_fraction: float
 
     @classmethod
-    def from_parameters(cls, params: ParameterSet, when: dt.date) -> InterventionRules:
+    def from_policy(cls, policy: Policy) -> InterventionRules:
         from commissioning.evidence.catalogue import check_services, load_catalogue
 
-        check_services(load_catalogue(), params, when, lists=("synth_outcomes.interventions",))
-        raw: Mapping[str, Any] = params.value("synth_outcomes.interventions", when)
-        effects: Mapping[str, Any] = params.value("synth_outcomes.true_effects", when)
+        check_services(load_catalogue(), policy, lists=("synth_outcomes.interventions",))
+        raw: Mapping[str, Any] = policy.value("synth_outcomes.interventions")
+        effects: Mapping[str, Any] = policy.value("synth_outcomes.true_effects")
         catalogue = tuple(_intervention(str(k), v) for k, v in raw.items())
         ids = {c.intervention_id for c in catalogue}
         odds = {str(k): float(v) for k, v in effects["odds_ratio"].items()}

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from commissioning import __version__
-from commissioning.policy.parameters import ParameterSet, load_parameters
+from commissioning.policy.parameters import ParameterSet, Policy
 from commissioning.reference.partners import partners_table
 from commissioning.reference.providers import establishments_table, providers_table
 from commissioning.schema.contract import COHORT
@@ -31,7 +31,6 @@ from commissioning.synth.assessments import DEFAULT_N, assessments_schema, gener
 from commissioning.synth.demand_history import community_starts_table
 from commissioning.synth.interventions import INTERVENTIONS_SCHEMA
 from commissioning.synth.outcomes import (
-    OUTCOMES_DATE,
     REOFFENCES_SCHEMA,
     OutcomeRules,
     OutcomeTables,
@@ -79,9 +78,9 @@ def cohort_schema() -> pa.Schema:
     return pa.schema(head + rest)
 
 
-def _default_n(params: ParameterSet) -> int:
-    if "synth.sample_size" in params:
-        sample: Mapping[str, Any] = params.value("synth.sample_size")
+def _default_n(policy: Policy) -> int:
+    if "synth.sample_size" in policy:
+        sample: Mapping[str, Any] = policy.mapping("synth.sample_size")
         return int(sum(int(v) for v in sample.values()))
     return DEFAULT_N
 
@@ -106,21 +105,23 @@ def _parameters_used(params: ParameterSet) -> dict[str, Any]:
 
 def write_national_dataset(
     out_dir: Path,
+    policy: Policy,
     n: int | None = None,
     seed: int = 2012,
-    params: ParameterSet | None = None,
     progress: Progress | None = None,
 ) -> SynthResult:
     """Write the synthetic national dataset to ``out_dir`` and return what was written.
 
     ``n`` assessments (default the document's 217,496); the same ``n`` and ``seed`` give
     byte-identical tables. ``progress(label, done, total)`` is called after every chunk.
+    ``policy`` is the parameters bound to the round's date (the synthetic parameters have one
+    value each, in force from before the data they describe).
     """
-    params = params or load_parameters()
-    total = _default_n(params) if n is None else int(n)
+    params = policy.parameters
+    total = _default_n(policy) if n is None else int(n)
     if total < 1:
         raise ValueError(f"n must be at least 1 assessment (got {total})")
-    rules = OutcomeRules.from_parameters(params, OUTCOMES_DATE)
+    rules = OutcomeRules.from_policy(policy)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     schemas = {
@@ -138,7 +139,7 @@ def write_national_dataset(
         ("providers", providers_table(params)),
         ("establishments", establishments_table(params=params)),
         ("partners", partners_table()),
-        ("community_starts", community_starts_table(params, seed)),
+        ("community_starts", community_starts_table(policy, seed)),
     ):
         pq.write_table(table, paths[name])
         rows[name] = table.num_rows
@@ -159,7 +160,7 @@ def write_national_dataset(
     outcome_rows = 0  # assessments whose outcomes are written, for progress
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synth-outcomes") as pool:
-            chunks = generate_assessments(total, seed, params, CHUNK_ROWS)
+            chunks = generate_assessments(policy, total, seed, CHUNK_ROWS)
             for number, chunk in enumerate(chunks):
                 rng = np.random.default_rng([seed, _OUTCOME_STREAM, number])
                 future_outcomes = pool.submit(generate_outcomes, chunk, rules, rng)
@@ -186,7 +187,7 @@ def write_national_dataset(
             writer.close()
 
     used = _parameters_used(params)
-    follow = params.value("synth_outcomes.follow_up", OUTCOMES_DATE)
+    follow = policy.mapping("synth_outcomes.follow_up")
     manifest = {
         "synthetic": True,
         "notice": "Synthetic data generated from a model; no real person is represented.",

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from commissioning.assess import ogrs3
 from commissioning.assess.risk import RiskRules
-from commissioning.policy.parameters import ParameterSet
+from commissioning.policy.parameters import Policy
 from commissioning.schema.contract import COHORT, OFFENCES, SENTENCE_TYPES
 from commissioning.synth.cases import (
     BoolArray,
@@ -37,7 +37,6 @@ from commissioning.synth.cases import (
 from commissioning.synth.interventions import InterventionRules, allocate_interventions
 
 #: The date on which the synthetic outcome parameters are read.
-OUTCOMES_DATE = dt.date(2010, 4, 1)
 
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -96,11 +95,11 @@ class OutcomeRules:
     interventions: InterventionRules
 
     @classmethod
-    def from_parameters(cls, params: ParameterSet, when: dt.date = OUTCOMES_DATE) -> OutcomeRules:
-        follow: Mapping[str, Any] = params.value("synth_outcomes.follow_up", when)
-        disposal: Mapping[str, Any] = params.value("synth_outcomes.disposal", when)
-        further: Mapping[str, Any] = params.value("synth_outcomes.further_offences", when)
-        offences: Mapping[str, Any] = params.value("synth_outcomes.reoffence_offences", when)
+    def from_policy(cls, policy: Policy) -> OutcomeRules:
+        follow: Mapping[str, Any] = policy.value("synth_outcomes.follow_up")
+        disposal: Mapping[str, Any] = policy.value("synth_outcomes.disposal")
+        further: Mapping[str, Any] = policy.value("synth_outcomes.further_offences")
+        offences: Mapping[str, Any] = policy.value("synth_outcomes.reoffence_offences")
         mix = offences["mix"]
         unknown = sorted(set(mix) - set(OFFENCES))
         if unknown:
@@ -116,7 +115,7 @@ class OutcomeRules:
             follow_up_days=int(follow["follow_up_days"]),
             disposal_days=int(follow["disposal_days"]),
             horizon_days=int(follow["horizon_days"]),
-            release_fraction=float(params.value("synth_outcomes.custody_release", when)),
+            release_fraction=float(policy.value("synth_outcomes.custody_release")),
             caution_share=float(disposal["caution_share"]),
             crown_court_share=float(disposal["crown_court_share"]),
             caution_lag=float(disposal["caution_lag_mean_days"]),
@@ -127,12 +126,12 @@ class OutcomeRules:
             further_risk_exponent=float(further["risk_exponent"]),
             further_gamma_shape=float(further["gamma_shape"]),
             max_offences=int(further["max_offences"]),
-            join_probability=float(params.value("synth_outcomes.court_appearances", when)),
+            join_probability=float(policy.value("synth_outcomes.court_appearances")),
             same_offence_probability=float(offences["same_offence_probability"]),
             offence_mix=weights / weights.sum(),
-            late_disposal_share=float(params.value("synth_outcomes.late_disposal", when)),
-            risk=RiskRules.from_parameters(params),
-            interventions=InterventionRules.from_parameters(params, when),
+            late_disposal_share=float(policy.value("synth_outcomes.late_disposal")),
+            risk=RiskRules.from_policy(policy),
+            interventions=InterventionRules.from_policy(policy),
         )
         rules.check()
         return rules

@@ -11,7 +11,6 @@ open in 2011 under the default register) count as male adult establishments.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from commissioning.policy.parameters import ParameterSet
+from commissioning.policy.parameters import Policy
 from commissioning.reference.providers import REFERENCE_DATE, open_establishments, probation_trusts
 from commissioning.schema.contract import SETTINGS
 from commissioning.synth.attributes import categorical
@@ -40,19 +39,19 @@ class Placement:
 def place(
     cells: Cells,
     age: IntArray,
-    params: ParameterSet,
-    when: dt.date,
+    policy: Policy,
     rng: np.random.Generator,
 ) -> Placement:
     """Assign a provider to every record (see the module docstring for the rule)."""
-    pop: Mapping[str, float] = params.value("synth.trust_population", when)
-    alloc: Mapping[str, Any] = params.value("synth.prison_allocation", when)
+    pop: Mapping[str, float] = policy.value("synth.trust_population")
+    alloc: Mapping[str, Any] = policy.value("synth.prison_allocation")
     trusts = probation_trusts()
     missing = [t.provider_id for t in trusts if t.provider_id not in pop]
     if missing:
         raise ValueError(f"synth.trust_population: no population for trusts {missing}")
     prisons = [
-        e for e in open_establishments(REFERENCE_DATE, params) if e.age_group != "juvenile"
+        e for e in open_establishments(REFERENCE_DATE, policy.parameters)
+        if e.age_group != "juvenile"
     ]
     ids = [t.provider_id for t in trusts] + [e.provider_id for e in prisons]
     regions: list[str | None] = [t.region for t in trusts]

@@ -57,7 +57,7 @@ def publisher(uri: str, when: dt.date) -> ocds.Publisher:
     """The publisher and the small-cell threshold under the workspace's policy on ``when``."""
     params = parameters()
     settings = params.value("publish.ocds", when)
-    threshold = disclosure.small_cell_threshold(params, when)
+    threshold = disclosure.small_cell_threshold(params.at(when))
     buyer = ocds.Party(str(settings["buyer_id"]), str(settings["buyer_name"]))
     return ocds.Publisher(name=str(settings["publisher"]), uri=uri,
                           ocid_prefix=str(settings["ocid_prefix"]), buyer=buyer,

@@ -64,7 +64,7 @@ def reporting_date() -> dt.date | None:
 
 def small_cell_threshold(on: dt.date) -> int:
     """The workspace's small-cell threshold in force on ``on``."""
-    return disclosure.small_cell_threshold(parameters(), on)
+    return disclosure.small_cell_threshold(parameters().at(on))
 
 
 def high_risk_score(on: dt.date) -> int:

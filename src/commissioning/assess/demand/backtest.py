@@ -24,7 +24,6 @@ errors gets no interval (and is left out of the coverage). Origins before ``firs
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,10 +39,9 @@ from commissioning.assess.demand.prison import (
     expected_total,
     reference_history,
 )
-from commissioning.policy.parameters import ParameterSet
+from commissioning.policy.parameters import Policy
 
 #: The date the backtest's parameters are read at (the round's date).
-DEFAULT_WHEN = dt.date(2012, 4, 1)
 METHODS: tuple[str, ...] = (
     "combination",
     "stock_flow",
@@ -81,11 +79,9 @@ class BacktestSettings:
     trend_years: int
 
     @classmethod
-    def from_parameters(
-        cls, params: ParameterSet, when: dt.date = DEFAULT_WHEN
-    ) -> BacktestSettings:
-        p: Mapping[str, Any] = params.value("demand.prison_backtest", when)
-        trend = int(params.value("demand.prison_projection", when)["trend_years"])
+    def from_policy(cls, policy: Policy) -> BacktestSettings:
+        p: Mapping[str, Any] = policy.value("demand.prison_backtest")
+        trend = int(policy.value("demand.prison_projection")["trend_years"])
         headline = str(p["headline"])
         if headline not in METHODS:
             raise DemandError(
@@ -138,7 +134,7 @@ def benchmark_paths(
 
 
 def monthly_forecasts(
-    params: ParameterSet,
+    policy: Policy,
     history: PrisonHistory,
     origin_month: int,
     horizon_months: int,
@@ -152,7 +148,7 @@ def monthly_forecasts(
     origin = origin_month // 12
     years = np.arange(1, horizon_months + 1, dtype=float) / 12.0
     paths = benchmark_paths(history, origin, years, settings)
-    paths["stock_flow"] = expected_total(calibrate(params, history, origin_month, horizon_months))
+    paths["stock_flow"] = expected_total(calibrate(policy, history, origin_month, horizon_months))
     paths["combination"] = (paths["stock_flow"] + paths["damped_trend"]) / 2.0
     return {m: paths[m] for m in METHODS}
 
@@ -242,10 +238,9 @@ def interval_quantiles(
 
 
 def prison_backtest(
-    params: ParameterSet,
+    policy: Policy,
     history: PrisonHistory | None = None,
     origins: Sequence[int] | None = None,
-    when: dt.date = DEFAULT_WHEN,
 ) -> PrisonBacktest:
     """Run every method from every June origin the history allows (see the module docstring).
 
@@ -253,7 +248,7 @@ def prison_backtest(
     Deterministic: it uses the stock–flow model's expected path, not Monte Carlo runs.
     """
     history = history or reference_history()
-    s = BacktestSettings.from_parameters(params, when)
+    s = BacktestSettings.from_policy(policy)
     known = sorted(history.june_population)
     last_year = known[-1]
     earliest = known[0] + s.trend_years
@@ -271,7 +266,7 @@ def prison_backtest(
     rows: list[tuple[int, int, int, str, float, float]] = []
     for origin in run:
         n_years = min(s.horizon_years, last_year - origin)
-        paths = monthly_forecasts(params, history, origin * 12 + 5, 12 * n_years, s)
+        paths = monthly_forecasts(policy, history, origin * 12 + 5, 12 * n_years, s)
         for k in range(1, n_years + 1):
             actual = history.june(origin + k)
             for m in METHODS:

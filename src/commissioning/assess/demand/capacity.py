@@ -21,15 +21,13 @@ population exceeding the places less ``tight_margin`` does.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from commissioning.assess.demand.backtest import scale
 from commissioning.assess.demand.prison import DemandError
-from commissioning.policy.parameters import ParameterSet
+from commissioning.policy.parameters import Policy
 from commissioning.reference.providers import establishments_table
 
 ESTATE_COLUMNS: tuple[str, ...] = (
@@ -80,16 +78,15 @@ def read_capacities(path_or_frame: pd.DataFrame, source: str = "capacity file") 
 
 
 def estate(
-    params: ParameterSet,
+    policy: Policy,
     establishments: pa.Table | pd.DataFrame | None = None,
     capacities: pd.Series | None = None,
-    when: dt.date = dt.date(2012, 4, 1),
 ) -> pd.DataFrame:
     """One row per establishment with its function group, sex, sector and places."""
     table = establishments if establishments is not None else establishments_table()
     frame = table.to_pandas() if isinstance(table, pa.Table) else table.copy()
-    spec = params.value("demand.establishment_capacity", when)
-    places_spec = params.value("demand.commissioned_places", when)
+    spec = policy.value("demand.establishment_capacity")
+    places_spec = policy.value("demand.commissioned_places")
     by_function = {str(k): float(v) for k, v in spec["by_function"].items()}
     groups = {str(k): str(v) for k, v in spec["function_groups"].items()}
     function = frame["function"].fillna("unknown").astype(str)
@@ -163,8 +160,7 @@ def shortfall_probability(
 def headroom(
     projection_by_function: pd.DataFrame,
     capacity: pd.DataFrame,
-    params: ParameterSet,
-    when: dt.date = dt.date(2012, 4, 1),
+    policy: Policy,
     errors: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Places minus projected population by month, function and sex, with the probability of
@@ -174,7 +170,7 @@ def headroom(
     (:attr:`~commissioning.assess.demand.pipeline.PrisonResult.origin_errors`); without them
     the probability is 1 where the mean exceeds the places and 0 elsewhere.
     """
-    spec = params.value("demand.capacity_flags", when)
+    spec = policy.value("demand.capacity_flags")
     margin = float(spec["tight_margin"])
     chosen = float(spec["shortfall_probability"])
     proj = projection_by_function.merge(capacity, on=["function", "sex"], how="left")

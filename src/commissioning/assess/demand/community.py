@@ -29,7 +29,6 @@ sentence type.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,7 +39,7 @@ import pandas as pd
 from scipy import stats  # type: ignore[import-untyped]
 
 from commissioning.assess.demand.prison import DemandError
-from commissioning.policy.parameters import ParameterSet
+from commissioning.policy.parameters import Policy
 from commissioning.schema.contract import COMMUNITY_STARTS
 
 #: The columns of a community starts history: the data-contract table ``community_starts``.
@@ -295,27 +294,25 @@ def series_table(history: pd.DataFrame) -> pd.DataFrame:
 
 def forecast_community(
     history: pd.DataFrame,
-    params: ParameterSet,
-    when: dt.date = dt.date(2012, 4, 1),
+    policy: Policy,
     origins: int | None = None,
 ) -> CommunityForecast:
     """Choose a model per series by rolling-origin backtest, forecast, and add scenarios.
 
     ``origins`` overrides the number of backtest origins (fewer is faster).
     """
-    settings = params.value("demand.community_forecast", when)
+    settings = policy.value("demand.community_forecast")
     models = [str(m) for m in settings["models"]]
     h = int(settings["horizon_quarters"])
     level = float(settings["interval"])
     table = series_table(history)
     with quiet():
-        return _forecast_all(table, params, when, models, h, level, settings, origins)
+        return _forecast_all(table, policy, models, h, level, settings, origins)
 
 
 def _forecast_all(
     table: pd.DataFrame,
-    params: ParameterSet,
-    when: dt.date,
+    policy: Policy,
     models: list[str],
     h: int,
     level: float,
@@ -357,16 +354,16 @@ def _forecast_all(
             )
         )
     baseline = pd.concat(frames, ignore_index=True)
-    scenarios = _scenarios(table, baseline, params, when)
+    scenarios = _scenarios(table, baseline, policy)
     forecast = pd.concat([baseline, *scenarios], ignore_index=True)
     forecast[["starts", "lower", "upper"]] = forecast[["starts", "lower", "upper"]].round(0)
     return CommunityForecast(history=table, forecast=forecast, choices=choices)
 
 
 def _scenarios(
-    table: pd.DataFrame, baseline: pd.DataFrame, params: ParameterSet, when: dt.date
+    table: pd.DataFrame, baseline: pd.DataFrame, policy: Policy
 ) -> list[pd.DataFrame]:
-    spec = params.value("demand.community_scenarios", when)
+    spec = policy.value("demand.community_scenarios")
     out: list[pd.DataFrame] = []
     multipliers = {str(k): float(v) for k, v in spec.get("multipliers", {}).items()}
     if any(v != 1.0 for v in multipliers.values()):

@@ -6,7 +6,6 @@ Shared by the round step (:mod:`commissioning.assess.demand.step`) and the
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +42,7 @@ from commissioning.assess.demand.scenarios import (
     remand_recall_check,
     run_scenarios,
 )
-from commissioning.policy.parameters import ParameterSet
+from commissioning.policy.parameters import Policy
 
 PROJECTION_FILE = "prison_projection.csv"
 BACKTEST_FILE = "prison_backtest.csv"
@@ -148,7 +147,7 @@ def _interval_table(
 
 
 def prison(
-    params: ParameterSet,
+    policy: Policy,
     scenarios: Sequence[Scenario],
     runs: int,
     seed: int,
@@ -156,12 +155,12 @@ def prison(
 ) -> PrisonResult:
     """Run the baseline and scenarios, the backtest, and follow the headline forecast."""
     history = history or reference_history()
-    results = run_scenarios(params, scenarios, runs=runs, seed=seed, history=history)
-    bt = prison_backtest(params, history)
-    origin = month_index(str(params.value("demand.prison_projection")["origin"]))
+    results = run_scenarios(policy, scenarios, runs=runs, seed=seed, history=history)
+    bt = prison_backtest(policy, history)
+    origin = month_index(str(policy.value("demand.prison_projection")["origin"]))
     base = results[0].simulation
     horizon_months = base.population.shape[1]
-    paths = monthly_forecasts(params, history, origin, horizon_months, bt.settings)
+    paths = monthly_forecasts(policy, history, origin, horizon_months, bt.settings)
     factor = paths[bt.headline] / base.total.mean(axis=0)
     adjusted = [ScenarioRun(r.scenario, r.params, _scaled(r.simulation, factor)) for r in results]
     horizon = np.arange(1, horizon_months + 1) / 12.0
@@ -183,7 +182,7 @@ def prison(
          for r in adjusted],
         ignore_index=True,
     )[list(PROJECTION_COLUMNS)]
-    allocation = params.value("demand.prison_function_allocation")
+    allocation = policy.value("demand.prison_function_allocation")
     functions = pd.concat(
         [by_function(r.simulation, allocation, r.scenario.name) for r in adjusted],
         ignore_index=True,
@@ -211,7 +210,7 @@ def prison(
         ),
         by_function=functions,
         backtest=bt,
-        remand_recall=remand_recall_check(params, history),
+        remand_recall=remand_recall_check(policy, history),
         forecasts=forecasts,
         origin=origin,
         origin_errors=known["scaled_log_error"].to_numpy(),
@@ -242,15 +241,14 @@ class CapacityResult:
 
 
 def capacity(
-    params: ParameterSet,
+    policy: Policy,
     prison_result: PrisonResult,
     establishments: pd.DataFrame | None = None,
     capacities: pd.Series | None = None,
-    when: dt.date = dt.date(2012, 4, 1),
 ) -> CapacityResult:
-    est = estate(params, establishments, capacities, when)
+    est = estate(policy, establishments, capacities)
     places = capacity_by_function(est)
-    head = headroom(prison_result.by_function, places, params, when,
+    head = headroom(prison_result.by_function, places, policy,
                     prison_result.origin_errors)
     return CapacityResult(est, places, head, flags_summary(head))
 
@@ -268,6 +266,6 @@ def write_community(result: CommunityForecast, out: Path) -> list[Path]:
 
 
 def community(
-    history: pd.DataFrame, params: ParameterSet, when: dt.date, origins: int | None = None
+    history: pd.DataFrame, policy: Policy, origins: int | None = None
 ) -> CommunityForecast:
-    return forecast_community(history, params, when, origins)
+    return forecast_community(history, policy, origins)

@@ -39,7 +39,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats  # type: ignore[import-untyped]
 
-from commissioning.policy.parameters import ParameterSet
+from commissioning.policy.parameters import Policy
 
 BANDS: tuple[str, ...] = (
     "remand",
@@ -234,11 +234,12 @@ def _month_date(index: int) -> dt.date:
 
 
 def origin_stock(
-    params: ParameterSet, history: PrisonHistory, origin: int, total: float | None = None
+    policy: Policy, history: PrisonHistory, origin: int, total: float | None = None
 ) -> FloatArray:
-    """The population at the origin month by stratum (see the module docstring)."""
+    """The population at the origin month by stratum (see the module docstring); the stock
+    shares are those in force at the origin month."""
     when = _month_date(origin)
-    p = params.value("demand.prison_stock", when)
+    p = policy.on(when).value("demand.prison_stock")
     year = origin // 12
     total = history.june(year) if total is None else total
     remand = history.remand.get(origin, total * float(p["remand_share"]))
@@ -272,14 +273,16 @@ def trend_growth(history: PrisonHistory, last_year: int, years: int) -> float:
 
 
 def calibrate(
-    params: ParameterSet,
+    policy: Policy,
     history: PrisonHistory | None = None,
     origin: str | int | None = None,
     horizon: int | None = None,
 ) -> PrisonModel:
-    """Build the model for the parameters in force: stock, receptions and hazards by month."""
+    """Build the model: the projection settings in force on the policy's date; the stock,
+    time served, receptions and hazards in force at each month projected (scenarios are dated
+    values of those parameters)."""
     history = history or reference_history()
-    settings = params.value("demand.prison_projection", dt.date(2012, 4, 1))
+    settings = policy.value("demand.prison_projection")
     if origin is None:
         origin_i = month_index(str(settings["origin"]))
     elif isinstance(origin, int):
@@ -288,10 +291,11 @@ def calibrate(
         origin_i = month_index(origin)
     horizon = int(settings["horizon_months"]) if horizon is None else horizon
     growth = trend_growth(history, origin_i // 12, int(settings["trend_years"]))
-    stock = origin_stock(params, history, origin_i)
+    stock = origin_stock(policy, history, origin_i)
     months = range(origin_i + 1, origin_i + 1 + horizon)
 
-    ts = _band_mapping(params.value("demand.prison_time_served", _month_date(origin_i)),
+    at_origin = policy.on(_month_date(origin_i))
+    ts = _band_mapping(at_origin.value("demand.prison_time_served"),
                        "demand.prison_time_served")
     hazard = np.empty((horizon, len(STRATA), MAX_AGE))
     receptions = np.empty((horizon, len(STRATA)))
@@ -310,17 +314,17 @@ def calibrate(
     ages = np.array(
         [steady_state_ages(float(ts[b]["median"]), float(ts[b]["sigma"])) for b, _ in STRATA]
     )
-    female_share = float(params.value("demand.prison_stock", _month_date(origin_i))["female_share"])
+    female_share = float(at_origin.mapping("demand.prison_stock")["female_share"])
     for t, m in enumerate(months):
-        when = _month_date(m)
-        tsm = _band_mapping(params.value("demand.prison_time_served_multiplier", when),
+        month = policy.on(_month_date(m))
+        tsm = _band_mapping(month.value("demand.prison_time_served_multiplier"),
                             "demand.prison_time_served_multiplier")
-        rm = _band_mapping(params.value("demand.prison_reception_multiplier", when),
+        rm = _band_mapping(month.value("demand.prison_reception_multiplier"),
                            "demand.prison_reception_multiplier")
         for i, (b, _) in enumerate(STRATA):
             hazard[t, i] = band_hazard(b, float(tsm[b]))
             receptions[t, i] = inflow0[i] * float(rm[b])
-        for shock in params.value("demand.prison_reception_shocks", when) or []:
+        for shock in month.value("demand.prison_reception_shocks") or []:
             first, last = month_index(shock["first"]), month_index(shock["last"])
             if first <= m <= last:
                 band = shock["band"]

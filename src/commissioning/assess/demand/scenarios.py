@@ -34,7 +34,7 @@ from commissioning.assess.demand.prison import (
     simulate,
     summarise_total,
 )
-from commissioning.policy.parameters import ParameterError, ParameterSet
+from commissioning.policy.parameters import ParameterError, ParameterSet, Policy
 
 BASELINE = "baseline"
 BUILT_IN = ("public_disorder", "sentencing_reform", "indeterminate_17")
@@ -220,7 +220,7 @@ class ScenarioRun:
 
 
 def run_scenarios(
-    params: ParameterSet,
+    policy: Policy,
     scenarios: Sequence[Scenario] = (),
     runs: int = 500,
     seed: int = 2012,
@@ -238,8 +238,8 @@ def run_scenarios(
             "rename the file or set its name:"
         )
     for scenario in (Scenario(BASELINE), *scenarios):
-        p = scenario.apply(params)
-        model = calibrate(p, history, origin, horizon)
+        p = scenario.apply(policy.parameters)
+        model = calibrate(p.at(policy.when), history, origin, horizon)
         out.append(ScenarioRun(scenario, p, simulate(model, runs=runs, seed=seed)))
     return out
 
@@ -255,19 +255,19 @@ def projection_table(results: Sequence[ScenarioRun]) -> pd.DataFrame:
 
 
 def remand_recall_check(
-    params: ParameterSet, history: PrisonHistory | None = None
+    policy: Policy, history: PrisonHistory | None = None
 ) -> pd.DataFrame:
     """The expected remand and recall populations from the configured origin beside the real
     monthly series that follow (the reference data runs to December 2014):
     ``month, series, actual, projected, ape_pct``. The full backtest of the total is
     :func:`commissioning.assess.demand.backtest.prison_backtest`."""
     history = history or reference_history()
-    settings = params.value("demand.prison_projection")
+    settings = policy.value("demand.prison_projection")
     origin_i = month_index(str(settings["origin"]))
     last = max(max(history.remand, default=origin_i), max(history.recall, default=origin_i))
     rows: list[tuple[str, str, float, float, float]] = []
     if last > origin_i:
-        model = calibrate(params, history, origin_i, last - origin_i)
+        model = calibrate(policy, history, origin_i, last - origin_i)
         pop = expected_population(model)
         for name, data in (("remand", history.remand), ("recall", history.recall)):
             cols = [i for i, (b, _) in enumerate(STRATA) if b == name]

@@ -24,7 +24,6 @@ come from the catalogue's own fields.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from commissioning.assess.demand.prison import STRATA, DemandError, Simulation
-from commissioning.policy.parameters import ParameterSet
+from commissioning.policy.parameters import Policy
 from commissioning.schema.contract import NEEDS
 
 SERVICE_DEMAND_COLUMNS: tuple[str, ...] = (
@@ -58,9 +57,9 @@ class PlanningFlows:
     period: str
 
 
-def services(params: ParameterSet, when: dt.date = dt.date(2012, 4, 1)) -> dict[str, Any]:
+def services(policy: Policy) -> dict[str, Any]:
     """The intervention list (id -> attributes) standing in for the service catalogue."""
-    value: dict[str, Any] = params.value("synth_outcomes.interventions", dt.date(2011, 3, 31))
+    value: dict[str, Any] = policy.value("synth_outcomes.interventions")
     return value
 
 
@@ -87,8 +86,7 @@ def service_demand(
     risk_profile: pd.DataFrame,
     need_profile: pd.DataFrame,
     flows: PlanningFlows,
-    params: ParameterSet,
-    when: dt.date = dt.date(2012, 4, 1),
+    policy: Policy,
 ) -> pd.DataFrame:
     """Expected annual demand for each service by segment (columns SERVICE_DEMAND_COLUMNS)."""
     people = segment_people(risk_profile, flows)
@@ -103,7 +101,7 @@ def service_demand(
     need_codes = {n.column: n.code for n in NEEDS}
     community_people = float(people.loc[people["setting"] == "community", "people"].sum())
     rows = []
-    for sid, spec in services(params, when).items():
+    for sid, spec in services(policy).items():
         settings = set(spec.get("settings", []))
         groups = set(spec.get("offence_groups", []) or [])
         need = need_codes.get(str(spec.get("need")), spec.get("need"))

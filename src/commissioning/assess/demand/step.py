@@ -75,7 +75,7 @@ def community_input(ctx: StepContext) -> tuple[pd.DataFrame, bool, str]:
                   f"{manifest.get('imported_at', '?')}"
                   + (" (synthetic: written by the generator)" if synthetic else ""))
         return frame, synthetic, source
-    frame = community_history(ctx.parameters, ctx.seed)
+    frame = community_history(ctx.policy, ctx.seed)
     return frame, True, ("not imported: the synthetic history of demand.community_history "
                          "(import your own with `commission import community_starts FILE`)")
 
@@ -84,15 +84,15 @@ def run(ctx: StepContext) -> DemandResult:
     """Run the demand assessment on the workspace."""
     started = time.perf_counter()
     out = ctx.output_dir(STEP_ID)
-    params, when = ctx.parameters, ctx.when
+    policy = ctx.policy
     history, synthetic, provenance = community_input(ctx)
     ctx.log(f"demand: community starts {provenance}")
-    community = pipeline.community(history, params, when)
+    community = pipeline.community(history, policy)
     pipeline.write_community(community, out)
-    runs = int(params.value("demand.prison_projection", when)["runs"])
-    prison = pipeline.prison(params, built_in_scenarios(), runs, ctx.seed)
+    runs = int(policy.value("demand.prison_projection")["runs"])
+    prison = pipeline.prison(policy, built_in_scenarios(), runs, ctx.seed)
     prison.write(out)
-    capacity = pipeline.capacity(params, prison, _establishments(ctx), when=when)
+    capacity = pipeline.capacity(policy, prison, _establishments(ctx))
     capacity.write(out)
     flows, totals = None, pd.DataFrame()
     try:
@@ -100,7 +100,7 @@ def run(ctx: StepContext) -> DemandResult:
 
         profiles = foundation(ctx).profiles
         flows = planning_flows(community.forecast, prison.adjusted[0].simulation)
-        demand = service_demand(profiles.risk, profiles.need, flows, params, when)
+        demand = service_demand(profiles.risk, profiles.need, flows, policy)
         totals = service_totals(demand)
         demand.to_csv(out / "service_demand.csv", index=False)
         totals.to_csv(out / "service_demand_totals.csv", index=False)
@@ -109,6 +109,6 @@ def run(ctx: StepContext) -> DemandResult:
     seconds = time.perf_counter() - started
     ctx.log(f"demand: forecasts, {len(prison.runs)} prison projections and capacity "
             f"in {seconds:.1f} s")
-    chosen = float(params.value("demand.capacity_flags", when)["shortfall_probability"])
+    chosen = float(policy.value("demand.capacity_flags")["shortfall_probability"])
     return DemandResult(community, prison, capacity, flows, totals, synthetic, seconds, chosen,
                         provenance)
