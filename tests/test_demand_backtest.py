@@ -105,11 +105,11 @@ def test_interval_quantiles_need_enough_errors() -> None:
 def test_projection_follows_the_headline_and_round_equals_cli(
     params: ParameterSet, bt: PrisonBacktest, tmp_path: Path
 ) -> None:
-    a = pipeline.prison(params, [], runs=6, seed=3)
-    b = pipeline.prison(params, [], runs=6, seed=3)
+    a = pipeline.prison(params.at(ROUND_DATE), [], runs=6, seed=3)
+    b = pipeline.prison(params.at(ROUND_DATE), [], runs=6, seed=3)
     pd.testing.assert_frame_equal(a.projection, b.projection)
     pd.testing.assert_frame_equal(a.backtest.table(), bt.table())
-    paths = monthly_forecasts(params, reference_history(), a.origin, 84, bt.settings)
+    paths = monthly_forecasts(params.at(ROUND_DATE), reference_history(), a.origin, 84, bt.settings)
     base = a.projection[a.projection["scenario"] == "baseline"]
     assert base["population_mean"].to_numpy() == pytest.approx(paths["combination"], rel=2e-4)
     assert (base["population_p05"] < base["population_p10"]).all()

@@ -14,13 +14,14 @@ from commissioning.assess.demand.prison import DemandError
 from commissioning.assess.demand.services import PlanningFlows, service_demand
 from commissioning.cli.app import _register, app
 from commissioning.policy.parameters import ParameterSet
+from policy_support import ROUND_DATE
 
 runner = CliRunner()
 _register()
 
 
 def test_estate_places_add_up_to_the_commissioned_places(params: ParameterSet) -> None:
-    estate = K.estate(params)
+    estate = K.estate(params.at(ROUND_DATE))
     assert estate["places"].sum() == pytest.approx(90_000, abs=10)
     public = estate[estate["sector"] == "public"]
     assert public["places"].sum() == pytest.approx(76_000, abs=10)
@@ -30,11 +31,11 @@ def test_estate_places_add_up_to_the_commissioned_places(params: ParameterSet) -
 
 
 def test_given_capacities_are_kept_and_the_rest_fills_the_places(params: ParameterSet) -> None:
-    first = K.estate(params).iloc[0]
+    first = K.estate(params.at(ROUND_DATE)).iloc[0]
     given = K.read_capacities(
         pd.DataFrame({"provider_id": [first["provider_id"]], "operational_capacity": [123]})
     )
-    estate = K.estate(params, capacities=given)
+    estate = K.estate(params.at(ROUND_DATE), capacities=given)
     row = estate[estate["provider_id"] == first["provider_id"]].iloc[0]
     assert row["places"] == 123 and row["places_source"] == "given"
     assert estate["places"].sum() == pytest.approx(90_000, abs=10)
@@ -61,7 +62,7 @@ def test_headroom_flags_only_above_the_chosen_probability(params: ParameterSet) 
     )
     # Past log errors: the forecast was 10% too high as often as 10% too low, or exact.
     errors = np.array([-0.1] * 10 + [0.0] * 10 + [0.1] * 10)
-    frame = K.headroom(projection, capacity, params, errors=errors)
+    frame = K.headroom(projection, capacity, params.at(ROUND_DATE), errors=errors)
     by = frame.set_index("function")
     # local: mean 1,050 over 1,000 places; only the -10% errors keep it under: P = 2/3.
     assert by.loc["local", "p_shortfall"] == pytest.approx(2 / 3, abs=1e-3)
@@ -103,7 +104,7 @@ def test_service_demand_follows_requirements_and_needs(params: ParameterSet) -> 
         }
     )
     flows = PlanningFlows(1_000.0, 200.0, {"unpaid_work": 400.0}, "2012-04 to 2013-03")
-    demand = service_demand(risk, need, flows, params)
+    demand = service_demand(risk, need, flows, params.at(ROUND_DATE))
     unpaid = demand[demand["service_id"] == "unpaid_work"]
     assert unpaid["eligible"].sum() == pytest.approx(400.0)
     assert set(unpaid["setting"]) == {"community"}

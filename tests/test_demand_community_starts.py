@@ -90,7 +90,7 @@ def test_selection_uses_every_origin_and_a_break_is_not_carried_to_zero(
     params: ParameterSet,
 ) -> None:
     history = community_history(params.at(ROUND_DATE))
-    result = C.forecast_community(history, params)
+    result = C.forecast_community(history, params.at(ROUND_DATE))
     n = history["quarter"].nunique()
     assert {c.origins for c in result.choices} == {C.origins_available(n, 4)}
     assert C.origins_available(n, 4) >= 9

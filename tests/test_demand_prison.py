@@ -150,7 +150,7 @@ def test_expected_path_is_the_monte_carlo_mean(params: ParameterSet) -> None:
 
 
 def test_remand_and_recall_are_checked_against_the_monthly_series(params: ParameterSet) -> None:
-    frame = remand_recall_check(params)
+    frame = remand_recall_check(params.at(ROUND_DATE))
     assert len(frame) > 50  # monthly remand and recall, July 2011 - December 2014
     assert set(frame["series"]) == {"remand", "recall"}
     assert series_mape(frame, "remand") < 15

@@ -34,7 +34,7 @@ SEGMENTS = [
 
 def _tsp(params: ParameterSet) -> tuple[object, EffectDistribution]:
     item = load_catalogue().get("thinking_skills_programme")
-    return item, service_effects([item], params)[item.id]
+    return item, service_effects([item], params.at(ROUND_DATE))[item.id]
 
 
 def test_the_risk_principle_larger_absolute_effects_for_higher_risk(params: ParameterSet) -> None:
@@ -64,7 +64,7 @@ def test_the_risk_principle_larger_absolute_effects_for_higher_risk(params: Para
 
 def test_harmful_programme_has_negative_benefit(params: ParameterSet) -> None:
     item = load_catalogue().get("scared_straight")
-    effect = service_effects([item], params)[item.id]
+    effect = service_effects([item], params.at(ROUND_DATE))[item.id]
     assert effect.risk_ratio > 1
     valuation = Valuation(unit_costs={"scared_straight": 100.0}, draws=500)
     table = benefit_cost(item, effect, SEGMENTS, valuation, draws=500)
@@ -100,7 +100,7 @@ def test_probability_benefit_exceeds_cost_matches_the_normal_calculation() -> No
 
 
 def test_evaluate_values_every_service_with_a_uk_price(params: ParameterSet) -> None:
-    result = evaluate(SEGMENTS, params, draws=200)
+    result = evaluate(SEGMENTS, params.at(ROUND_DATE), draws=200)
     planned = {k for k, v in params.value("plan.unit_costs", ROUND_DATE).items()
                if v and v.get("cost") is not None and not v.get("statutory")}
     priced = {i.id for i in result.catalogue if i.unit_cost.gbp is not None} | planned

@@ -194,14 +194,14 @@ def _reoffending(params: ParameterSet) -> pd.DataFrame:
 def test_the_plans_per_cell_value_equals_benefit_costs_for_the_same_service_and_segment() -> None:
     params = load_parameters()
     settings = PlanSettings.from_policy(params.at(ROUND_DATE))
-    all_specs = service_specs(params)
+    all_specs = service_specs(params.at(ROUND_DATE))
     specs = {k: all_specs[k] for k in
              ("thinking_skills_programme", "employment_support", "offender_management")}
     population = _population()
     cells = build_cells(population, _volumes(population), specs, settings, 2.0,
                         _reoffending(params))
     catalogue = load_catalogue()
-    effects = service_effects(catalogue.interventions, params)
+    effects = service_effects(catalogue.interventions, params.at(ROUND_DATE))
     valuation = Valuation.from_policy(params.at(ROUND_DATE), interventions=catalogue.interventions)
     rr = {k: s.risk_ratio for k, s in specs.items()}
     rehab = cells[~cells["statutory"]]
@@ -232,7 +232,7 @@ def test_the_plans_per_cell_value_equals_benefit_costs_for_the_same_service_and_
 def test_cell_values_recompute_for_a_draw_and_default_to_the_central_values() -> None:
     params = load_parameters()
     settings = PlanSettings.from_policy(params.at(ROUND_DATE))
-    all_specs = service_specs(params)
+    all_specs = service_specs(params.at(ROUND_DATE))
     specs = {k: all_specs[k] for k in ("thinking_skills_programme", "employment_support")}
     population = _population()
     cells = build_cells(population, _volumes(population), specs, settings, 1.0,
@@ -308,7 +308,7 @@ def test_the_costs_of_crime_entered_are_the_published_rows(params: ParameterSet)
 def test_every_service_has_an_effect_with_a_range_and_at_least_seventeen_are_sourced(
     params: ParameterSet,
 ) -> None:
-    effects = service_effects(load_catalogue().interventions, params)
+    effects = service_effects(load_catalogue().interventions, params.at(ROUND_DATE))
     assert len(effects) == 42
     for e in effects.values():
         lo, hi = e.interval()

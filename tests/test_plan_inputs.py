@@ -38,7 +38,7 @@ def test_a_us_dollar_figure_never_becomes_a_uk_unit_cost() -> None:
     params = load_parameters()
     item = load_catalogue().get("thinking_skills_programme")
     assert item.unit_cost.currency == "USD"
-    spec = service_specs(params)["thinking_skills_programme"]
+    spec = service_specs(params.at(ROUND_DATE))["thinking_skills_programme"]
     assert spec.unit_cost_source == "plan.unit_costs"
     costs = params.value("plan.unit_costs", ROUND_DATE)
     assert spec.unit_cost == costs["thinking_skills_programme"]["cost"]
@@ -56,15 +56,15 @@ def test_a_service_priced_nowhere_is_an_error() -> None:
     costs["mentoring"] = {}
     unpriced = params.with_overrides({"plan.unit_costs": {"2012-04-01": costs}})
     with pytest.raises(ValueError, match="mentoring has no unit cost"):
-        service_specs(unpriced)
+        service_specs(unpriced.at(ROUND_DATE))
 
 
 def test_the_effect_is_the_evidence_bases_distribution_the_benefit_cost_uses() -> None:
     from commissioning.evidence.outcome import service_effects
 
     params = load_parameters()
-    specs = service_specs(params)
-    effects = service_effects(load_catalogue().interventions, params)
+    specs = service_specs(params.at(ROUND_DATE))
+    effects = service_effects(load_catalogue().interventions, params.at(ROUND_DATE))
     for sid, spec in specs.items():
         if spec.statutory:
             assert spec.effect is None and spec.risk_ratio == 1.0
@@ -72,7 +72,8 @@ def test_the_effect_is_the_evidence_bases_distribution_the_benefit_cost_uses() -
         assert spec.effect == effects[sid]
         assert spec.odds_ratio == pytest.approx(math.exp(effects[sid].log_or))
         assert spec.effect_source.startswith(effects[sid].kind)
-    ratings = {r.intervention_id: r for r in rate_all(load_catalogue().interventions, params)}
+    rated = rate_all(load_catalogue().interventions, params.at(ROUND_DATE))
+    ratings = {r.intervention_id: r for r in rated}
     for sid, spec in specs.items():
         if not spec.statutory and ratings[sid].pooled is None:
             assert spec.effect is not None and spec.effect.kind == "assumption"

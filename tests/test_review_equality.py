@@ -8,6 +8,7 @@ import pytest
 
 from commissioning.policy.parameters import ParameterSet
 from commissioning.review.equality import equality_impact
+from policy_support import ROUND_DATE
 
 KEYS = {"setting": "custody", "offence_group": "violence", "harm": "low", "region": "North",
         "sex": "male", "ogrs_medium_high": True}
@@ -43,7 +44,7 @@ PLAN = portfolio([
 
 
 def test_the_group_that_loses_services_is_flagged_with_an_interval(params: ParameterSet) -> None:
-    result = equality_impact(PEOPLE, PLAN, params, draws=200, seed=1)
+    result = equality_impact(PEOPLE, PLAN, params.at(ROUND_DATE), draws=200, seed=1)
     eth = result.table[result.table["characteristic"] == "ethnicity"].set_index("group")
     # asian: 300/400 of the low cell's 200 lost places + 60/963 of the high cell's 20
     lost_asian = 200 * 300 / 400 + 20 * 60 / 963

@@ -93,7 +93,7 @@ def test_matching_with_replacement_finds_the_nearest_neighbours() -> None:
 def test_fewer_than_60_treated_people_is_refused_clearly() -> None:
     cohort = planted_cohort(800, seed=5)
     with pytest.raises(TooFewPeople, match="at least 60"):
-        evaluate(cohort, cohort["offender_id"].head(59), "small pilot")
+        evaluate(cohort, cohort["offender_id"].head(59), "small pilot", OPTIONS)
 
 
 def test_e_value_matches_vanderweele_and_ding() -> None:

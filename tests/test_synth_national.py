@@ -22,7 +22,7 @@ SEED = 7
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
     seen: list[tuple[str, int, int]] = []
     result = write_national_dataset(
-        tmp_path_factory.mktemp("national"), n=N, seed=SEED,
+        tmp_path_factory.mktemp("national"), POLICY, n=N, seed=SEED,
         progress=lambda label, done, total: seen.append((label, done, total)),
     )
     assert ("assessments", N, N) in seen
