@@ -78,7 +78,7 @@ def test_headroom_flags_only_above_the_chosen_probability(params: ParameterSet) 
         {"demand.capacity_flags": {"2005-01-01": {"tight_margin": 0.02,
                                                   "shortfall_probability": 0.2}}}
     )
-    assert K.headroom(projection, capacity, strict, errors=errors).set_index(
+    assert K.headroom(projection, capacity, strict.at(ROUND_DATE), errors=errors).set_index(
         "function").loc["open", "flag"] == "over"
     summary = K.flags_summary(frame)
     assert set(summary["function"]) == {"local", "open"}  # all: 3,535 of 4,000 places

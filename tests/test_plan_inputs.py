@@ -24,7 +24,7 @@ def _with_approved_premises(params, cost):  # type: ignore[no-untyped-def]
 
 def test_a_catalogue_priced_service_takes_the_catalogues_uk_price_in_the_rounds_prices() -> None:
     params = _with_approved_premises(load_parameters(), None)
-    specs = service_specs(params)
+    specs = service_specs(params.at(ROUND_DATE))
     item = load_catalogue().get("approved_premises")
     assert item.unit_cost.currency == "GBP" and item.unit_cost.gbp is not None
     expected = Valuation.from_policy(params.at(ROUND_DATE)).unit_cost_gbp(item)
@@ -47,7 +47,7 @@ def test_a_us_dollar_figure_never_becomes_a_uk_unit_cost() -> None:
 def test_a_service_priced_twice_is_an_error_that_says_which_to_remove() -> None:
     twice = _with_approved_premises(load_parameters(), 1000)
     with pytest.raises(ValueError, match="approved_premises has two unit costs"):
-        service_specs(twice)
+        service_specs(twice.at(ROUND_DATE))
 
 
 def test_a_service_priced_nowhere_is_an_error() -> None:

@@ -70,7 +70,7 @@ def test_the_group_that_loses_services_is_flagged_with_an_interval(params: Param
 
 def test_the_threshold_is_a_dated_parameter(params: ParameterSet) -> None:
     strict = params.with_overrides({"review.equality_adverse_ratio": {"2011-04-05": 5.0}})
-    result = equality_impact(PEOPLE, PLAN, strict, draws=50, seed=1)
+    result = equality_impact(PEOPLE, PLAN, strict.at(ROUND_DATE), draws=50, seed=1)
     assert result.threshold == 5.0
     assert not result.table["adverse"].any()
     assert "no adverse impact found at the threshold of 5" in result.screening["ethnicity"]

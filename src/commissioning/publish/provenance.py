@@ -91,7 +91,7 @@ def _method_notes(context: RoundContext) -> list[str]:
 #: Parameters the bulletin's decisions depend on most, shown in the report itself.
 KEY_PARAMETERS: tuple[str, ...] = (
     "plan.savings_target",
-    "plan.value_per_reoffence",
+    "plan.savings_outside_portfolio",
     "risk.medium_high_threshold",
     "disclosure.small_cell_threshold",
     "review.equality_adverse_ratio",
