@@ -9,20 +9,21 @@ import pytest
 
 from commissioning.reference.providers import establishments_table, providers_table
 from commissioning.schema.contract import ESTABLISHMENTS, PROVIDERS
+from policy_support import POLICY
 
 
 @pytest.fixture(scope="module")
 def providers() -> list[dict[str, str | None]]:
-    return providers_table().to_pylist()
+    return providers_table(POLICY).to_pylist()
 
 
 @pytest.fixture(scope="module")
 def estate_2011() -> dict[str, dict[str, object]]:
-    return {r["provider_id"]: r for r in establishments_table().to_pylist()}
+    return {r["provider_id"]: r for r in establishments_table(POLICY).to_pylist()}
 
 
 def test_providers_follow_the_contract_columns() -> None:
-    table = providers_table()
+    table = providers_table(POLICY)
     assert tuple(table.column_names) == PROVIDERS.column_names
     assert all(table.schema.field(c).type == pa.string() for c in table.column_names)
 
@@ -103,13 +104,14 @@ def test_establishment_function_age_group_and_security(
 
 
 def test_capacity_is_left_unknown_not_guessed() -> None:
-    table = establishments_table()
+    table = establishments_table(POLICY)
     assert tuple(table.column_names) == ESTABLISHMENTS.column_names
     assert table.column("operational_capacity").null_count == table.num_rows
     assert table.schema.field("open_date").type == pa.date32()
 
 
 def test_the_estate_of_mid_2012_has_the_new_prisons() -> None:
-    ids = set(establishments_table(on=dt.date(2012, 6, 30)).column("provider_id").to_pylist())
+    table = establishments_table(POLICY, on=dt.date(2012, 6, 30))
+    ids = set(table.column("provider_id").to_pylist())
     assert {"OWI", "TSI", "NLI"} <= ids
     assert not {"AKI", "CSI", "AWI", "BWI"} & ids

@@ -173,7 +173,7 @@ def test_offender_ids_are_synthetic_and_unique(sample: pd.DataFrame) -> None:
 
 def test_providers_are_real_trusts_and_2011_prisons(sample: pd.DataFrame) -> None:
     trusts = {t.provider_id for t in probation_trusts()}
-    estate = establishments_table().to_pandas().set_index("provider_id")
+    estate = establishments_table(POLICY).to_pandas().set_index("provider_id")
     community = sample[sample.setting == "community"]
     custody = sample[sample.setting == "custody"]
     assert set(community.provider_id) == trusts

@@ -41,13 +41,20 @@ from typing import Any
 
 import pyarrow as pa
 
-from commissioning.policy.parameters import ParameterSet, load_parameters
+from commissioning.policy.parameters import Policy
 from commissioning.schema.contract import ESTABLISHMENTS, PROVIDERS
 
-#: The assessment reference date: the end of the document's sample year (April 2010-March 2011).
-REFERENCE_DATE = dt.date(2011, 3, 31)
-#: The date for which the register amendments are read (they hold the 2011 position).
-_AMENDMENTS_DATE = dt.date(2011, 3, 31)
+#: The parameter naming the date on which the estate is taken (the end of the document's
+#: sample year, April 2010-March 2011).
+ESTATE_DATE = "synth.estate_date"
+
+
+def estate_date(policy: Policy) -> dt.date:
+    """The date on which the providers and establishments are taken (:data:`ESTATE_DATE`)."""
+    value = policy.value(ESTATE_DATE)
+    if not isinstance(value, dt.date):
+        raise ValueError(f"{ESTATE_DATE} must be a date (YYYY-MM-DD), got {value!r}")
+    return value
 
 #: 2016 predominant function (as written in the estate list) -> snake_case function.
 FUNCTIONS: dict[str, str] = {
@@ -150,8 +157,9 @@ def probation_trusts() -> list[ProbationTrust]:
     return out
 
 
-def providers_table(params: ParameterSet | None = None) -> pa.Table:
-    """The ``providers`` table: the 35 probation trusts and the prisons open on 31 March 2011."""
+def providers_table(policy: Policy) -> pa.Table:
+    """The ``providers`` table: the 35 probation trusts and the prisons open on the estate date
+    (``synth.estate_date``, 31 March 2011)."""
     ids: list[str] = []
     names: list[str] = []
     kinds: list[str] = []
@@ -161,7 +169,7 @@ def providers_table(params: ParameterSet | None = None) -> pa.Table:
         names.append(t.name)
         kinds.append("probation_trust")
         regions.append(t.region)
-    for e in open_establishments(REFERENCE_DATE, params):
+    for e in open_establishments(policy):
         ids.append(e.provider_id)
         names.append(e.name)
         kinds.append("contracted_prison" if e.contracted else "public_prison")
@@ -175,15 +183,11 @@ def providers_table(params: ParameterSet | None = None) -> pa.Table:
     return pa.table({c: pa.array(data[c], pa.string()) for c in PROVIDERS.column_names})
 
 
-def _amendments(params: ParameterSet | None) -> Mapping[str, Any]:
-    p = params or load_parameters()
-    value: Mapping[str, Any] = p.value("synth.prison_register_amendments", _AMENDMENTS_DATE)
-    return value
-
-
-def all_establishments(params: ParameterSet | None = None) -> list[Establishment]:
-    """Every prison of the register (open or closed), as it stood in 2011 where known."""
-    amend = _amendments(params)
+def all_establishments(policy: Policy) -> list[Establishment]:
+    """Every prison of the register (open or closed), as it stood on the estate date where
+    known (the amendments in force in ``policy`` hold the 2011 position)."""
+    amend: Mapping[str, Any] = policy.mapping("synth.prison_register_amendments")
+    on = estate_date(policy)
     opened: Mapping[str, dt.date] = amend.get("opened", {})
     public_until: Mapping[str, dt.date] = amend.get("public_until", {})
     contracted_operator: Mapping[str, str] = amend.get("contracted_operator", {})
@@ -211,7 +215,7 @@ def all_establishments(params: ParameterSet | None = None) -> list[Establishment
             operator = contracted_operator[key]
         elif row["operator"].startswith("company:"):
             operator = info["operator"] if info else row["operator"]
-        if key in public_until and public_until[key] > REFERENCE_DATE:
+        if key in public_until and public_until[key] > on:
             operator = "public"
         function = FUNCTIONS.get(info["predominant_function"]) if info else None
         function = function_2011.get(key, function)
@@ -244,23 +248,22 @@ def _age_group(name: str, function: str | None) -> str | None:
     return "adult" if function is not None else None
 
 
-def open_establishments(
-    on: dt.date = REFERENCE_DATE, params: ParameterSet | None = None
-) -> list[Establishment]:
-    """Prisons open on ``on`` (opened on or before it, not closed on or before it)."""
+def open_establishments(policy: Policy, on: dt.date | None = None) -> list[Establishment]:
+    """Prisons open on ``on`` (opened on or before it, not closed on or before it); by default
+    on the estate date of ``policy``."""
+    on = estate_date(policy) if on is None else on
     return [
         e
-        for e in all_establishments(params)
+        for e in all_establishments(policy)
         if (e.open_date is None or e.open_date <= on)
         and (e.close_date is None or e.close_date > on)
     ]
 
 
-def establishments_table(
-    on: dt.date = REFERENCE_DATE, params: ParameterSet | None = None
-) -> pa.Table:
-    """The ``establishments`` table: prisons open on ``on``, columns in contract order."""
-    rows = open_establishments(on, params)
+def establishments_table(policy: Policy, on: dt.date | None = None) -> pa.Table:
+    """The ``establishments`` table: prisons open on ``on`` (by default the estate date),
+    columns in contract order."""
+    rows = open_establishments(policy, on)
     cols: dict[str, pa.Array] = {}
     for c in ESTABLISHMENTS.columns:
         if c.name == "operational_capacity":

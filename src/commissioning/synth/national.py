@@ -136,8 +136,8 @@ def write_national_dataset(
     )}
     rows = dict.fromkeys(paths, 0)
     for name, table in (
-        ("providers", providers_table(params)),
-        ("establishments", establishments_table(params=params)),
+        ("providers", providers_table(policy)),
+        ("establishments", establishments_table(policy)),
         ("partners", partners_table()),
         ("community_starts", community_starts_table(policy, seed)),
     ):

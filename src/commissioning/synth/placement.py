@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from commissioning.policy.parameters import Policy
-from commissioning.reference.providers import REFERENCE_DATE, open_establishments, probation_trusts
+from commissioning.reference.providers import open_establishments, probation_trusts
 from commissioning.schema.contract import SETTINGS
 from commissioning.synth.attributes import categorical
 from commissioning.synth.calibration import Cells
@@ -50,7 +50,7 @@ def place(
     if missing:
         raise ValueError(f"synth.trust_population: no population for trusts {missing}")
     prisons = [
-        e for e in open_establishments(REFERENCE_DATE, policy.parameters)
+        e for e in open_establishments(policy)
         if e.age_group != "juvenile"
     ]
     ids = [t.provider_id for t in trusts] + [e.provider_id for e in prisons]

@@ -23,6 +23,7 @@ from django.db import transaction
 
 from commissioning.reference.partners import CO_COMMISSIONING_PARTNERS
 from commissioning.reference.providers import providers_table
+from commissioning.secure.rounds import financial_year_start
 from commissioning.web import audit, services
 from commissioning.web import models as m
 from commissioning.web.policy import parameters
@@ -78,7 +79,7 @@ def _organisations() -> dict[str, m.Organisation]:
         (ASSURANCE_NAME, OrganisationKind.ASSURANCE),
     ):
         out[name] = m.Organisation.objects.create(name=name, kind=kind)
-    table = providers_table().to_pylist()
+    table = providers_table(parameters().at(financial_year_start(ROUND_YEAR))).to_pylist()
     rows = [
         *table,
         *(

@@ -83,7 +83,7 @@ def estate(
     capacities: pd.Series | None = None,
 ) -> pd.DataFrame:
     """One row per establishment with its function group, sex, sector and places."""
-    table = establishments if establishments is not None else establishments_table()
+    table = establishments if establishments is not None else establishments_table(policy)
     frame = table.to_pandas() if isinstance(table, pa.Table) else table.copy()
     spec = policy.value("demand.establishment_capacity")
     places_spec = policy.value("demand.commissioned_places")
