@@ -176,7 +176,7 @@ def test_a_service_list_naming_a_service_outside_the_catalogue_is_refused(
     priced = params.with_overrides({"plan.unit_costs": {"2012-04-01": costs}})
     with pytest.raises(ServiceListError, match="prices 'peer_mentoring_x', which is not in the "
                                                "catalogue"):
-        service_specs(priced, WHEN)
+        service_specs(priced.at(WHEN))
     assert issubclass(ServiceListError, ParameterError)  # the CLI exits 2 with the message
 
     synthetic = {k: dict(v) for k, v in params.value("synth_outcomes.interventions",
@@ -195,4 +195,4 @@ def test_a_service_list_naming_a_service_outside_the_catalogue_is_refused(
                                                      WHEN)["thinking_skills_programme"])
     unknown = params.with_overrides({"synth_outcomes.interventions": {"2012-04-01": synthetic}})
     with pytest.raises(ServiceListError, match="lists 'made_up_service'"):
-        InterventionRules.from_parameters(unknown, WHEN)
+        InterventionRules.from_policy(unknown.at(WHEN))
