@@ -86,7 +86,7 @@ def test_matching_with_replacement_finds_the_nearest_neighbours() -> None:
     pairs = sorted(zip(m.treated.tolist(), m.comparison.tolist(), strict=True))
     assert pairs == [(0, 0), (0, 1), (1, 2), (1, 3), (2, 3), (2, 4)]
     assert m.off_support == 0
-    off = match(np.array([-5.0, 1.0]), pool, caliper_sd=None)
+    off = match(np.array([-5.0, 1.0]), pool, neighbours=1, caliper_sd=None)
     assert off.off_support == 1 and off.treated.tolist() == [1]
 
 

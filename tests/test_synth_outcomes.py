@@ -137,7 +137,8 @@ def test_one_year_proven_reoffending_matches_mean_ogrs3_1y(
     no_effect_outcomes: OutcomeTables, rules: OutcomeRules
 ) -> None:
     cohort = no_effect_outcomes.cohort
-    proven = proven_reoffending_flags(cohort, no_effect_outcomes.reoffences)
+    proven = proven_reoffending_flags(cohort, no_effect_outcomes.reoffences,
+                                      rules.follow_up_days, rules.disposal_days)
     predicted = read_cases(cohort, rules.risk).ogrs3_1y
     # Binomial standard error at n ~ 55,000 is about 0.002.
     assert proven.mean() == pytest.approx(predicted.mean(), abs=0.008)
@@ -166,7 +167,8 @@ def test_completers_of_effective_services_get_exactly_the_true_effect(
         if k is not None:
             shift[k] += value * scale[k]
     expected, _ = ogrs3.probabilities(cases.linear_predictor + shift)
-    proven = proven_reoffending_flags(cohort, outcomes.reoffences)
+    proven = proven_reoffending_flags(cohort, outcomes.reoffences, rules.follow_up_days,
+                                      rules.disposal_days)
     assert proven.mean() == pytest.approx(expected.mean(), abs=0.008)
     assert expected.mean() < cases.ogrs3_1y.mean() - 0.005  # the effect is visible
 

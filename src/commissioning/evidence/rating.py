@@ -144,7 +144,7 @@ def _z(alpha: float) -> float:
     return float(stats.norm.ppf(1 - alpha / 2))
 
 
-def read_study(study: Study, alpha: float = 0.05) -> StudyFinding:
+def read_study(study: Study, alpha: float) -> StudyFinding:
     """Direction and significance of one study (lower reoffending is beneficial)."""
     log_effect: float | None = None
     se: float | None = None
@@ -171,19 +171,20 @@ def read_study(study: Study, alpha: float = 0.05) -> StudyFinding:
 
 
 def pooled_effect(
-    intervention: Intervention, se_when_not_reported: float = 0.15, method: str = "REML"
+    intervention: Intervention, se_when_not_reported: float, alpha: float, method: str = "REML"
 ) -> PooledEffect | None:
     """Pool the general-reoffending odds-ratio studies of an entry (REML when two or more).
 
     Studies with a standard error are meta-analysed; if none has one, a published value is
-    used with the assumed standard error ``se_when_not_reported`` (flagged).
+    used with the assumed standard error ``se_when_not_reported`` (flagged); ``alpha`` is
+    the rules' significance level (:func:`read_study`).
     """
     with_se: list[tuple[str, float, float]] = []
     without_se: list[tuple[str, float]] = []
     for study in intervention.studies:
         if not study.is_reoffending_outcome:
             continue
-        finding = read_study(study)
+        finding = read_study(study, alpha)
         if finding.log_effect is None or (study.measure not in ("OR", "DCOX", None)):
             continue
         log_or = finding.log_effect * (COX if study.measure == "DCOX" else 1.0)
@@ -242,7 +243,7 @@ def rate(
     """Apply the rules to one catalogue entry and say why."""
     findings = tuple(read_study(s, rules.alpha) for s in intervention.studies)
     counting = [f for f in findings if f.study.sms_level >= rules.min_sms_level]
-    pooled = pooled_effect(intervention, se_when_not_reported)
+    pooled = pooled_effect(intervention, se_when_not_reported, rules.alpha)
     reasons: list[str] = []
     rules_category: str | None
     if not intervention.studies:

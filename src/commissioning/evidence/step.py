@@ -57,7 +57,7 @@ class EvidenceResult:
 
 
 def segments_from_backend(
-    con: BaseBackend, table: str = SCORED_TABLE, baseline_column: str = "ogrs3_1y",
+    con: BaseBackend, table: str, baseline_column: str,
     reoffending: pd.DataFrame | None = None, coverage: pd.DataFrame | None = None,
 ) -> list[Segment]:
     """Segments with their offenders and mean OGRS3, aggregated in the database; with each

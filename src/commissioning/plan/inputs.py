@@ -97,9 +97,9 @@ class PlanSettings:
     reach: float
     core_offer_coverage: float
     ogrs_threshold: int
+    min_reoffences_for_mix: int
     crime_costs: CrimeCosts | None = None
     follow_up: FollowUp | None = None
-    min_reoffences_for_mix: int = 30
 
     @classmethod
     def from_policy(cls, policy: Policy) -> PlanSettings:

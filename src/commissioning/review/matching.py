@@ -146,8 +146,8 @@ def _nearest_without_replacement(
 def match(
     treated_logit: FloatArray,
     pool_logit: FloatArray,
-    neighbours: int = 1,
-    caliper_sd: float | None = 0.2,
+    neighbours: int,
+    caliper_sd: float | None,
     replacement: bool = True,
     seed: int = 2012,
 ) -> Matches:

@@ -395,7 +395,7 @@ def generate_outcomes(
 
 
 def proven_reoffending_flags(
-    cohort: pa.Table, reoffences: pa.Table, follow_up_days: int = 365, disposal_days: int = 183
+    cohort: pa.Table, reoffences: pa.Table, follow_up_days: int, disposal_days: int
 ) -> BoolArray:
     """Whether each cohort member has a proven reoffence under the 12 + 6 month rule.
 
