@@ -54,8 +54,9 @@ NO_SAVINGS = ("parameters:\n"
               "  plan.savings_outside_portfolio: {2012-04-01: 0}\n")
 
 
-def _plan(workspace: Path, out: Path, scenario: str | None = None) -> dict[str, Any]:
-    args = ["plan", "--workspace", str(workspace), "--out", str(out)]
+def _plan(workspace: Path, out: Path, scenario: str | None = None,
+          *extra: str) -> dict[str, Any]:
+    args = ["plan", "--workspace", str(workspace), "--out", str(out), *extra]
     if scenario is not None:
         path = out.parent / f"{out.name}-scenario.yaml"
         path.write_text(scenario, encoding="utf-8")
@@ -69,8 +70,17 @@ def _plan(workspace: Path, out: Path, scenario: str | None = None) -> dict[str, 
 @pytest.fixture(scope="module")
 def planned(workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("plan-out") / "plan"
-    _plan(workspace, out, "name: no savings\n" + NO_SAVINGS)
+    _plan(workspace, out, "name: no savings\n" + NO_SAVINGS, "--xlsx")
     return out
+
+
+def test_every_plan_table_is_excel_csv_with_a_workbook_of_numbers(planned: Path) -> None:
+    from test_exports_everywhere import assert_excel_csv, assert_numbers_in_xlsx
+
+    assert_excel_csv(planned / "portfolio.csv", PORTFOLIO_COLUMNS)
+    for name in ("portfolio.csv", "changes.csv", "baseline_by_provider.csv"):
+        assert_excel_csv(planned / name)
+        assert_numbers_in_xlsx(planned / name)
 
 
 def test_portfolio_csv_has_the_issues_columns_in_order(planned: Path) -> None:

@@ -250,6 +250,17 @@ def test_equality_command_screens_the_plan(ws: Path) -> None:
     assert "adverse impacts flagged (threshold 1.25)" in result.output
 
 
+def test_every_csv_the_round_writes_opens_in_excel(ws: Path) -> None:
+    """Round outputs under exports/ and the report's downloads: UTF-8 with a byte-order mark."""
+    written = sorted([*(ws / "exports").rglob("*.csv"), *(ws / "reports").rglob("*.csv")])
+    folders = {p.relative_to(ws).parts[1] for p in written}
+    assert {"demand", "evidence", "plan", "review", "profiles"} <= folders
+    for path in written:
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf"), path.relative_to(ws)
+        frame = pd.read_csv(path, encoding="utf-8-sig", comment=None)
+        assert not str(frame.columns[0]).startswith("\ufeff")
+
+
 def test_equality_without_a_plan_is_bad_input(tmp_path: Path) -> None:
     result = runner.invoke(app, ["equality", "--workspace", str(tmp_path)])
     assert result.exit_code == 2

@@ -21,7 +21,7 @@ from commissioning.cli.common import (
     step,
 )
 from commissioning.engine import backend
-from commissioning.io.exports import write_xlsx
+from commissioning.io.exports import write_csv, write_xlsx
 from commissioning.io.workspace import Workspace
 from commissioning.policy.parameters import ParameterError, ParameterSet, load_parameters
 from commissioning.round import (
@@ -58,11 +58,24 @@ def risk(
         rules = RiskRules.from_policy(params.at(when))
         table = backend.from_arrow(con, valid.table, "assessments")
         scored = score(table, rules)
-        if out_path.suffix.lower() == ".xlsx":
+        suffix = out_path.suffix.lower()
+        if suffix == ".xlsx":
             write_xlsx([("risk", backend.execute(con, scored))], out_path)
+        elif suffix == ".csv":  # with a BOM, for Excel; empty values blank
+            write_csv(_contract_booleans(backend.execute(con, scored)), out_path,
+                      float_format=None, missing="")
         else:
             backend.write(con, scored, out_path)
     out.print(f"[green]Wrote[/] {out_path} ({valid.num_rows:,} rows)")
+
+
+def _contract_booleans(frame: pd.DataFrame) -> pd.DataFrame:
+    """Booleans written as the data contract spells them (``true``/``false``), as the input."""
+    frame = frame.copy()
+    for col in frame.columns:
+        if pd.api.types.is_bool_dtype(frame[col]):
+            frame[col] = frame[col].map({True: "true", False: "false"})
+    return frame
 
 
 @app.command()

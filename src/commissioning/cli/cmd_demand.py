@@ -18,7 +18,8 @@ from commissioning.assess.demand.backtest import (
 from commissioning.assess.demand.prison import DemandError
 from commissioning.assess.demand.scenarios import Scenario, built_in_scenario, load_scenario
 from commissioning.cli.app import BadInput, _guard, app, out
-from commissioning.cli.common import DateOption, PolicyOption, parse_date, step
+from commissioning.cli.common import DateOption, PolicyOption, XlsxOption, parse_date, step
+from commissioning.io.exports import write_tables
 from commissioning.policy.parameters import ParameterError, Policy, load_parameters
 
 demand_app = typer.Typer(
@@ -89,6 +90,7 @@ def prison_cmd(
     scenario: list[str] = ScenarioOption,
     runs: int | None = RunsOption,
     seed: int = SeedOption,
+    xlsx: bool = XlsxOption,
     date: str | None = DateOption,
     policy: list[Path] = PolicyOption,
 ) -> None:
@@ -100,7 +102,7 @@ def prison_cmd(
     """
     params = _parameters(policy, date)
     result = _prison(params, scenario, runs, seed)
-    for path in result.write(out_dir):
+    for path in result.write(out_dir, xlsx=xlsx):
         out.print(f"[green]Wrote[/] {path}")
     _print_backtest(result.backtest)
     out.print(f"Intervals of the projection: {result.interval_source}")
@@ -148,6 +150,7 @@ def _print_backtest(bt: PrisonBacktest) -> None:
 @_command("backtest")
 def backtest_cmd(
     out_dir: Path = typer.Option(..., "--out", help="Folder for the backtest CSV files."),
+    xlsx: bool = XlsxOption,
     date: str | None = DateOption,
     policy: list[Path] = PolicyOption,
 ) -> None:
@@ -165,15 +168,13 @@ def backtest_cmd(
             bt = prison_backtest(params)
     except DemandError as exc:
         raise BadInput(str(exc)) from None
-    out_dir.mkdir(parents=True, exist_ok=True)
     files = {
         "prison_backtest.csv": bt.errors,
         "prison_backtest_table.csv": bt.table(),
         "prison_backtest_intervals.csv": bt.intervals,
     }
-    for name, frame in files.items():
-        frame.to_csv(out_dir / name, index=False)
-        out.print(f"[green]Wrote[/] {out_dir / name}")
+    for path in write_tables(files, out_dir, xlsx=xlsx):
+        out.print(f"[green]Wrote[/] {path}")
     _print_backtest(bt)
 
 
@@ -204,6 +205,7 @@ def community_cmd(
         "Parquet or xlsx with quarter, sentence_type, requirement, starts), validated like an "
         "import; default: the SYNTHETIC 2005-2011 history."
     ),
+    xlsx: bool = XlsxOption,
     date: str | None = DateOption,
     policy: list[Path] = PolicyOption,
 ) -> None:
@@ -219,7 +221,7 @@ def community_cmd(
             result = pipeline.community(frame, params)
     except DemandError as exc:
         raise BadInput(f"--history {history}: {exc}" if history else str(exc)) from None
-    for path in pipeline.write_community(result, out_dir):
+    for path in pipeline.write_community(result, out_dir, xlsx=xlsx):
         out.print(f"[green]Wrote[/] {path}")
     for c in result.choices:
         errors = ", ".join(f"{m} {v:.1f}%" for m, v in c.mape_pct.items())
@@ -235,6 +237,7 @@ def capacity_cmd(
     scenario: list[str] = ScenarioOption,
     runs: int | None = RunsOption,
     seed: int = SeedOption,
+    xlsx: bool = XlsxOption,
     date: str | None = DateOption,
     policy: list[Path] = PolicyOption,
 ) -> None:
@@ -253,7 +256,7 @@ def capacity_cmd(
             raise BadInput(f"--capacity {capacity}: {exc}") from None
     result = _prison(params, scenario, runs, seed)
     cap = pipeline.capacity(params, result, capacities=capacities)
-    for path in cap.write(out_dir):
+    for path in cap.write(out_dir, xlsx=xlsx):
         out.print(f"[green]Wrote[/] {path}")
     out.print(f"{int(cap.places['places'].sum()):,} places; "
               f"{len(cap.flags)} function/scenario combination(s) flagged")
@@ -265,6 +268,7 @@ def services_cmd(
     out_dir: Path = typer.Option(..., "--out", help="Folder for service_demand.csv."),
     runs: int | None = RunsOption,
     seed: int = SeedOption,
+    xlsx: bool = XlsxOption,
     date: str | None = DateOption,
     policy: list[Path] = PolicyOption,
 ) -> None:
@@ -303,8 +307,9 @@ def services_cmd(
         prison = pipeline.prison(params.at(when), [], n, seed)
         flows = planning_flows(community.forecast, prison.adjusted[0].simulation)
         demand = service_demand(profiles.risk, profiles.need, flows, params.at(when))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    demand.to_csv(out_dir / "service_demand.csv", index=False)
-    service_totals(demand).to_csv(out_dir / "service_demand_totals.csv", index=False)
-    out.print(f"[green]Wrote[/] {out_dir / 'service_demand.csv'} ({len(demand):,} rows) and "
-              f"service_demand_totals.csv for {flows.period}")
+    written = write_tables({"service_demand.csv": demand,
+                            "service_demand_totals.csv": service_totals(demand)},
+                           out_dir, xlsx=xlsx)
+    for path in written:
+        out.print(f"[green]Wrote[/] {path}")
+    out.print(f"{len(demand):,} rows of service demand for {flows.period}")

@@ -17,6 +17,7 @@ from commissioning.cli.common import (
     DateOption,
     PolicyOption,
     WorkspaceOption,
+    XlsxOption,
     parse_date,
 )
 from commissioning.evidence.catalogue import (
@@ -70,9 +71,22 @@ def _parameters(policy: list[Path]) -> ParameterSet:
         raise BadInput(str(exc)) from None
 
 
-def _emit(frame: pd.DataFrame, fmt: str, out_path: Path | None, title: str) -> None:
+def _emit(
+    frame: pd.DataFrame, fmt: str, out_path: Path | None, title: str, xlsx: bool = False
+) -> None:
+    """Show ``frame`` as a table, or write it as CSV/JSON to ``--out`` (CSV with a BOM, for
+    Excel, through :mod:`commissioning.io.exports`) or to standard output; ``--xlsx`` also
+    writes the table as an Excel workbook beside ``--out``."""
     if fmt not in ("table", "csv", "json"):
         raise BadInput(f"--format {fmt}: use table, csv or json")
+    if xlsx and out_path is None:
+        raise BadInput("--xlsx needs --out (the workbook is written beside it)")
+    if fmt == "csv" and out_path is not None:
+        from commissioning.io.exports import write_table
+
+        for path in write_table(frame, out_path, xlsx=xlsx, float_format=None, missing=""):
+            out.print(f"[green]Wrote[/] {path} ({len(frame)} rows)")
+        return
     if fmt == "csv":
         text = frame.to_csv(index=False)
     elif fmt == "json":
@@ -90,6 +104,11 @@ def _emit(frame: pd.DataFrame, fmt: str, out_path: Path | None, title: str) -> N
     if out_path is not None:
         out_path.write_text(text, encoding="utf-8")
         out.print(f"[green]Wrote[/] {out_path} ({len(frame)} rows)")
+        if xlsx:
+            from commissioning.io.exports import write_xlsx
+
+            path = write_xlsx([(out_path.stem, frame)], out_path.with_suffix(".xlsx"))
+            out.print(f"[green]Wrote[/] {path} ({len(frame)} rows)")
     else:
         typer.echo(text, nl=False)
 
@@ -99,6 +118,7 @@ def list_(
     catalogue: list[Path] = CatalogueOption,
     fmt: str = FormatOption,
     out_path: Path | None = OutOption,
+    xlsx: bool = XlsxOption,
 ) -> None:
     """List the catalogue: id, name, the document's category, core offer, studies entered."""
     cat = _catalogue(catalogue)
@@ -107,7 +127,7 @@ def list_(
          "settings": " ".join(i.settings), "studies": len(i.studies)}
         for i in cat
     ])
-    _emit(frame, fmt, out_path, f"Intervention catalogue ({len(cat)} services)")
+    _emit(frame, fmt, out_path, f"Intervention catalogue ({len(cat)} services)", xlsx)
 
 
 @_command("show")
@@ -163,6 +183,7 @@ def rate_cmd(
     policy: list[Path] = PolicyOption,
     fmt: str = FormatOption,
     out_path: Path | None = OutOption,
+    xlsx: bool = XlsxOption,
 ) -> None:
     """Rate every service with the rules engine: category, why, gate, disinvestment reasons."""
     from commissioning.evidence.rating import rate_all
@@ -174,7 +195,7 @@ def rate_cmd(
     if fmt == "table":
         frame = frame[["intervention_id", "document_category", "rules_category", "category",
                        "disinvest"]]
-    _emit(frame, fmt, out_path, "Evidence ratings")
+    _emit(frame, fmt, out_path, "Evidence ratings", xlsx)
 
 
 @_command("meta")
@@ -270,6 +291,7 @@ def bca(
     policy: list[Path] = PolicyOption,
     fmt: str = typer.Option("csv", "--format", help="table, csv or json."),
     out_path: Path | None = OutOption,
+    xlsx: bool = XlsxOption,
 ) -> None:
     """Benefit–cost per intervention × segment on a workspace's scored assessments."""
     from commissioning.engine import backend
@@ -303,4 +325,4 @@ def bca(
     finally:
         con.disconnect()
     result = evaluate(segments, params.at(when), seed, cat, draws)
-    _emit(result.benefit_cost, fmt, out_path, "Benefit–cost per intervention × segment")
+    _emit(result.benefit_cost, fmt, out_path, "Benefit–cost per intervention × segment", xlsx)

@@ -10,7 +10,14 @@ import typer
 from rich.table import Table
 
 from commissioning.cli.app import BadInput, app, out
-from commissioning.cli.common import DateOption, PolicyOption, WorkspaceOption, parse_date, step
+from commissioning.cli.common import (
+    DateOption,
+    PolicyOption,
+    WorkspaceOption,
+    XlsxOption,
+    parse_date,
+    step,
+)
 from commissioning.engine import backend
 from commissioning.io.workspace import Workspace
 from commissioning.policy.parameters import ParameterError
@@ -24,6 +31,7 @@ def plan(
     scenario: Path | None = typer.Option(
         None, "--scenario", help="A plan scenario YAML (name, objective, parameters, "
         "drop_intentions)."),
+    xlsx: bool = XlsxOption,
     date: str | None = DateOption,
     policy: list[Path] = PolicyOption,
 ) -> None:
@@ -34,7 +42,7 @@ def plan(
     bridge and the savings scenarios £80M/£120M/£160M.
 
     Writes portfolio.csv (with what set each cell's volume), summary.json, changes.csv and
-    baseline_by_provider.csv.
+    baseline_by_provider.csv (each table also as .xlsx with --xlsx).
     """
     from commissioning.plan.baseline import BaselineError
     from commissioning.plan.run import plan_workspace, write_plan
@@ -55,7 +63,7 @@ def plan(
         raise BadInput(str(exc).strip("'\"")) from None
     finally:
         con.disconnect()
-    written = write_plan(result, out_dir, baseline)
+    written = write_plan(result, out_dir, baseline, xlsx=xlsx)
     out.print(f"[bold]{result.status}[/]: spend £{result.baseline_spend / 1e6:,.1f}M → "
               + (f"£{result.planned_spend / 1e6:,.1f}M" if result.planned_spend is not None
                  else "no feasible plan"))

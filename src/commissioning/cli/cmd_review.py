@@ -20,7 +20,7 @@ from commissioning.cli.common import (
     step,
 )
 from commissioning.engine import backend
-from commissioning.io.exports import write_table
+from commissioning.io.exports import write_table, write_tables
 from commissioning.io.readers import read_table
 from commissioning.io.validation import ValidationFailed
 from commissioning.policy.parameters import ParameterError, ParameterSet, load_parameters
@@ -226,9 +226,8 @@ def pbr(
         decisions = calculate(chosen, rows)
     except SchemeError as exc:
         raise BadInput(str(exc)) from None
-    out_dir.mkdir(parents=True, exist_ok=True)
     records = [vars(d) for d in decisions]
-    pd.DataFrame(records).to_csv(out_dir / "pbr_decisions.csv", index=False)
+    write_tables({"pbr_decisions.csv": pd.DataFrame(records)}, out_dir)
     (out_dir / "pbr_decisions.json").write_text(
         json.dumps({"scheme": chosen.id, "name": chosen.name, "reference": chosen.reference,
                     "decisions": records}, indent=2, default=str), encoding="utf-8"

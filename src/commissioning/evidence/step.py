@@ -33,6 +33,7 @@ from commissioning.evidence.outcome import (
     service_effects,
 )
 from commissioning.evidence.rating import Rating, rate_all
+from commissioning.io.exports import write_tables
 from commissioning.io.workspace import Workspace
 from commissioning.policy.parameters import Policy
 from commissioning.round import SCORED_TABLE
@@ -195,18 +196,20 @@ def run(ctx: StepContext) -> EvidenceResult:
     result = evaluate(segments, ctx.policy, ctx.seed)
     out = ctx.output_dir(STEP_ID)
     ratings = ratings_frame(result.catalogue, result.ratings)
-    ratings.to_csv(out / "ratings.csv", index=False)
-    effects_frame(result.catalogue, result.effects).to_csv(out / "effects.csv", index=False)
-    result.benefit_cost.to_csv(out / "benefit_cost.csv", index=False)
-    pd.DataFrame([{
+    segment_table = pd.DataFrame([{
         "setting": s.setting, "offence_group": s.offence_group, "risk_tier": s.risk_tier,
         "offenders": s.offenders, "baseline_ogrs3_1y": s.baseline,
         "reoffences_per_reoffender": s.reoffences_per_reoffender,
         "value_per_reoffence_gbp": s.value_per_reoffence,
-    } for s in result.segments]).to_csv(out / "segments.csv", index=False)
-    ratings[ratings["disinvest"] != ""][
-        ["intervention_id", "name", "category", "disinvest"]
-    ].to_csv(out / "disinvestment.csv", index=False)
+    } for s in result.segments])
+    write_tables({
+        "ratings.csv": ratings,
+        "effects.csv": effects_frame(result.catalogue, result.effects),
+        "benefit_cost.csv": result.benefit_cost,
+        "segments.csv": segment_table,
+        "disinvestment.csv": ratings[ratings["disinvest"] != ""][
+            ["intervention_id", "name", "category", "disinvest"]],
+    }, out)
     counts = ratings["category"].value_counts()
     ctx.log(
         "evidence: "

@@ -8,6 +8,10 @@ Missing values in published output are withheld cells (written ``*`` in CSV).
 Output written with ``internal=True`` (the commands' ``--internal``) is unsuppressed: its file
 name carries ``.not-for-publication`` and its first line says "NOT FOR PUBLICATION".
 
+Tables that withhold nothing (forecasts, plans, ratings) are written with ``missing=""``:
+an empty value there is "not applicable", never a withheld cell, so it is blank, not ``*``.
+``write_tables`` writes a folder of such tables (each CSV, and each XLSX with ``xlsx``).
+
 Units are in column names: ``_pct`` is a percentage (0-100), ``_rate`` a proportion (0-1).
 """
 
@@ -62,15 +66,18 @@ def write_csv(
     internal: bool = False,
     decimals: Mapping[str, int] | None = None,
     float_format: str | None = "%.6g",
+    missing: str | None = None,
 ) -> Path:
-    """Write one CSV (UTF-8 with BOM); withheld (missing) cells are ``*`` unless internal."""
+    """Write one CSV (UTF-8 with BOM); withheld (missing) cells are ``*`` unless internal, or
+    ``missing`` when given (``""`` for a table that withholds nothing)."""
     path = internal_path(Path(path)) if internal else Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     view = _rounded(frame, decimals)
     with path.open("w", encoding=CSV_ENCODING, newline="") as fh:
         if internal:
             fh.write(f"# {INTERNAL_NOTE}\n")
-        view.to_csv(fh, index=False, na_rep="" if internal else SUPPRESSED,
+        na_rep = missing if missing is not None else ("" if internal else SUPPRESSED)
+        view.to_csv(fh, index=False, na_rep=na_rep,
                     float_format=float_format, lineterminator="\n")
     return path
 
@@ -140,11 +147,34 @@ def write_table(
     threshold: int | None = None,
     decimals: Mapping[str, int] | None = None,
     sheet: str | None = None,
+    float_format: str | None = "%.6g",
+    missing: str | None = None,
 ) -> list[Path]:
     """Write ``frame`` as CSV at ``path`` and, with ``xlsx``, beside it as XLSX; the paths."""
     path = Path(path)
-    written = [write_csv(frame, path, internal=internal, decimals=decimals)]
+    written = [write_csv(frame, path, internal=internal, decimals=decimals,
+                         float_format=float_format, missing=missing)]
     if xlsx:
         written.append(write_xlsx([(sheet or path.stem, frame)], path.with_suffix(".xlsx"),
                                   internal=internal, threshold=threshold, decimals=decimals))
+    return written
+
+
+def write_tables(
+    tables: Mapping[str, pd.DataFrame],
+    folder: Path,
+    *,
+    xlsx: bool = False,
+    float_format: str | None = None,
+    decimals: Mapping[str, int] | None = None,
+) -> list[Path]:
+    """Write each ``name.csv: frame`` of a step or command that withholds nothing into
+    ``folder`` (CSV with BOM, empty values blank; with ``xlsx`` an XLSX beside each); the paths
+    in order. ``float_format=None`` keeps every digit, as ``DataFrame.to_csv`` does."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name, frame in tables.items():
+        written += write_table(frame, folder / name, xlsx=xlsx, float_format=float_format,
+                               decimals=decimals, missing="")
     return written

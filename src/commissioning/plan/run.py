@@ -18,6 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 from ibis.backends import BaseBackend
 
+from commissioning.io.exports import write_tables
 from commissioning.io.workspace import Workspace
 from commissioning.plan.baseline import Baseline, load_baseline
 from commissioning.plan.bridge import savings_bridge
@@ -369,26 +370,23 @@ def _json(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
-def write_plan(result: PlanResult, out_dir: Path, baseline: Baseline | None = None) -> list[Path]:
-    """Write ``portfolio.csv``, ``summary.json``, ``changes.csv`` and (if given) the baseline."""
+def write_plan(
+    result: PlanResult, out_dir: Path, baseline: Baseline | None = None, *, xlsx: bool = False
+) -> list[Path]:
+    """Write ``portfolio.csv``, ``summary.json``, ``changes.csv`` and (if given) the baseline
+    (CSV with BOM; with ``xlsx`` each table as XLSX too)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    path = out_dir / "portfolio.csv"
-    result.portfolio.to_csv(path, index=False, float_format="%.4f")
-    written.append(path)
+    written = write_tables({"portfolio.csv": result.portfolio}, out_dir, xlsx=xlsx,
+                           float_format="%.4f")
     path = out_dir / "summary.json"
     path.write_text(json.dumps(result.summary(), indent=2, default=_json), encoding="utf-8")
     written.append(path)
+    tables = {}
     if len(result.portfolio):
-        path = out_dir / "changes.csv"
-        changes_by(result.portfolio, ["setting", "service_id"]).to_csv(
-            path, index=False, float_format="%.2f")
-        written.append(path)
+        tables["changes.csv"] = changes_by(result.portfolio, ["setting", "service_id"])
     if baseline is not None:
-        path = out_dir / "baseline_by_provider.csv"
-        baseline.by_provider.to_csv(path, index=False, float_format="%.2f")
-        written.append(path)
-    return written
+        tables["baseline_by_provider.csv"] = baseline.by_provider
+    return written + write_tables(tables, out_dir, xlsx=xlsx, float_format="%.2f")
 
 
 #: Why a service loses money, by its evidence: no evidence entered is not failing evidence.

@@ -118,17 +118,11 @@ def write_downloads(context: RoundContext, folder: Path) -> list[Path]:
     """The report's downloadable tables beside it: the bulletin's tables and every parameter
     in force (``tables/*.csv``), each with small cells already handled by the step that made
     it (the bulletin's tables hold money and counts of services, not of people)."""
+    from commissioning.io.exports import write_tables
     from commissioning.publish.provenance import parameter_table
 
-    out_dir = folder / _bulletin.TABLES_DIR
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
     frames = {**_bulletin.tables(context), "parameters.csv": parameter_table(context)}
-    for name, frame in frames.items():
-        path = out_dir / name
-        frame.to_csv(path, index=False)
-        written.append(path)
-    return written
+    return write_tables(frames, folder / _bulletin.TABLES_DIR)
 
 
 def build_report(

@@ -77,16 +77,16 @@ class EqualityResult:
 
     def write(self, out: Path) -> list[Path]:
         """``equality_impact.csv`` (small groups suppressed) and ``screening.csv``."""
+        from commissioning.io.exports import CSV_ENCODING, write_tables
         from commissioning.publish.disclosure import to_published_csv
 
         out.mkdir(parents=True, exist_ok=True)
         path = out / "equality_impact.csv"
         path.write_text(to_published_csv(self.table, list(self.table.columns)),
-                        encoding="utf-8")
-        screen = out / "screening.csv"
-        pd.DataFrame([{"characteristic": k, "screening": v} for k, v in self.screening.items()]
-                     ).to_csv(screen, index=False)
-        return [path, screen]
+                        encoding=CSV_ENCODING)
+        screen = pd.DataFrame([{"characteristic": k, "screening": v}
+                               for k, v in self.screening.items()])
+        return [path, *write_tables({"screening.csv": screen}, out)]
 
 
 def group_codes(people: pd.DataFrame, characteristic: str) -> pd.Series:

@@ -175,7 +175,8 @@ def run_review(ctx: StepContext) -> ReviewResult | None:
     schemes = builtin_schemes()
     payments = [d for sid, rows in PUBLISHED_FIGURES.items()
                 for d in calculate(schemes[sid], rows)]
-    pd.DataFrame([vars(p) for p in payments]).to_csv(out_dir / "pbr_published.csv", index=False)
+    exports.write_tables({"pbr_published.csv": pd.DataFrame([vars(p) for p in payments])},
+                         out_dir)
     seconds = time.perf_counter() - start
     ctx.log(f"review: {int(national['cohort_size'].iloc[0]):,} cohort members, "
             f"{len(evaluations)} evaluation(s) in {seconds:.1f} s")

@@ -141,9 +141,9 @@ def write_export(folder: Path) -> list[Path]:
     path = folder / "release-package.json"
     data = package(path.resolve().as_uri())
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    table = folder / "contracts.csv"
-    ocds.contracts_table(data).to_csv(table, index=False)
-    return [path, table]
+    from commissioning.io.exports import write_tables
+
+    return [path, *write_tables({"contracts.csv": ocds.contracts_table(data)}, folder)]
 
 
 @require_http_methods(["GET"])

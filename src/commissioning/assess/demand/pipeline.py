@@ -42,6 +42,7 @@ from commissioning.assess.demand.scenarios import (
     remand_recall_check,
     run_scenarios,
 )
+from commissioning.io.exports import write_tables
 from commissioning.policy.parameters import Policy
 
 PROJECTION_FILE = "prison_projection.csv"
@@ -76,8 +77,7 @@ class PrisonResult:
     origin_errors: np.ndarray
     interval_source: str
 
-    def write(self, out: Path) -> list[Path]:
-        out.mkdir(parents=True, exist_ok=True)
+    def write(self, out: Path, *, xlsx: bool = False) -> list[Path]:
         files = {
             PROJECTION_FILE: self.projection,
             "prison_projection_by_band.csv": self.by_band,
@@ -88,9 +88,7 @@ class PrisonResult:
             "prison_backtest_intervals.csv": self.backtest.intervals,
             "prison_backtest_remand_recall.csv": self.remand_recall,
         }
-        for name, frame in files.items():
-            frame.to_csv(out / name, index=False)
-        return [out / n for n in files]
+        return write_tables(files, out, xlsx=xlsx)
 
     def june_error_pct(self, year: int, scenario: str = BASELINE) -> float | None:
         """Error of the projection's June ``year`` mean against the real June population."""
@@ -227,17 +225,14 @@ class CapacityResult:
     headroom: pd.DataFrame
     flags: pd.DataFrame
 
-    def write(self, out: Path) -> list[Path]:
-        out.mkdir(parents=True, exist_ok=True)
+    def write(self, out: Path, *, xlsx: bool = False) -> list[Path]:
         files = {
             "estate_capacity.csv": self.estate,
             "capacity_by_function.csv": self.places,
             "capacity_headroom.csv": self.headroom,
             "capacity_flags.csv": self.flags,
         }
-        for name, frame in files.items():
-            frame.to_csv(out / name, index=False)
-        return [out / n for n in files]
+        return write_tables(files, out, xlsx=xlsx)
 
 
 def capacity(
@@ -253,16 +248,13 @@ def capacity(
     return CapacityResult(est, places, head, flags_summary(head))
 
 
-def write_community(result: CommunityForecast, out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
+def write_community(result: CommunityForecast, out: Path, *, xlsx: bool = False) -> list[Path]:
     files = {
         "community_series.csv": result.history,
         "community_forecast.csv": result.forecast,
         "community_models.csv": result.choices_table(),
     }
-    for name, frame in files.items():
-        frame.to_csv(out / name, index=False)
-    return [out / n for n in files]
+    return write_tables(files, out, xlsx=xlsx)
 
 
 def community(

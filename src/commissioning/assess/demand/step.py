@@ -23,6 +23,7 @@ from commissioning.assess.demand.services import (
     service_demand,
     service_totals,
 )
+from commissioning.io.exports import write_tables
 from commissioning.steps import StepContext
 from commissioning.synth.demand_history import community_history
 
@@ -102,8 +103,7 @@ def run(ctx: StepContext) -> DemandResult:
         flows = planning_flows(community.forecast, prison.adjusted[0].simulation)
         demand = service_demand(profiles.risk, profiles.need, flows, policy)
         totals = service_totals(demand)
-        demand.to_csv(out / "service_demand.csv", index=False)
-        totals.to_csv(out / "service_demand_totals.csv", index=False)
+        write_tables({"service_demand.csv": demand, "service_demand_totals.csv": totals}, out)
     except Exception as exc:  # the rest of the demand report still stands
         ctx.log(f"demand: service demand skipped ({exc})")
     seconds = time.perf_counter() - started
