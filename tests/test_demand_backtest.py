@@ -4,6 +4,7 @@ same figures from the round's pipeline and the CLI."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -12,16 +13,21 @@ from typer.testing import CliRunner
 
 from commissioning.assess.demand import pipeline
 from commissioning.assess.demand.backtest import (
+    BASE_METHODS,
     BENCHMARKS,
+    METHOD_LABELS,
     METHODS,
     BacktestSettings,
     PrisonBacktest,
     benchmark_paths,
+    choose,
+    horizon_quantiles,
     interval_quantiles,
     monthly_forecasts,
     prison_backtest,
 )
 from commissioning.assess.demand.prison import DemandError, PrisonHistory, reference_history
+from commissioning.assess.demand.report_section import _backtest_table, _backtest_text
 from commissioning.cli.app import _register, app
 from commissioning.policy.parameters import ParameterSet
 from policy_support import ROUND_DATE
@@ -74,9 +80,56 @@ def test_mape_table_matches_the_errors(bt: PrisonBacktest) -> None:
     beaten = {h for h, *_ in bt.beaten_at()}
     for r in table.to_dict("records"):
         best = min(r[f"mape_{b}_pct"] for b in BENCHMARKS)
-        assert (r["mape_combination_pct"] > best) == (r["horizon_years"] in beaten)
+        assert (r["mape_selected_pct"] > best) == (r["horizon_years"] in beaten)
     # The headline beats the naive last value at every horizon on the real series.
-    assert (table["mape_combination_pct"] < table["mape_last_value_pct"]).all()
+    assert (table["mape_selected_pct"] < table["mape_last_value_pct"]).all()
+
+
+def test_selected_is_the_method_chosen_on_errors_known_at_each_origin(
+    bt: PrisonBacktest,
+) -> None:
+    s = bt.settings
+    a = bt.all_errors
+    for origin in (2000, 2004, 2011, 2020):
+        known = a[(a["year"] <= origin) & a["method"].isin(s.candidates)]
+        score = (np.abs(np.log(known["actual"] / known["forecast"]))
+                 / np.sqrt(known["horizon_years"])).groupby(known["method"]).mean()
+        want = str(score.idxmin()) if known.groupby("method").size().min() >= 12 else "combination"
+        assert bt.choice(origin) == want
+        chosen = bt.choices.set_index("origin").loc[origin, "chosen"]
+        assert chosen == want
+        sel = bt.errors[(bt.errors["origin"] == origin) & (bt.errors["method"] == "selected")]
+        same = bt.errors[(bt.errors["origin"] == origin) & (bt.errors["method"] == want)]
+        assert sel["forecast"].to_numpy() == pytest.approx(same["forecast"].to_numpy())
+    # Before twelve errors of every candidate are known (origin 1995 has none), the fallback.
+    assert choose(a, 1996, s)[0] == "combination"
+
+
+def test_no_look_ahead_changing_later_years_does_not_change_an_origin(
+    params: ParameterSet, bt: PrisonBacktest
+) -> None:
+    real = reference_history()
+    # The population after June 2008 changes out of recognition (and remand and recall).
+    june_2008 = 2008 * 12 + 5
+
+    def monthly(series: dict[int, float]) -> dict[int, float]:
+        return {m: v * 1.4 if m > june_2008 else v for m, v in series.items()}
+
+    later = {y: (v * 1.4 if y > 2008 else v) for y, v in real.june_population.items()}
+    changed = prison_backtest(params.at(ROUND_DATE), PrisonHistory(
+        later, monthly(dict(real.remand)), monthly(dict(real.recall))))
+    for origin in (2003, 2006, 2008):
+        assert changed.choice(origin) == bt.choice(origin)
+        for h in (1, 3, 5):
+            for level in (0.8, 0.9):
+                assert horizon_quantiles(changed.calibration, origin, h, level,
+                                         changed.settings) == horizon_quantiles(
+                    bt.calibration, origin, h, level, bt.settings)
+    old = bt.choices.set_index("origin")
+    new = changed.choices.set_index("origin")
+    pd.testing.assert_frame_equal(new.loc[:2008], old.loc[:2008])
+    # ... and the change is seen once its years are known.
+    assert not new.loc[2012:].equals(old.loc[2012:])
 
 
 def test_intervals_use_only_errors_known_at_the_origin(bt: PrisonBacktest) -> None:
@@ -84,16 +137,40 @@ def test_intervals_use_only_errors_known_at_the_origin(bt: PrisonBacktest) -> No
     assert set(iv["level"]) == {0.8, 0.9}
     for r in iv.sample(20, random_state=1).to_dict("records"):
         known = bt.calibration[bt.calibration["year"] <= r["origin"]]
-        assert r["calibration_errors"] == len(known)
-        assert (known["year"] <= r["origin"]).all()
+        same = known[known["horizon_years"] == r["horizon_years"]]
+        if r["basis"] == "horizon":
+            assert r["calibration_errors"] == len(same) >= bt.settings.min_horizon_errors
+        else:
+            assert r["basis"] == "pooled" and len(same) < bt.settings.min_horizon_errors
+            assert r["calibration_errors"] == len(known)
     # Wider at 90% than at 80%, and wider further ahead.
     w = iv.assign(width=iv["upper"] / iv["lower"])
     wide = w.pivot_table(index=["origin", "year"], columns="level", values="width").dropna()
     assert (wide[0.9] >= wide[0.8]).all()
-    one = w[(w["origin"] == 2010) & (w["level"] == 0.9)].sort_values("horizon_years")
-    assert one["width"].is_monotonic_increasing
+    for origin in (2010, 2015):
+        one = w[(w["origin"] == origin) & (w["level"] == 0.9)].sort_values("horizon_years")
+        assert one["width"].is_monotonic_increasing
     # Coverage is measured, and reported between 0 and 100.
     assert 50 <= bt.coverage(0.8) <= 100 and bt.coverage(0.8) <= bt.coverage(0.9)
+
+
+def test_coverage_by_horizon_on_the_real_series(bt: PrisonBacktest) -> None:
+    table = bt.table().set_index("horizon_years")
+    tol = bt.settings.coverage_tolerance_pp
+    for level in (0.8, 0.9):
+        tag = round(level * 100)
+        cov = table[f"coverage_{tag}_pct"]
+        # Never below nominal by more than the tolerance, never more than 10 points above.
+        assert (cov >= tag - tol).all() and (cov <= min(tag + 10, 100)).all(), cov
+        assert (table[f"coverage_{tag}_within_tolerance"] == ((cov - tag).abs() <= tol)).all()
+    # The 80% interval four and five years ahead covers at most 90% (pooled errors scaled by
+    # sqrt(h) covered 95% there).
+    assert (table.loc[[4, 5], "coverage_80_pct"] <= 90.0).all()
+    # Every miss is listed with its numbers.
+    misses = bt.coverage_misses()
+    assert {(h, lv) for h, lv, *_ in misses} == {
+        (h, lv) for h in table.index for lv in (0.8, 0.9)
+        if not table.loc[h, f"coverage_{round(lv * 100)}_within_tolerance"]}
 
 
 def test_interval_quantiles_need_enough_errors() -> None:
@@ -109,21 +186,36 @@ def test_projection_follows_the_headline_and_round_equals_cli(
     b = pipeline.prison(params.at(ROUND_DATE), [], runs=6, seed=3)
     pd.testing.assert_frame_equal(a.projection, b.projection)
     pd.testing.assert_frame_equal(a.backtest.table(), bt.table())
-    paths = monthly_forecasts(params.at(ROUND_DATE), reference_history(), a.origin, 84, bt.settings)
+    chosen = bt.choice(a.origin // 12)
+    assert a.chosen == chosen and chosen in BASE_METHODS
+    paths = monthly_forecasts(params.at(ROUND_DATE), reference_history(), a.origin, 84,
+                              bt.settings, chosen)
     base = a.projection[a.projection["scenario"] == "baseline"]
-    assert base["population_mean"].to_numpy() == pytest.approx(paths["combination"], rel=2e-4)
+    assert base["population_mean"].to_numpy() == pytest.approx(paths["selected"], rel=2e-4)
+    assert paths["selected"] == pytest.approx(paths[chosen])
     assert (base["population_p05"] < base["population_p10"]).all()
     assert (base["population_p10"] < base["population_mean"]).all()
     assert (base["population_mean"] < base["population_p90"]).all()
     assert "empirical" in a.interval_source
     head = a.headline()
-    assert head["headline_method"] == "combination"
+    assert head["headline_method"] == "selected" and head["forecast_at_origin"] == chosen
     assert head["mape_1y_pct"] == pytest.approx(bt.mape(None, 1), abs=0.005)
     assert head["beaten_at_horizons"] == [h for h, *_ in bt.beaten_at()]
     # June 2013: the projection's error against the real population is reported as computed.
     err = a.june_error_pct(2013)
     assert err is not None and err == pytest.approx(
         (float(base[base["month"] == "2013-06"]["population_mean"].iloc[0]) / 84_249 - 1) * 100)
+    # The report says what was chosen, the coverage by horizon and every miss, plainly.
+    text = _backtest_text(SimpleNamespace(prison=a))  # type: ignore[arg-type]
+    assert "without looking ahead" in text
+    assert f"follows the {METHOD_LABELS[chosen].lower()}" in text
+    for h in range(1, 6):
+        assert f"{h} year{'s' if h > 1 else ''} ahead {bt.coverage(0.8, h):.1f}%" in text
+    for h, level, cov, n in bt.coverage_misses():
+        years = f"{h} year{'s' if h > 1 else ''} ahead"
+        assert f"{years} ({round(level * 100)}% interval, {cov:.1f}% of {n})" in text
+    html = _backtest_table(SimpleNamespace(prison=a))  # type: ignore[arg-type]
+    assert "Selected (chosen on earlier origins" in html and "of 23" in html
     # The CLI with the same seed and runs writes the same projection and backtest table.
     result = runner.invoke(app, ["demand", "prison", "--out", str(tmp_path), "--runs", "6",
                                  "--seed", "3"])
@@ -132,8 +224,10 @@ def test_projection_follows_the_headline_and_round_equals_cli(
     assert cli["population_mean"].to_numpy() == pytest.approx(
         a.projection["population_mean"].to_numpy())
     table = pd.read_csv(tmp_path / "prison_backtest_table.csv")
-    assert table["mape_combination_pct"].to_numpy() == pytest.approx(
-        bt.table()["mape_combination_pct"].to_numpy())
+    assert table["mape_selected_pct"].to_numpy() == pytest.approx(
+        bt.table()["mape_selected_pct"].to_numpy())
+    assert table["coverage_80_pct"].to_numpy() == pytest.approx(
+        bt.table()["coverage_80_pct"].to_numpy())
 
 
 def test_cli_backtest_prints_and_writes_the_table(tmp_path: Path) -> None:
@@ -141,8 +235,14 @@ def test_cli_backtest_prints_and_writes_the_table(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "prison_backtest_table.csv")
     assert list(table["horizon_years"]) == [1, 2, 3, 4, 5]
-    assert {"coverage_80_pct", "coverage_90_pct", "mape_damped_trend_pct"} <= set(table.columns)
+    assert {"coverage_80_pct", "coverage_90_pct", "mape_damped_trend_pct",
+            "coverage_80_within_tolerance"} <= set(table.columns)
     assert "Headline figure" in result.output
+    assert "without looking ahead" in result.output
+    choices = pd.read_csv(tmp_path / "prison_backtest_choices.csv")
+    assert list(choices["origin"]) == list(range(1995, 2023))
+    intervals = pd.read_csv(tmp_path / "prison_backtest_intervals.csv")
+    assert set(intervals["basis"]) <= {"horizon", "pooled"}
     assert (tmp_path / "prison_backtest.csv").exists()
 
 
@@ -150,4 +250,9 @@ def test_bad_backtest_parameters_are_named(params: ParameterSet) -> None:
     bad = params.with_overrides({"demand.prison_backtest": {"1990-01-01": {
         **params.value("demand.prison_backtest", ROUND_DATE), "headline": "crystal_ball"}}})
     with pytest.raises(DemandError, match="crystal_ball"):
+        prison_backtest(bad.at(ROUND_DATE))
+    bad = params.with_overrides({"demand.prison_forecast_selection": {"1990-01-01": {
+        **params.value("demand.prison_forecast_selection", ROUND_DATE),
+        "candidates": ["damped_trend", "tea_leaves"]}}})
+    with pytest.raises(DemandError, match="tea_leaves"):
         prison_backtest(bad.at(ROUND_DATE))

@@ -10,10 +10,12 @@ import typer
 
 from commissioning.assess.demand import pipeline
 from commissioning.assess.demand.backtest import (
+    COVERAGE_CAVEAT,
     METHOD_LABELS,
     METHODS,
     PrisonBacktest,
     prison_backtest,
+    selection_summary,
 )
 from commissioning.assess.demand.prison import DemandError
 from commissioning.assess.demand.scenarios import Scenario, built_in_scenario, load_scenario
@@ -138,12 +140,26 @@ def _print_backtest(bt: PrisonBacktest) -> None:
     else:
         out.print(f"The {bt.headline} forecast is at least as good as every naive benchmark at "
                   "every horizon.")
+    if bt.headline == "selected":
+        out.print(selection_summary(bt))
+    misses = bt.coverage_misses()
+    tol = bt.settings.coverage_tolerance_pp
+    if misses:
+        out.print(f"[yellow]Interval coverage outside nominal ±{tol:g} points[/]: "
+                  + "; ".join(f"{round(level * 100)}% interval at {h} year(s) ahead "
+                              f"{cov:.1f}% of {n}" for h, level, cov, n in misses)
+                  + f". {COVERAGE_CAVEAT}")
+    else:
+        out.print(f"Interval coverage is within ±{tol:g} points of nominal at every horizon.")
     means = {m: sum(bt.mape(m, h) for h in range(1, bt.settings.horizon_years + 1))
              / bt.settings.horizon_years for m in METHODS}
     best = min(means, key=lambda m: means[m])
     out.print(f"Mean MAPE over horizons 1-{bt.settings.horizon_years}: "
               + ", ".join(f"{m} {v:.2f}%" for m, v in means.items())
-              + f"; lowest: {best}. Headline figure: the {bt.headline} forecast's MAPE one year "
+              + f"; lowest: {best}"
+              + (f" (on the scored years themselves: choosing {best} for it would be choosing "
+                 "on the test set)" if best != bt.headline else "")
+              + f". Headline figure: the {bt.headline} forecast's MAPE one year "
               f"ahead, {bt.mape(None, 1):.2f}%.")
 
 
@@ -172,6 +188,7 @@ def backtest_cmd(
         "prison_backtest.csv": bt.errors,
         "prison_backtest_table.csv": bt.table(),
         "prison_backtest_intervals.csv": bt.intervals,
+        "prison_backtest_choices.csv": bt.choices,
     }
     for path in write_tables(files, out_dir, xlsx=xlsx):
         out.print(f"[green]Wrote[/] {path}")

@@ -18,7 +18,6 @@ from commissioning.assess.demand.backtest import (
     PrisonBacktest,
     monthly_forecasts,
     prison_backtest,
-    scale,
 )
 from commissioning.assess.demand.capacity import (
     capacity_by_function,
@@ -76,6 +75,8 @@ class PrisonResult:
     #: Scaled log errors of the headline known at the origin (for probabilities of shortfall).
     origin_errors: np.ndarray
     interval_source: str
+    #: The method the headline follows from the projection's origin.
+    chosen: str
 
     def write(self, out: Path, *, xlsx: bool = False) -> list[Path]:
         files = {
@@ -86,6 +87,7 @@ class PrisonResult:
             BACKTEST_FILE: self.backtest.errors,
             BACKTEST_TABLE_FILE: self.backtest.table(),
             "prison_backtest_intervals.csv": self.backtest.intervals,
+            "prison_backtest_choices.csv": self.backtest.choices,
             "prison_backtest_remand_recall.csv": self.remand_recall,
         }
         return write_tables(files, out, xlsx=xlsx)
@@ -112,6 +114,8 @@ class PrisonResult:
             "coverage_80_pct": round(bt.coverage(0.8), 1),
             "coverage_90_pct": round(bt.coverage(0.9), 1),
             "beaten_at_horizons": [h for h, *_ in bt.beaten_at()],
+            "coverage_outside_tolerance": [(h, level) for h, level, *_ in bt.coverage_misses()],
+            "forecast_at_origin": self.chosen,
         }
         base = self.projection[self.projection["scenario"] == BASELINE]
         for month in ("2012-06", "2013-06", "2015-06"):
@@ -127,16 +131,17 @@ def _scaled(sim: Simulation, factor: np.ndarray) -> Simulation:
 
 
 def _interval_table(
-    total: np.ndarray, horizon: np.ndarray, quantiles: dict[float, tuple[float, float]]
+    total: np.ndarray, quantiles: dict[float, tuple[np.ndarray, np.ndarray]]
 ) -> dict[str, np.ndarray]:
-    """Mean and empirical interval bounds of a (runs, months) array."""
+    """Mean and empirical interval bounds of a (runs, months) array (``quantiles``: log-error
+    bounds for each month, by level)."""
     mean = total.mean(axis=0)
     out = {"population_mean": mean.round(1)}
     for level, (lo_tag, hi_tag) in ((0.9, ("p05", "p95")), (0.8, ("p10", "p90"))):
         if level in quantiles:
             lo, hi = quantiles[level]
-            out[f"population_{lo_tag}"] = (mean * np.exp(lo * scale(horizon))).round(1)
-            out[f"population_{hi_tag}"] = (mean * np.exp(hi * scale(horizon))).round(1)
+            out[f"population_{lo_tag}"] = (mean * np.exp(lo)).round(1)
+            out[f"population_{hi_tag}"] = (mean * np.exp(hi)).round(1)
         else:  # not enough past errors: the Monte Carlo spread
             q = (1 - level) / 2 * 100
             out[f"population_{lo_tag}"] = np.percentile(total, q, axis=0).round(1)
@@ -158,24 +163,28 @@ def prison(
     origin = month_index(str(policy.value("demand.prison_projection")["origin"]))
     base = results[0].simulation
     horizon_months = base.population.shape[1]
-    paths = monthly_forecasts(policy, history, origin, horizon_months, bt.settings)
+    chosen = bt.choice(origin // 12)
+    paths = monthly_forecasts(policy, history, origin, horizon_months, bt.settings, chosen)
     factor = paths[bt.headline] / base.total.mean(axis=0)
     adjusted = [ScenarioRun(r.scenario, r.params, _scaled(r.simulation, factor)) for r in results]
     horizon = np.arange(1, horizon_months + 1) / 12.0
-    quantiles: dict[float, tuple[float, float]] = {}
+    quantiles: dict[float, tuple[np.ndarray, np.ndarray]] = {}
     for level in (0.8, 0.9):
-        q = bt.quantiles(origin // 12, level)
+        q = bt.log_quantiles(origin // 12, horizon, level)
         if q is not None:
             quantiles[level] = q
     known = bt.calibration[bt.calibration["year"] <= origin // 12]
     source = (
         f"empirical: {len(known)} errors of the {bt.headline} forecast from June origins "
-        f"{int(known['origin'].min())}-{int(known['origin'].max())} known by June {origin // 12}"
+        f"{int(known['origin'].min())}-{int(known['origin'].max())} known by June "
+        f"{origin // 12}, quantiles by years ahead"
         if quantiles and len(known) else "Monte Carlo spread (too few past errors)"
     )
+    if bt.headline == "selected":
+        source += f"; the forecast chosen at June {origin // 12}: {chosen}"
     projection = pd.concat(
         [pd.DataFrame({"month": r.simulation.months, "scenario": r.scenario.name,
-                       **_interval_table(r.simulation.total.astype(float), horizon, quantiles),
+                       **_interval_table(r.simulation.total.astype(float), quantiles),
                        "horizon_years": horizon.round(3)})
          for r in adjusted],
         ignore_index=True,
@@ -187,11 +196,11 @@ def prison(
     )
     if 0.9 in quantiles:
         lo, hi = quantiles[0.9]
-        h = functions["month"].map(dict(zip(base.months, horizon, strict=True)))
-        functions["population_p05"] = (functions["population_mean"]
-                                       * np.exp(lo * scale(h.to_numpy()))).round(1)
-        functions["population_p95"] = (functions["population_mean"]
-                                       * np.exp(hi * scale(h.to_numpy()))).round(1)
+        month = functions["month"]
+        functions["population_p05"] = (functions["population_mean"] * np.exp(
+            month.map(dict(zip(base.months, lo, strict=True))).to_numpy())).round(1)
+        functions["population_p95"] = (functions["population_mean"] * np.exp(
+            month.map(dict(zip(base.months, hi, strict=True))).to_numpy())).round(1)
     functions["horizon_years"] = functions["month"].map(
         dict(zip(base.months, horizon.round(3), strict=True)))
     forecasts = pd.concat(
@@ -213,6 +222,7 @@ def prison(
         origin=origin,
         origin_errors=known["scaled_log_error"].to_numpy(),
         interval_source=source,
+        chosen=chosen if bt.headline == "selected" else bt.headline,
     )
 
 

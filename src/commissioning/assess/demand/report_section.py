@@ -7,11 +7,17 @@ its data table; the backtest errors; the capacity flags; and the services in mos
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from commissioning.assess.demand.backtest import METHOD_LABELS, METHODS
+from commissioning.assess.demand.backtest import (
+    COVERAGE_CAVEAT,
+    METHOD_LABELS,
+    METHODS,
+    selection_summary,
+)
 from commissioning.assess.demand.prison import reference_history
 from commissioning.assess.demand.scenarios import series_mape
 from commissioning.publish.charts import MEASURE_COLOURS, to_svg
@@ -172,10 +178,18 @@ def _backtest_table(result: DemandResult) -> str:
           for m in METHODS),
         *((f"{round(v * 100)}% interval coverage", True) for v in levels),
     ]
+    tol = bt.settings.coverage_tolerance_pp
+
+    def cover(r: Mapping[Any, Any], v: float) -> Cell:
+        tag = round(v * 100)
+        mark = "" if r[f"coverage_{tag}_within_tolerance"] else " (outside ±" + f"{tol:g})"
+        return Cell(f"{r[f'coverage_{tag}_pct']:.1f}% of {r[f'coverage_{tag}_n']}{mark}",
+                    numeric=True)
+
     rows = [
         [Cell(str(r["horizon_years"]), header=True), Cell(str(r["origins"]), numeric=True),
          *(Cell(f"{r[f'mape_{m}_pct']:.2f}%", numeric=True) for m in METHODS),
-         *(Cell(f"{r[f'coverage_{round(v * 100)}_pct']:.0f}%", numeric=True) for v in levels)]
+         *(cover(r, v) for v in levels)]
         for r in tab.to_dict("records")
     ]
     return table(
@@ -193,13 +207,27 @@ def _backtest_text(result: DemandResult) -> str:
         worse = "; ".join(f"{h} year{'s' if h > 1 else ''} ahead ({METHOD_LABELS[m].lower()} "
                           f"{theirs:.2f}% against {ours:.2f}%)" for h, m, theirs, ours in beaten)
         verdict = (f"The headline forecast is not better than the best naive benchmark at "
-                   f"every horizon: it is beaten at {worse}. Over horizons 1 to "
-                   f"{bt.settings.horizon_years} its mean error is the lowest of all methods, "
-                   "so the round uses it by default "
-                   "(demand.prison_backtest.headline names another).")
+                   f"every horizon: it is beaten at {worse}.")
     else:
         verdict = ("The headline forecast is at least as good as every naive benchmark at "
                    "every horizon.")
+    if bt.headline == "selected":
+        verdict += (f" {selection_summary(bt)} From the round's origin, June "
+                    f"{result.prison.origin // 12}, it follows the "
+                    f"{METHOD_LABELS[result.prison.chosen].lower()}, the forecast with the "
+                    "lowest error on what was known then; no figure of the table chose it.")
+    misses = bt.coverage_misses()
+    tol = bt.settings.coverage_tolerance_pp
+    by_h = "; ".join(
+        f"{h} year{'s' if h > 1 else ''} ahead "
+        + " and ".join(f"{bt.coverage(v, h):.1f}%" for v in bt.settings.levels)
+        for h in range(1, bt.settings.horizon_years + 1))
+    coverage = (f"Coverage of the 80% and 90% intervals by years ahead: {by_h}. "
+                + (("Outside nominal ±" + f"{tol:g} points at "
+                    + "; ".join(f"{h} year{'s' if h > 1 else ''} ahead ({round(v * 100)}% "
+                                f"interval, {c:.1f}% of {n})" for h, v, c, n in misses)
+                    + f". {COVERAGE_CAVEAT}") if misses else
+                   f"Within ±{tol:g} points of nominal at every horizon."))
     errors = []
     for year in (2013, 2015, 2018):
         e = result.prison.june_error_pct(year)
@@ -214,9 +242,10 @@ def _backtest_text(result: DemandResult) -> str:
         f"{int((bt.errors['horizon_years'] == 1).sum() / len(METHODS))} June origins "
         f"{int(bt.errors['origin'].min())}-{int(bt.errors['origin'].max())} "
         f"({bt.mape(None, 5):.2f}% five years ahead). {esc(verdict)} Its 80% and 90% "
-        f"intervals are empirical (the errors it made on earlier origins, known at each "
-        f"origin) and covered {bt.coverage(0.8):.0f}% and {bt.coverage(0.9):.0f}% of the real "
-        f"populations.{esc(projection)} Intervals of the projection: "
+        f"intervals are empirical (the errors it made on earlier origins at the same horizon, "
+        f"known at each origin) and covered {bt.coverage(0.8):.0f}% and "
+        f"{bt.coverage(0.9):.0f}% of the real populations. {esc(coverage)}"
+        f"{esc(projection)} Intervals of the projection: "
         f"{esc(result.prison.interval_source)}.</p>"
     )
 
