@@ -182,6 +182,26 @@ def test_the_savings_bridge_adds_up_and_names_a_parameter_for_each_line() -> Non
     price = lines["price of sentence delivery (negotiated efficiency)"]["amount"]
     unpaid = result.portfolio[result.portfolio["service_id"] == "unpaid"]
     assert price == pytest.approx(float((unpaid["planned_volume"] * 0.05).sum()))
+    # the bulletin's spend bridge is this bridge (one source), from baseline to planned spend
+    from commissioning.publish.decisions import BridgeMismatch, _bridge
+
+    steps = _bridge(result)
+    by_key = {b["key"]: b["amount"] for b in result.savings_bridge}
+    assert [st.kind for st in steps] == ["start", "step", "step", "step", "step", "end"]
+    assert steps[0].amount == pytest.approx(result.baseline_spend)
+    assert steps[-1].amount == pytest.approx(result.planned_spend)
+    assert steps[1].amount == pytest.approx(-by_key["price"])
+    assert steps[2].amount == pytest.approx(-by_key["demand"])
+    assert sum(st.amount for st in steps[1:-1]) == pytest.approx(
+        result.planned_spend - result.baseline_spend)
+    # a bridge that does not reach the planned spend is an error, not a quiet figure
+    import dataclasses
+
+    broken = dataclasses.replace(result, savings_bridge=[
+        {**b, "amount": b["amount"] + (1_000.0 if b["key"] == "price" else 0.0)}
+        for b in result.savings_bridge])
+    with pytest.raises(BridgeMismatch, match="not to the planned spend"):
+        _bridge(broken)
 
 
 def test_gross_moves_add_up_to_the_net_change() -> None:

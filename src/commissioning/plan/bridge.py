@@ -37,8 +37,10 @@ FloatArray = npt.NDArray[np.float64]
 def savings_bridge(cells: pd.DataFrame, planned: FloatArray, settings: PlanSettings,
                    budget: float, fixed_costs: float = 0.0,
                    sources: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-    """The bridge lines (``line``, ``amount`` in £ saved — negative is a cost —, ``source``: the
-    parameter or step behind it, ``reference``: that parameter's reference where known)."""
+    """The bridge lines (``key``: a stable name — outside, price, demand, disinvest, invest,
+    fixed, total, beyond —, ``line``, ``amount`` in £ saved — negative is a cost —, ``source``:
+    the parameter or step behind it, ``reference``: that parameter's reference where known).
+    The one bridge of the round: the bulletin and the document read it from the plan."""
     refs = dict(sources or {})
     vol = np.asarray(planned, float)
     stat = cells["statutory"].to_numpy(bool)
@@ -52,25 +54,27 @@ def savings_bridge(cells: pd.DataFrame, planned: FloatArray, settings: PlanSetti
     in_ = -float(np.clip(-change, 0.0, None).sum())
     portfolio = price + demand + out_ + in_ - fixed_costs
     total = settings.savings_outside_portfolio + portfolio
-    lines: list[tuple[str, float, str]] = [
-        ("outside the portfolio (NOMS headquarters)", settings.savings_outside_portfolio,
-         "plan.savings_outside_portfolio"),
-        ("price of sentence delivery (negotiated efficiency)", price,
+    lines: list[tuple[str, str, float, str]] = [
+        ("outside", "outside the portfolio (NOMS headquarters)",
+         settings.savings_outside_portfolio, "plan.savings_outside_portfolio"),
+        ("price", "price of sentence delivery (negotiated efficiency)", price,
          "plan.sentence_delivery_efficiency"),
-        ("demand for sentence delivery (more place- and caseload-years)", demand,
+        ("demand", "demand for sentence delivery (more place- and caseload-years)", demand,
          "plan.statutory_demand_growth"),
-        ("rehabilitation spend moved out (disinvestment)", out_,
+        ("disinvest", "rehabilitation spend moved out (disinvestment)", out_,
          "plan optimum (plan.growth_limits, the intentions)"),
-        ("rehabilitation spend moved in (investment)", in_,
+        ("invest", "rehabilitation spend moved in (investment)", in_,
          "plan optimum (plan.growth_limits, the intentions)"),
     ]
     if fixed_costs:
-        lines.append(("fixed costs of contracts kept open", -fixed_costs, "contracts"))
-    rows = [{"line": line, "amount": amount, "source": source,
-             "reference": refs.get(source.split(" ")[0], "")} for line, amount, source in lines]
-    rows.append({"line": "total savings", "amount": total, "source": "sum of the lines above",
-                 "reference": ""})
-    rows.append({"line": "of which beyond the target", "amount": total - settings.savings_target,
+        lines.append(("fixed", "fixed costs of contracts kept open", -fixed_costs, "contracts"))
+    rows = [{"key": key, "line": line, "amount": amount, "source": source,
+             "reference": refs.get(source.split(" ")[0], "")}
+            for key, line, amount, source in lines]
+    rows.append({"key": "total", "line": "total savings", "amount": total,
+                 "source": "sum of the lines above", "reference": ""})
+    rows.append({"key": "beyond", "line": "of which beyond the target",
+                 "amount": total - settings.savings_target,
                  "source": "plan.savings_target", "reference": refs.get("plan.savings_target", ""),
                  "note": f"budget £{budget / 1e6:,.1f}M; the optimum leaves unspent what "
                          "nothing within the limits is worth"})

@@ -132,22 +132,38 @@ def _move(r: Mapping[Any, Any]) -> Move:
                 float(r["reoffences_avoided"]), label(str(r["evidence_category"]), "evidence"))
 
 
-def _bridge(plan: Any, moves: pd.DataFrame) -> list[BridgeStep]:
-    baseline = float(plan.baseline_spend)
+#: The spend bridge's steps, from the plan's savings bridge (:func:`plan.bridge.savings_bridge`,
+#: £ saved) by its keys: a saving lowers spend, so each step is minus the line's amount.
+SPEND_STEPS: tuple[tuple[str, str], ...] = (
+    ("price", "Sentence delivery: negotiated price"),
+    ("demand", "Sentence delivery: more place- and caseload-years"),
+    ("disinvest", "Disinvestment from rehabilitation services"),
+    ("invest", "Investment in rehabilitation services"),
+    ("fixed", "Fixed costs of contracts kept open"),
+)
+
+
+class BridgeMismatch(RuntimeError):
+    """The plan's savings bridge does not lead from the baseline spend to the planned spend."""
+
+
+def _bridge(plan: Any) -> list[BridgeStep]:
+    """Baseline spend to planned spend in the steps of the plan's own savings bridge (the one
+    bridge of the round; nothing here recomputes it)."""
     planned = getattr(plan, "planned_spend", None)
-    if planned is None:
+    lines = {str(b.get("key")): float(b["amount"])
+             for b in getattr(plan, "savings_bridge", None) or [] if b.get("key")}
+    if planned is None or not lines:
         return []
-    sentence = moves[moves["evidence_category"] == "not_applicable"]["spend_change"].sum()
-    rehab = moves[moves["evidence_category"] != "not_applicable"]["spend_change"]
-    steps = [
-        BridgeStep("Spend in 2011-12 (baseline portfolio)", baseline, "start"),
-        BridgeStep("Sentence delivery: efficiency and volumes", float(sentence), "step"),
-        BridgeStep("Disinvestment from rehabilitation services", float(rehab[rehab < 0].sum()),
-                   "step"),
-        BridgeStep("Investment in rehabilitation services", float(rehab[rehab > 0].sum()),
-                   "step"),
-        BridgeStep("Planned spend 2012-13", float(planned), "end"),
-    ]
+    baseline = float(plan.baseline_spend)
+    steps = [BridgeStep("Spend in 2011-12 (baseline portfolio)", baseline, "start")]
+    steps += [BridgeStep(text, -lines[key], "step") for key, text in SPEND_STEPS if key in lines]
+    steps.append(BridgeStep("Planned spend 2012-13", float(planned), "end"))
+    reached = baseline + sum(s.amount for s in steps if s.kind == "step")
+    if abs(reached - float(planned)) > max(1.0, 1e-6 * abs(float(planned))):
+        raise BridgeMismatch(
+            f"the plan's savings bridge leads from £{baseline:,.0f} to £{reached:,.0f}, not to "
+            f"the planned spend £{float(planned):,.0f}")
     return steps
 
 
@@ -204,7 +220,7 @@ def decisions(context: RoundContext) -> Decisions:
     out.invest = [_move(r) for r in rehab[rehab["spend_change"] > 1.0]
                   .sort_values("spend_change", ascending=False).to_dict("records")]
     out.disinvest = [_move(r) for r in rehab[rehab["spend_change"] < -1.0].to_dict("records")]
-    out.bridge = _bridge(plan, moves)
+    out.bridge = _bridge(plan)
     out.savings = getattr(plan, "savings", None)
     out.savings_target = getattr(plan, "savings_target", None)
     if "plan.savings_outside_portfolio" in context.parameters:
