@@ -64,3 +64,26 @@ def test_a_command_imports_only_its_own_module() -> None:
                   "'commissioning.cli.cmd_')))\n")
     assert "provider_id" in output
     assert "CMD ['commissioning.cli.cmd_schema']" in output
+
+
+def test_version_alone_imports_neither_typer_nor_rich_and_reads_as_the_apps() -> None:
+    output = _run(PROBE.format(args=["--version"], heavy=("typer", "rich", "click")))
+    assert "LOADED []" in output
+    fast = output.split("LOADED")[0]
+    full = _run("from commissioning.cli.app import app\n"
+                "app(['--version'], prog_name='commission', standalone_mode=False)\n")
+    assert fast == full and fast.startswith("commissioning ")
+
+
+def test_help_defers_markdown_and_tracebacks_until_used() -> None:
+    deferred = ("markdown_it", "pygments")
+    output = _run(PROBE.format(args=["--help"], heavy=deferred) +
+                  "from rich.markdown import Markdown\n"
+                  "from rich.traceback import Traceback\n"
+                  "try:\n    1 / 0\nexcept ZeroDivisionError as exc:\n"
+                  "    tb = Traceback.from_exception(type(exc), exc, exc.__traceback__)\n"
+                  "print('REAL', Markdown('x').markup, type(tb).__module__, "
+                  "'markdown_it' in sys.modules, hasattr(sys.modules['rich.traceback'], "
+                  "'install'))\n")
+    assert "LOADED []" in output  # --help ran without them
+    assert "REAL x rich.traceback True True" in output  # and they load on first use
