@@ -126,7 +126,8 @@ def _secondary(
             lonely = withheld & (n_withheld == 1)
             if not lonely.any():
                 continue
-            for _, idx in frame[lonely].groupby(list(keys)).groups.items():
+            by: str | list[str] = keys[0] if len(keys) == 1 else list(keys)
+            for idx in frame[lonely].groupby(by).groups.values():
                 row = frame.loc[idx[0], list(keys)]
                 mask = np.ones(len(frame), dtype=bool)
                 for k in keys:
