@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from commissioning.cli.app import _register, app
 from commissioning.io.exports import CSV_ENCODING
+from commissioning.io.units import PERCENT, PROBABILITY, PROPORTION, unit_of
 
 runner = CliRunner()
 _register()
@@ -41,6 +42,10 @@ def assert_numbers_in_xlsx(csv_path: Path) -> None:
     assert numeric, f"{csv_path.name}: no numeric column to check"
     for col in numeric:
         j = header.index(str(col)) + 1
+        unit = unit_of(str(col), csv_path.name)
+        assert unit is not None, f"{csv_path.name}: {col} has no unit in commissioning.io.units"
+        note = sheet.cell(1, j).comment
+        assert note is not None and note.text == f"Unit: {unit}", col
         values = [sheet.cell(i, j).value for i in range(2, sheet.max_row + 1)]
         assert all(v is None or isinstance(v, int | float) for v in values), col
         assert any(isinstance(v, int | float) for v in values), col
@@ -120,3 +125,13 @@ def test_risk_csv_has_the_bom_and_the_contracts_booleans(
     text = out.read_text(encoding=CSV_ENCODING)
     # booleans as the input spells them (the file was DuckDB's before: true/false)
     assert "true" in text.lower() and ",True," not in text and ",False," not in text
+
+
+def test_unit_suffixes_say_percent_or_proportion() -> None:
+    assert unit_of("mape_drift_pct") == PERCENT
+    assert unit_of("binary_rate") == unit_of("binary_rate_upper") == PROPORTION
+    assert unit_of("p_shortfall") == unit_of("max_p_shortfall") == PROBABILITY
+    assert unit_of("flip_share") == PROPORTION
+    assert unit_of("change", "invest_disinvest.csv") == "£"
+    assert unit_of("change") is None  # ambiguous without its table
+    assert unit_of("no_such_column") is None

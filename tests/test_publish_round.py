@@ -261,6 +261,21 @@ def test_every_csv_the_round_writes_opens_in_excel(ws: Path) -> None:
         assert not str(frame.columns[0]).startswith("\ufeff")
 
 
+def test_every_numeric_column_the_round_exports_has_a_unit(ws: Path) -> None:
+    """docs/data-contract.md, "Units": a suffix or an entry in commissioning.io.units."""
+    from commissioning.io.units import unit_of
+
+    missing = []
+    for path in sorted([*(ws / "exports").rglob("*.csv"), *(ws / "reports").rglob("*.csv")]):
+        frame = pd.read_csv(path, encoding="utf-8-sig", comment="#", na_values=["*"])
+        for col in frame.columns:
+            if (pd.api.types.is_numeric_dtype(frame[col])
+                    and not pd.api.types.is_bool_dtype(frame[col])
+                    and unit_of(str(col), path.name) is None):
+                missing.append(f"{path.name}: {col}")
+    assert not missing, missing
+
+
 def test_equality_without_a_plan_is_bad_input(tmp_path: Path) -> None:
     result = runner.invoke(app, ["equality", "--workspace", str(tmp_path)])
     assert result.exit_code == 2

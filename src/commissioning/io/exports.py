@@ -12,7 +12,8 @@ Tables that withhold nothing (forecasts, plans, ratings) are written with ``miss
 an empty value there is "not applicable", never a withheld cell, so it is blank, not ``*``.
 ``write_tables`` writes a folder of such tables (each CSV, and each XLSX with ``xlsx``).
 
-Units are in column names: ``_pct`` is a percentage (0-100), ``_rate`` a proportion (0-1).
+Units: ``_pct`` is a percentage (0-100), ``_rate`` a proportion (0-1); every numeric column's
+unit is in :mod:`commissioning.io.units`, and each XLSX header cell carries it as a note.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from commissioning.io.units import unit_of
 
 SUPPRESSED = "*"
 #: What marks unsuppressed output: in its file name and its first line.
@@ -121,8 +124,11 @@ def write_xlsx(
             sheet.cell(1, 1).font = Font(bold=True, color="C00000")
             header_row = 2
         sheet.append([str(c) for c in view.columns])
-        for cell in sheet[header_row]:
+        for col, cell in zip(view.columns, sheet[header_row], strict=True):
             cell.font = bold
+            unit = unit_of(str(col), f"{name}.csv")
+            if unit is not None and pd.api.types.is_numeric_dtype(view[col]):
+                cell.comment = Comment(f"Unit: {unit}", "commissioning")
         for row in view.itertuples(index=False):
             sheet.append([_cell(v) for v in row])
         if not internal:
