@@ -62,7 +62,7 @@ def bridge_chart(d: Decisions) -> alt.TopLevelMixin:
             level = end
         rows.append({"order": i, "step": b.label, "start": start / 1e6, "end": end / 1e6,
                      "kind": "Total" if b.kind in ("start", "end") else
-                     ("Saving" if b.amount < 0 else "Investment")})
+                     ("Saving" if b.amount < 0 else "Added spend")})
     data = pd.DataFrame(rows)
     steps = data[data["kind"] != "Total"]
     low = float(min(steps["start"].min(), steps["end"].min())) if len(steps) else 0.0
@@ -70,7 +70,7 @@ def bridge_chart(d: Decisions) -> alt.TopLevelMixin:
     span = max(high - low, 1.0)
     lo, hi = max(0.0, low - span), high + span * 0.1
     data["start"] = data["start"].clip(lower=lo)
-    kinds = ["Total", "Saving", "Investment"]
+    kinds = ["Total", "Saving", "Added spend"]
     chart: alt.TopLevelMixin = alt.Chart(data).mark_bar().encode(
         y=alt.Y("step:N", sort=alt.EncodingSortField("order"), title=None,
                 axis=alt.Axis(labelLimit=0)),

@@ -135,8 +135,8 @@ def _move(r: Mapping[Any, Any]) -> Move:
 #: The spend bridge's steps, from the plan's savings bridge (:func:`plan.bridge.savings_bridge`,
 #: £ saved) by its keys: a saving lowers spend, so each step is minus the line's amount.
 SPEND_STEPS: tuple[tuple[str, str], ...] = (
-    ("price", "Sentence delivery: negotiated price"),
-    ("demand", "Sentence delivery: more place- and caseload-years"),
+    ("price", "Sentence delivery: price"),
+    ("demand", "Sentence delivery: volumes"),
     ("disinvest", "Disinvestment from rehabilitation services"),
     ("invest", "Investment in rehabilitation services"),
     ("fixed", "Fixed costs of contracts kept open"),
