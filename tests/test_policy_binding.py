@@ -29,8 +29,6 @@ NAME = re.compile(r"^(" + "|".join(PREFIXES) + r")(\.[a-z0-9_]+)+$")
 #: Files below the CLI allowed a date literal, and why.
 DATE_LITERALS_ALLOWED = {
     "synth/outcomes.py": "the Unix epoch, to turn day numbers into dates",
-    "web/seed.py": "the demo round's own calendar (consultation dates, an action plan's due "
-    "date): demo content, not policy; the round's parameters are read at its first day",
 }
 
 

@@ -15,8 +15,10 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import yaml
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -28,6 +30,10 @@ from commissioning.web import audit, services
 from commissioning.web import models as m
 from commissioning.web.policy import parameters
 from commissioning.web.roles import OrganisationKind, Role
+
+#: The demo round's calendar (demo content, not policy): ``demo_calendar.yaml``.
+CALENDAR: dict[str, Any] = yaml.safe_load(
+    (Path(__file__).with_name("demo_calendar.yaml")).read_text(encoding="utf-8"))
 
 COMMISSIONER_NAME = "NOMS Commissioning (demo)"
 ASSURANCE_NAME = "MoJ Audit and Corporate Assurance (demo)"
@@ -151,8 +157,8 @@ def _round(orgs: dict[str, m.Organisation]) -> m.CommissioningRound:
             "and their price. Proposals, prices and volumes in this demo are synthetic."
         ),
         status=m.CommissioningRound.Status.DRAFT,
-        opens=dt.date(2011, 11, 1),
-        closes=dt.date(2011, 12, 9),
+        opens=CALENDAR["round"]["opens"],
+        closes=CALENDAR["round"]["closes"],
     )
     # the workspace's policy at the round's date, as every page reads it
     params, when = parameters(), rnd.starts
@@ -213,7 +219,7 @@ DEMO_SUBCONTRACTS: dict[str, tuple[tuple[str, str, str], ...]] = {
 
 
 def _proposals(rnd: m.CommissioningRound, orgs: dict[str, m.Organisation]) -> None:
-    now = dt.datetime(2011, 12, 5, 12, 0, tzinfo=dt.UTC)
+    now: dt.datetime = CALENDAR["proposals_submitted_at"]
     plans: list[tuple[str, str, str, list[dict[str, object]]]] = [
         (
             "provider:LDN",
@@ -334,7 +340,7 @@ def _proposals(rnd: m.CommissioningRound, orgs: dict[str, m.Organisation]) -> No
 
 
 def _contracts(orgs: dict[str, m.Organisation], rnd: m.CommissioningRound) -> None:
-    agreed_at = dt.datetime(2012, 2, 28, 17, 0, tzinfo=dt.UTC)
+    agreed_at: dt.datetime = CALENDAR["contracts_agreed_at"]
     # the round's financial year
     starts = rnd.starts
     ends = starts.replace(year=starts.year + 1) - dt.timedelta(days=1)
@@ -441,7 +447,7 @@ def _contracts(orgs: dict[str, m.Organisation], rnd: m.CommissioningRound) -> No
         contract=aci,
         requirement="Service specification: safer custody — ACCT case reviews within 24 hours",
         actions="Recruit two case managers; weekly review of open ACCTs by the deputy director.",
-        due=dt.date(2012, 9, 30),
+        due=CALENDAR["action_plan_due"],
     )
     m.RiskEntry.objects.create(
         contract=aci,
