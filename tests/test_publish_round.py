@@ -124,6 +124,50 @@ def test_the_report_speaks_in_human_labels(ws: Path) -> None:
     assert not any(str(p) in svg for p in providers["provider_id"])
 
 
+#: Where the browser tests find Chromium (as tests/web/conftest.py).
+CHROMIUM = Path("/usr/bin/chromium")
+
+#: Every chart's text elements whose box leaves the chart's own box, in the rendered page.
+_CLIPPED_TEXT = """() => {
+  const out = [];
+  for (const svg of document.querySelectorAll('svg')) {
+    const box = svg.getBoundingClientRect();
+    if (box.width === 0) continue;
+    for (const t of svg.querySelectorAll('text')) {
+      const r = t.getBoundingClientRect();
+      if (!t.textContent.trim() || r.width === 0) continue;
+      if (r.left < box.left - 1 || r.right > box.right + 1 ||
+          r.top < box.top - 1 || r.bottom > box.bottom + 1)
+        out.push(t.textContent.trim());
+    }
+  }
+  return out;
+}"""
+
+
+def test_no_chart_label_is_clipped_in_a_browser(ws: Path) -> None:
+    """Vega lays labels out with the fonts it measured; a browser that draws a wider font
+    pushes right-aligned axis labels past the chart's left edge (issue 13: "Sentence delivery:
+    volumes" showed as "entence delivery: volumes")."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"],
+            headless=True)
+        try:
+            tab = browser.new_page(viewport={"width": 1280, "height": 900})
+            tab.goto((ws / "reports" / "commissioning-round.html").as_uri())
+            charts = tab.evaluate("() => document.querySelectorAll('svg text').length")
+            clipped = tab.evaluate(_CLIPPED_TEXT)
+        finally:
+            browser.close()
+    assert charts > 50, "the page has no charts to check"
+    assert clipped == [], clipped
+
+
 def test_a_second_publication_says_what_changed(ws: Path, tmp_path: Path) -> None:
     snapshot = ws / "exports" / "publish" / "decisions.json"
     before = json.loads(snapshot.read_text())

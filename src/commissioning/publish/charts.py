@@ -32,7 +32,12 @@ from commissioning.schema.contract import NEEDS, OFFENCE_GROUPS, RISK_TIERS, SET
 if TYPE_CHECKING:
     import altair as alt
 
-FONT = "Helvetica, Arial, sans-serif"
+#: The charts' font. Vega measures every label with the first family the renderer has (DejaVu
+#: Sans ships with Chromium on Linux and with vl-convert's host), and the SVG keeps that
+#: layout: a browser that draws the text in a *wider* font than was measured clips the start of
+#: right-aligned axis labels. DejaVu Sans is the widest common sans, so a reader without it
+#: (Helvetica or Arial) gets narrower text in the same space, never clipped labels.
+FONT = '"DejaVu Sans", Helvetica, Arial, sans-serif'
 TEXT = "#0b0c0c"
 #: Light-to-dark blue ramp for the ordered risk tiers (safe for every colour-vision type).
 TIER_COLOURS = ("#c5ddf0", "#6fa7d8", "#1d70b8", "#0b2e57")
