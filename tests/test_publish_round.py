@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -125,7 +126,6 @@ def test_the_report_speaks_in_human_labels(ws: Path) -> None:
 
 
 #: Where the browser tests find Chromium (as tests/web/conftest.py).
-CHROMIUM = Path("/usr/bin/chromium")
 
 #: Every chart's text elements whose box leaves the chart's own box, in the rendered page.
 _CLIPPED_TEXT = """() => {
@@ -145,25 +145,18 @@ _CLIPPED_TEXT = """() => {
 }"""
 
 
-def test_no_chart_label_is_clipped_in_a_browser(ws: Path) -> None:
+def test_no_chart_label_is_clipped_in_a_browser(ws: Path, chromium: Any) -> None:
     """Vega lays labels out with the fonts it measured; a browser that draws a wider font
     pushes right-aligned axis labels past the chart's left edge (issue 13: "Sentence delivery:
     volumes" showed as "entence delivery: volumes")."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"],
-            headless=True)
-        try:
-            tab = browser.new_page(viewport={"width": 1280, "height": 900})
-            tab.goto((ws / "reports" / "commissioning-round.html").as_uri())
-            charts = tab.evaluate("() => document.querySelectorAll('svg text').length")
-            clipped = tab.evaluate(_CLIPPED_TEXT)
-        finally:
-            browser.close()
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        tab = context.new_page()
+        tab.goto((ws / "reports" / "commissioning-round.html").as_uri())
+        charts = tab.evaluate("() => document.querySelectorAll('svg text').length")
+        clipped = tab.evaluate(_CLIPPED_TEXT)
+    finally:
+        context.close()
     assert charts > 50, "the page has no charts to check"
     assert clipped == [], clipped
 

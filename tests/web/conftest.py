@@ -27,16 +27,6 @@ from commissioning.web.roles import OrganisationKind, Role
 
 PASSWORD = "correct-horse-battery-staple"
 DEMO_PASSWORD = "demo-password-for-tests"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 AXE = Path(__file__).resolve().parents[2] / "src/commissioning/web/frontend/build/axe.min.js"
 
 
@@ -108,24 +98,13 @@ def demo(db: None) -> Any:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(
-            f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
-        )
+def browser(chromium: Any) -> Iterator[Any]:
     if not AXE.exists():
         pytest.skip(f"browser tests need {AXE}: run `make static`")
     # Playwright's sync API runs an event loop in this thread; the test's database calls are
     # still synchronous, so Django's async guard is relaxed for the browser tests only.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
+    yield chromium
     del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
