@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from decimal import Decimal
 from typing import Any
@@ -235,39 +236,36 @@ def test_transparency_withholds_figures_based_on_fewer_than_five_people(people: 
     assert row.count(">*<") == 2  # the result and the number of people
 
 
-def tiles(client: Client) -> dict[str, int]:
+def tasks(client: Client) -> dict[str, str]:
+    """The dashboard's task list: each task's title and its status."""
     body = client.get("/dashboard/").content.decode()
     found = re.findall(
-        r'summary-list__key">([^<]+)</dt>\s*<dd class="govuk-summary-list__value">(\d+)<', body
-    )
-    return {label: int(count) for label, count in found}
+        r'govuk-task-list__link"[^>]*>([^<]+)</a>.*?govuk-task-list__status[^>]*>'
+        r'(?:<strong[^>]*>)?([^<]+)<', body, flags=re.S)
+    return {html.unescape(title): status for title, status in found}
 
 
-def test_the_dashboard_counts_what_each_role_may_see(people: People, signed_in: Any) -> None:
+def test_the_dashboard_lists_what_each_role_may_see(people: People, signed_in: Any) -> None:
     _published_world(people)
     # As at the workspace's reporting date — the start of its latest published round, 2012-13
     # (the draft 2013-14 does not count), as the round's report — the 2012-13 agreements have
-    # just started: nothing is due yet.
-    assert tiles(signed_in("provider")) == {
-        "Draft proposals": 0,
-        "Submitted proposals": 0,
-        "Contracts and SLAs": 1,
-        "Self-audit returns due": 0,
-        "Self-audit returns overdue": 0,
-    }
-    manager = tiles(signed_in("contract_manager"))
-    assert manager["Contracts and SLAs"] == 2
-    assert manager["Overdue self-audit returns"] == 0
+    # just started: no self-audit return is due yet, and the open round has no proposal.
+    assert tasks(signed_in("provider")) == {"Start a proposal": "Incomplete"}
+    assert not any("self-audit" in t for t in tasks(signed_in("contract_manager")))
     # Once the 2014-15 round is published, the agreements have ended and no self-audit return
-    # came in for their last quarter, so each is overdue; the provider counts only its own.
+    # came in for their last quarter, so each is overdue; the provider sees only its own.
     m.CommissioningRound.objects.create(
         year="2014-15", title="Round 2014-15", status=m.CommissioningRound.Status.OPEN
     )
-    assert tiles(signed_in("provider"))["Self-audit returns overdue"] == 1
-    assert tiles(signed_in("contract_manager"))["Overdue self-audit returns"] == 2
-    assert tiles(signed_in("partner")) == {"Contracts shared with you or published": 1}
+    provider = {t: s for t, s in tasks(signed_in("provider")).items() if "self-audit" in t}
+    assert provider == {"Send the self-audit return for 2012-Q4, SLA-EXA": "Overdue"}
+    manager = {t: s for t, s in tasks(signed_in("contract_manager")).items() if "self-audit" in t}
+    assert manager == {"Chase the self-audit return for 2012-Q4, CON-HIDDEN": "Overdue",
+                       "Chase the self-audit return for 2012-Q4, SLA-EXA": "Overdue"}
+    assert set(tasks(signed_in("partner")).values()) == {"Published"}
     auditor = signed_in("auditor").get("/dashboard/").content.decode()
     assert "Chain intact" in auditor
+    assert tasks(signed_in("auditor"))["Check the audit chain"] == "Completed"
 
 
 def test_the_dashboard_asks_for_sign_in() -> None:

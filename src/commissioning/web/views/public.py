@@ -6,26 +6,24 @@ viewer — whoever is signed in, so it is the same page for everyone.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, URLPattern, URLResolver, path, reverse
+from django.urls import URLPattern, URLResolver, path
 from django.views.decorators.http import require_http_methods
 
 from commissioning.evidence.catalogue import load_catalogue
 from commissioning.plan.intentions import Intention, load_intentions
 from commissioning.publish import disclosure
 from commissioning.publish.disclosure import SUPPRESSED
-from commissioning.secure.assurance import ReturnState, return_status
-from commissioning.web import audit, ocds_export, services, walls
+from commissioning.web import audit, ocds_export, services, tasks, walls
 from commissioning.web import models as m
 from commissioning.web.policy import reporting_date, small_cell_threshold
 from commissioning.web.roles import Role
@@ -135,117 +133,12 @@ def transparency(request: HttpRequest) -> HttpResponse:
     )
 
 
-@dataclass(frozen=True)
-class Tile:
-    """A count on the dashboard, with a link to where the counted records are listed."""
-
-    label: str
-    count: int
-    url_name: str = ""
-
-    @property
-    def href(self) -> str:
-        if not self.url_name:
-            return ""
-        try:
-            return reverse(self.url_name)
-        except NoReverseMatch:  # that part of the workspace is not installed
-            return ""
-
-
-def _returns(
-    viewer: walls.Viewer, contracts: list[m.Contract], on: dt.date | None
-) -> Counter[str]:
-    """How many contracts' latest quarterly self-audit returns are due, overdue or received
-    on ``on`` (the assurance rules: a return is due by the end of the month after its
-    quarter); none without a date (a workspace with no round and no contract)."""
-    if on is None:
-        return Counter()
-    received: dict[int, set[str]] = defaultdict(set)
-    for contract_id, period in (
-        walls.visible(viewer, m.AssuranceReturn)
-        .filter(kind=m.AssuranceReturn.Kind.SELF_AUDIT)
-        .values_list("contract_id", "period")
-    ):
-        received[contract_id].add(period)
-    return Counter(return_status(c.starts, c.ends, received[c.pk], on).state for c in contracts)
-
-
-def _dashboard_tiles(viewer: walls.Viewer) -> list[Tile]:
-    proposals = walls.visible(viewer, m.Proposal)
-    contracts = walls.visible(viewer, m.Contract)
-    # as at the workspace's reporting date (its latest round's), as the assurance pages
-    on = reporting_date()
-    if viewer.role == Role.PROVIDER:
-        returns = _returns(viewer, list(contracts), on)
-        return [
-            Tile(
-                "Draft proposals",
-                proposals.filter(status=m.Proposal.Status.DRAFT).count(),
-                "proposal-list",
-            ),
-            Tile(
-                "Submitted proposals",
-                proposals.filter(status=m.Proposal.Status.SUBMITTED).count(),
-                "proposal-list",
-            ),
-            Tile("Contracts and SLAs", contracts.count(), "contract-list"),
-            Tile("Self-audit returns due", returns[ReturnState.DUE], "assurance-overview"),
-            Tile("Self-audit returns overdue", returns[ReturnState.OVERDUE], "assurance-overview"),
-        ]
-    if viewer.role == Role.COMMISSIONER:
-        return [
-            Tile(
-                "Submitted proposals",
-                proposals.filter(status=m.Proposal.Status.SUBMITTED).count(),
-                "proposal-list",
-            ),
-            Tile(
-                "Proposals with flags",
-                proposals.filter(status=m.Proposal.Status.SUBMITTED)
-                .filter(Exists(m.ProposalFlag.objects.filter(proposal=OuterRef("pk"))))
-                .count(),
-                "proposal-list",
-            ),
-            Tile("Awards made", walls.visible(viewer, m.Award).count()),
-        ]
-    if viewer.role == Role.CONTRACT_MANAGER:
-        returns = _returns(viewer, list(contracts), on)
-        return [
-            Tile("Contracts and SLAs", contracts.count(), "contract-list"),
-            Tile(
-                "Open action plans",
-                walls.visible(viewer, m.ActionPlan).filter(status=m.ActionPlan.Status.OPEN).count(),
-                "assurance-overview",
-            ),
-            Tile(
-                "Overdue action plans",
-                walls.visible(viewer, m.ActionPlan)
-                .filter(status=m.ActionPlan.Status.OPEN, due__lt=on)
-                .count()
-                if on is not None
-                else 0,
-                "assurance-overview",
-            ),
-            Tile("Overdue self-audit returns", returns[ReturnState.OVERDUE], "assurance-overview"),
-        ]
-    if viewer.role == Role.AUDITOR:
-        return [
-            Tile("Audit log entries", walls.visible(viewer, m.AuditEntry).count(), "audit-log"),
-            Tile(
-                "Refused accesses", walls.visible(viewer, m.AccessDenial).count(), "audit-denials"
-            ),
-        ]
-    if viewer.role == Role.PARTNER:
-        return [Tile("Contracts shared with you or published", contracts.count(), "contract-list")]
-    return []
-
-
 @login_required
 @require_http_methods(["GET"])
 def dashboard(request: HttpRequest) -> HttpResponse:
     viewer = walls.viewer_of(request.user)
-    context: dict[str, Any] = {"tiles": _dashboard_tiles(viewer), "member": viewer}
+    on = reporting_date()
+    context: dict[str, Any] = {"board": tasks.dashboard(viewer, on), "member": viewer, "on": on}
     if viewer.role == Role.AUDITOR:
         context["chain"] = audit.verify()
     return render(request, "web/public/dashboard.html", context)
