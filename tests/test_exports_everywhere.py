@@ -97,10 +97,11 @@ def test_evidence_list_csv_to_a_file_has_the_bom_and_xlsx_needs_out(tmp_path: Pa
 
 
 def test_pbr_decisions_csv_has_the_bom(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["pbr", "peterborough", "--out", str(tmp_path)])
+    result = runner.invoke(app, ["pbr", "peterborough", "--out", str(tmp_path), "--xlsx"])
     assert result.exit_code == 0, result.output
     frame = assert_excel_csv(tmp_path / "pbr_decisions.csv", ["scheme", "cohort", "measure"])
     assert "→" in frame["evidence"].iloc[0]  # the arrow Excel showed as "â†’" without the BOM
+    assert_numbers_in_xlsx(tmp_path / "pbr_decisions.csv")
 
 
 @pytest.fixture(scope="module")

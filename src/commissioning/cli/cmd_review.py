@@ -203,10 +203,11 @@ def pbr(
         None, "--figures", help="CSV of figures, one row per cohort (default: the published "
         "figures for peterborough and doncaster)."
     ),
+    xlsx: bool = XlsxOption,
 ) -> None:
     """Payment by results: the decision and amount per cohort under a scheme, with evidence.
 
-    Writes pbr_decisions.csv and pbr_decisions.json.
+    Writes pbr_decisions.csv (and .xlsx with --xlsx) and pbr_decisions.json.
     """
     from commissioning.review.pbr import SchemeError, calculate, find_scheme
     from commissioning.review.step import PUBLISHED_FIGURES
@@ -227,7 +228,7 @@ def pbr(
     except SchemeError as exc:
         raise BadInput(str(exc)) from None
     records = [vars(d) for d in decisions]
-    write_tables({"pbr_decisions.csv": pd.DataFrame(records)}, out_dir)
+    write_tables({"pbr_decisions.csv": pd.DataFrame(records)}, out_dir, xlsx=xlsx)
     (out_dir / "pbr_decisions.json").write_text(
         json.dumps({"scheme": chosen.id, "name": chosen.name, "reference": chosen.reference,
                     "decisions": records}, indent=2, default=str), encoding="utf-8"
