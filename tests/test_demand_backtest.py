@@ -244,6 +244,14 @@ def test_cli_backtest_prints_and_writes_the_table(tmp_path: Path) -> None:
     intervals = pd.read_csv(tmp_path / "prison_backtest_intervals.csv")
     assert set(intervals["basis"]) <= {"horizon", "pooled"}
     assert (tmp_path / "prison_backtest.csv").exists()
+    # the table fits an 80-column terminal: every method's full name, no truncated header
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for label in ("Selected *", "Stock–flow model", "Damped trend", "Last value"):
+        assert any(line.startswith(f"│ {label}") for line in lines), label
+    assert "…" not in result.output
+    assert "The round's projection (origin June 2011) follows the forecast selected there: " \
+        "Damped trend" in " ".join(result.output.split())
 
 
 def test_bad_backtest_parameters_are_named(params: ParameterSet) -> None:

@@ -106,31 +106,52 @@ def prison_cmd(
     result = _prison(params, scenario, runs, seed)
     for path in result.write(out_dir, xlsx=xlsx):
         out.print(f"[green]Wrote[/] {path}")
-    _print_backtest(result.backtest)
+    _print_backtest(result.backtest, result.origin // 12)
     out.print(f"Intervals of the projection: {result.interval_source}")
 
 
-def _print_backtest(bt: PrisonBacktest) -> None:
+def _print_backtest(bt: PrisonBacktest, origin: int | None = None) -> None:
+    """The backtest as two narrow tables (methods × horizons, then interval coverage) that fit
+    an 80-column terminal, and what they mean; ``origin``: the June the round projects from."""
     from rich.table import Table
 
     tab = bt.table()
-    grid = Table(title=f"Prison population backtest: MAPE % by horizon, June origins "
+    hs = [int(h) for h in tab["horizon_years"]]
+    grid = Table(title=f"Prison population backtest: MAPE % by years ahead, June origins "
                        f"{int(bt.errors['origin'].min())}-{int(bt.errors['origin'].max())}")
-    grid.add_column("h", justify="right")
-    grid.add_column("n", justify="right")
+    grid.add_column("Forecast")
+    for h in hs:
+        grid.add_column(f"{h}y", justify="right")
+    grid.add_column("mean", justify="right")
+    best = {int(r["horizon_years"]): min(METHODS, key=lambda m, r=r: r[f"mape_{m}_pct"])
+            for r in tab.to_dict("records")}
     for m in METHODS:
-        grid.add_column(m + ("*" if m == bt.headline else ""), justify="right")
-    for level in bt.settings.levels:
-        grid.add_column(f"cover {round(level * 100)}%", justify="right")
-    for r in tab.to_dict("records"):
-        grid.add_row(
-            str(r["horizon_years"]), str(r["origins"]),
-            *(f"{r[f'mape_{m}_pct']:.2f}" for m in METHODS),
-            *(f"{r[f'coverage_{round(level * 100)}_pct']:.1f}" for level in bt.settings.levels),
-        )
+        values = [float(r[f"mape_{m}_pct"]) for r in tab.to_dict("records")]
+        cells = [f"[bold]{v:.2f}[/]" if best[h] == m else f"{v:.2f}"
+                 for h, v in zip(hs, values, strict=True)]
+        label = METHOD_LABELS[m].split(" (")[0] + (" *" if m == bt.headline else "")
+        grid.add_row(label, *cells, f"{sum(values) / len(values):.2f}")
+    grid.add_row("origins scored", *(str(int(n)) for n in tab["origins"]), "")
     out.print(grid)
-    out.print("h: years ahead; n: origins; * the headline forecast ("
-              + "; ".join(f"{m}: {METHOD_LABELS[m]}" for m in METHODS) + ")")
+    cover = Table(title="Empirical interval coverage % (nominal ±"
+                        f"{bt.settings.coverage_tolerance_pp:g} points)")
+    cover.add_column("Interval")
+    for h in hs:
+        cover.add_column(f"{h}y", justify="right")
+    for level in bt.settings.levels:
+        tag = round(level * 100)
+        cover.add_row(f"{tag}%", *(
+            f"{r[f'coverage_{tag}_pct']:.1f}" if r[f"coverage_{tag}_within_tolerance"]
+            else f"[yellow]{r[f'coverage_{tag}_pct']:.1f}[/]" for r in tab.to_dict("records")))
+    out.print(cover)
+    out.print("* the headline forecast; bold: the lowest error at that horizon; yellow: "
+              "coverage outside the tolerance. "
+              + "; ".join(f"{METHOD_LABELS[m].split(' (')[0]}: "
+                          f"{METHOD_LABELS[m].split(' (')[1].rstrip(')')}"
+                          for m in METHODS if " (" in METHOD_LABELS[m]) + ".")
+    if origin is not None and bt.headline == "selected":
+        out.print(f"The round's projection (origin June {origin}) follows the forecast "
+                  f"selected there: [bold]{METHOD_LABELS[bt.choice(origin)]}[/].")
     beaten = bt.beaten_at()
     if beaten:
         for h, method, theirs, ours in beaten:
@@ -145,10 +166,9 @@ def _print_backtest(bt: PrisonBacktest) -> None:
     misses = bt.coverage_misses()
     tol = bt.settings.coverage_tolerance_pp
     if misses:
-        out.print(f"[yellow]Interval coverage outside nominal ±{tol:g} points[/]: "
-                  + "; ".join(f"{round(level * 100)}% interval at {h} year(s) ahead "
-                              f"{cov:.1f}% of {n}" for h, level, cov, n in misses)
-                  + f". {COVERAGE_CAVEAT}")
+        out.print(f"[yellow]Interval coverage is outside nominal ±{tol:g} points in "
+                  f"{len(misses)} of {len(bt.settings.levels) * len(hs)} cells[/] (yellow "
+                  f"above). {COVERAGE_CAVEAT}")
     else:
         out.print(f"Interval coverage is within ±{tol:g} points of nominal at every horizon.")
     means = {m: sum(bt.mape(m, h) for h in range(1, bt.settings.horizon_years + 1))
@@ -192,7 +212,8 @@ def backtest_cmd(
     }
     for path in write_tables(files, out_dir, xlsx=xlsx):
         out.print(f"[green]Wrote[/] {path}")
-    _print_backtest(bt)
+    origin = str(params.value("demand.prison_projection")["origin"])
+    _print_backtest(bt, int(origin[:4]))
 
 
 def _community_history(history: Path | None, params: Policy) -> pd.DataFrame:
