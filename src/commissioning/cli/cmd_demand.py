@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -110,6 +111,10 @@ def prison_cmd(
     out.print(f"Intervals of the projection: {result.interval_source}")
 
 
+def _mape_at(bt: PrisonBacktest, horizon: int, method: str) -> float:
+    return bt.mape(method, horizon)
+
+
 def _print_backtest(bt: PrisonBacktest, origin: int | None = None) -> None:
     """The backtest as two narrow tables (methods × horizons, then interval coverage) that fit
     an 80-column terminal, and what they mean; ``origin``: the June the round projects from."""
@@ -123,11 +128,10 @@ def _print_backtest(bt: PrisonBacktest, origin: int | None = None) -> None:
     for h in hs:
         grid.add_column(f"{h}y", justify="right")
     grid.add_column("mean", justify="right")
-    best = {int(r["horizon_years"]): min(METHODS, key=lambda m, r=r: r[f"mape_{m}_pct"])
-            for r in tab.to_dict("records")}
+    lowest = {h: min(METHODS, key=partial(_mape_at, bt, h)) for h in hs}
     for m in METHODS:
         values = [float(r[f"mape_{m}_pct"]) for r in tab.to_dict("records")]
-        cells = [f"[bold]{v:.2f}[/]" if best[h] == m else f"{v:.2f}"
+        cells = [f"[bold]{v:.2f}[/]" if lowest[h] == m else f"{v:.2f}"
                  for h, v in zip(hs, values, strict=True)]
         label = METHOD_LABELS[m].split(" (")[0] + (" *" if m == bt.headline else "")
         grid.add_row(label, *cells, f"{sum(values) / len(values):.2f}")
