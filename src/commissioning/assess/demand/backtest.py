@@ -291,6 +291,23 @@ class PrisonBacktest:
                                 int(r[f"coverage_{tag}_n"])))
         return out
 
+    def horizon_errors(self, origin: int) -> dict[int, FloatArray]:
+        """The log errors the headline's intervals are calibrated on at June ``origin``, by
+        whole years ahead ``k`` (1 to ``horizon_years``): the errors at horizon ``k`` known
+        there when there are at least ``min_horizon_errors``, else every horizon's scaled
+        errors × ``sqrt(k)`` (the rule of :func:`horizon_quantiles`); empty when fewer than
+        ``min_calibration_errors`` are known."""
+        known = self.calibration[self.calibration["year"] <= origin]
+        if len(known) < self.settings.min_calibration_errors:
+            return {}
+        pooled = known["scaled_log_error"].to_numpy(float)
+        out: dict[int, FloatArray] = {}
+        for k in range(1, self.settings.horizon_years + 1):
+            same = known[known["horizon_years"] == k]["log_error"].to_numpy(float)
+            out[k] = same if len(same) >= self.settings.min_horizon_errors else (
+                pooled * float(np.sqrt(k)))
+        return out
+
     def log_quantiles(
         self, origin: int, horizon_years: FloatArray, level: float
     ) -> tuple[FloatArray, FloatArray] | None:

@@ -72,8 +72,11 @@ class PrisonResult:
     remand_recall: pd.DataFrame
     forecasts: pd.DataFrame  # month, method, population (every method from the origin)
     origin: int  # month index
-    #: Scaled log errors of the headline known at the origin (for probabilities of shortfall).
+    #: Log errors of the headline known at the origin, every horizon scaled to one year.
     origin_errors: np.ndarray
+    #: The headline's log errors known at the origin by whole years ahead (what the
+    #: projection's intervals and the capacity step's probabilities of shortfall draw from).
+    horizon_errors: dict[int, np.ndarray]
     interval_source: str
     #: The method the headline follows from the projection's origin.
     chosen: str
@@ -221,6 +224,7 @@ def prison(
         forecasts=forecasts,
         origin=origin,
         origin_errors=known["scaled_log_error"].to_numpy(),
+        horizon_errors=bt.horizon_errors(origin // 12),
         interval_source=source,
         chosen=chosen if bt.headline == "selected" else bt.headline,
     )
@@ -254,7 +258,7 @@ def capacity(
     est = estate(policy, establishments, capacities)
     places = capacity_by_function(est)
     head = headroom(prison_result.by_function, places, policy,
-                    prison_result.origin_errors)
+                    prison_result.horizon_errors)
     return CapacityResult(est, places, head, flags_summary(head))
 
 
