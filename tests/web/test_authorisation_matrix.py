@@ -129,6 +129,10 @@ PAGES: dict[str, Rule] = {
     "proposal-subcontract-add": rule("proposal", PROPOSAL_WRITE),
     "proposal-subcontract-delete": rule("proposal", PROPOSAL_WRITE),
     "proposal-upload": rule("proposal", PROPOSAL_WRITE),
+    "proposal-prices": rule("proposal", PROPOSAL_WRITE),
+    "proposal-price-template-csv": rule("proposal", PROPOSAL_READ, NO_GET),
+    "proposal-price-template-xlsx": rule("proposal", PROPOSAL_READ, NO_GET),
+    "proposal-price-values": rule("proposal", PROPOSAL_READ, NO_GET),
     "proposal-submit": rule("proposal", PROPOSAL_WRITE),
     # only a submitted proposal can be withdrawn
     "proposal-withdraw": rule(

@@ -48,6 +48,7 @@ def every_form(demo: Any) -> dict[str, Callable[[dict[str, Any] | None], forms.B
             proposal=proposal)),
         "subcontract": lambda d: fp.SubcontractForm(d, instance=m.Subcontract(proposal=proposal)),
         "upload": lambda d: fp.UploadForm(d, {}),
+        "price-schedule": lambda d: fp.PriceScheduleForm(d, {}),
         "criterion": lambda d: fc.CriterionForm(d),
         "score": lambda d: fc.ScoreForm(d, criteria=criteria),
         "award": lambda d: fc.AwardForm(d, candidates=submitted, others=submitted),

@@ -4,6 +4,8 @@ same audit entries (the audit log records every save, :mod:`commissioning.web.au
 
 - :func:`recheck`: re-run the intentions check on a proposal after any change of its lines or
   upload (:func:`commissioning.web.checks.refresh_flags`).
+- :func:`apply_price_schedule`: a validated price schedule's lines, replacing the proposal's
+  lines or added to them, all in one transaction.
 - :func:`submit_proposal`: send a draft to the commissioner.
 - :func:`current_version`: a contract's current (latest agreed) version.
 - :func:`agree_version`: agree a draft version, a variation when one is agreed already.
@@ -16,12 +18,14 @@ answers with 422.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from commissioning.secure.prices import PriceLine
 from commissioning.web import models as m
 from commissioning.web.checks import refresh_flags
 from commissioning.web.walls import visible
@@ -31,6 +35,36 @@ def recheck(proposal: m.Proposal) -> list[m.ProposalFlag]:
     """Re-run the intentions check at the round's date under the workspace's policy and
     replace the proposal's flags."""
     return refresh_flags(proposal)
+
+
+def apply_price_schedule(
+    proposal: m.Proposal, lines: Sequence[PriceLine], *, replace: bool
+) -> list[m.ProposalLine]:
+    """Store a validated price schedule (:mod:`commissioning.secure.prices`) on a draft: with
+    ``replace`` its lines take the place of every line the proposal had, otherwise they are
+    added; then the intentions check runs again. One transaction: all the lines or none.
+    Raises ``ValidationError`` when the proposal is no longer a draft in an open round (the
+    caller checked the permission; the state is checked again under a lock)."""
+    with transaction.atomic():
+        locked = m.Proposal.objects.select_for_update().select_related("round").get(
+            pk=proposal.pk)
+        if (locked.status != m.Proposal.Status.DRAFT
+                or locked.round.status != m.CommissioningRound.Status.OPEN):
+            raise ValidationError(
+                {"file": "The proposal is no longer a draft in an open round: nothing changed"})
+        if replace:
+            locked.lines.all().delete()  # one audit entry per line removed
+        created = [
+            m.ProposalLine.objects.create(
+                proposal=locked, service_id=line.service_id, setting=line.setting,
+                offence_group=line.offence_group, risk_tier=line.risk_tier, harm=line.harm,
+                women_only=line.women_only, volume=line.volume, unit_price=line.unit_price,
+                rationale=line.rationale)
+            for line in lines
+        ]
+        locked.save(update_fields=["updated_at"])
+        recheck(locked)
+    return created
 
 
 def submit_proposal(proposal: m.Proposal, at: dt.datetime | None = None) -> None:

@@ -13,6 +13,7 @@ from django.template.defaultfilters import filesizeformat
 
 from commissioning.evidence.catalogue import CATEGORIES, CATEGORY_LABELS
 from commissioning.plan.inputs import STATUTORY_SERVICES
+from commissioning.secure import prices
 from commissioning.secure.profiling import ACCEPTED_SUFFIXES
 from commissioning.web import models as m
 from commissioning.web.checks import catalogue_by_id
@@ -58,6 +59,21 @@ def service_name(service_id: str) -> str:
         return statutory_service_name(service_id)
     item = catalogue_by_id().get(service_id)
     return item.name if item is not None else service_id
+
+
+def price_offer() -> prices.Offer:
+    """What a price schedule may name: the services a line may name (:func:`service_choices`)
+    with the settings each is delivered in (sentence delivery: its one setting)."""
+    services: dict[str, tuple[str, tuple[str, ...]]] = {
+        sid: (statutory_service_name(sid), (setting,))
+        for sid, setting in STATUTORY_SERVICES.items()
+    }
+    catalogue = catalogue_by_id()
+    for category in CATEGORIES:
+        for item in sorted((i for i in catalogue.values() if i.category == category),
+                           key=lambda i: i.name):
+            services[item.id] = (item.name, tuple(item.settings))
+    return prices.Offer(services)
 
 
 class ProposalCreateForm(GovukForm, forms.Form):
@@ -284,4 +300,46 @@ class UploadForm(GovukForm, forms.Form):
         suffix = Path(upload.name or "").suffix.lower()
         if suffix not in ACCEPTED_SUFFIXES:
             raise forms.ValidationError("The selected file must be a CSV, Excel (.xlsx) or Parquet")
+        return upload
+
+
+class PriceScheduleForm(GovukForm, forms.Form):
+    """A whole price schedule (CSV or Excel), and whether it replaces the proposal's lines or
+    is added to them — asked every time, never assumed."""
+
+    file = forms.FileField(
+        label="Upload your price schedule",
+        help_text=(
+            "A CSV or Excel (.xlsx) file with one row per service and segment, in the columns "
+            "of the template. Every row is checked; if any row has a problem, nothing changes."
+        ),
+        error_messages={
+            "required": "Select your price schedule file",
+            "empty": "The selected file is empty",
+        },
+    )
+    mode = forms.ChoiceField(
+        label="What should the schedule do to the services already in the proposal?",
+        choices=[
+            ("replace", "Replace them: the proposal's services become the schedule's lines"),
+            ("append", "Add to them: the schedule's lines are added to the services already "
+                       "listed"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select whether the schedule replaces or adds to the services already "
+                        "in the proposal",
+        },
+    )
+
+    def clean_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["file"]
+        limit = int(settings.COMMISSIONING_MAX_UPLOAD)
+        if upload.size is not None and upload.size > limit:
+            raise forms.ValidationError(
+                f"The selected file must be smaller than {filesizeformat(limit)}"
+            )
+        suffix = Path(upload.name or "").suffix.lower()
+        if suffix not in prices.ACCEPTED_SUFFIXES:
+            raise forms.ValidationError("The selected file must be a CSV or Excel (.xlsx) file")
         return upload

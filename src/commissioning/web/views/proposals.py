@@ -8,7 +8,10 @@ on submission, replacing the proposal's flags.
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,20 +19,27 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import DecimalField, ExpressionWrapper, F, Sum
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, URLResolver, path, reverse
 from django.views.decorators.http import require_http_methods
 
+from commissioning.io.validation import ValidationFailed
+from commissioning.plan.inputs import STATUTORY_SERVICES
+from commissioning.schema.contract import OFFENCE_GROUPS, RISK_TIERS
+from commissioning.secure import prices
 from commissioning.secure.profiling import UploadRejected, profile_upload, published_tables
 from commissioning.web import models as m
 from commissioning.web import services, walls
+from commissioning.web.checks import catalogue_by_id
 from commissioning.web.forms.proposals import (
+    PriceScheduleForm,
     ProposalCreateForm,
     ProposalEditForm,
     ProposalLineForm,
     SubcontractForm,
     UploadForm,
+    price_offer,
     service_name,
 )
 from commissioning.web.policy import parameters
@@ -300,6 +310,120 @@ def proposal_upload(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+#: Problems listed in the error summary (the table under the form lists every one kept).
+SUMMARY_PROBLEMS = 20
+#: The example row's volume in the template (an example, replaced by the provider's own).
+EXAMPLE_VOLUME = 10
+#: The example row's rationale: it says what the row is and where its price comes from.
+EXAMPLE_NOTE = ("Example row: replace it with your own services, volumes and prices. Its unit "
+                "price is the plan's assumed cost (parameter plan.unit_costs), not a quote.")
+
+
+def example_line(proposal: m.Proposal) -> prices.PriceLine:
+    """The template's example row: the first catalogue service (strongest evidence first) that
+    the plan prices (``plan.unit_costs`` at the round's date) and that is delivered in the
+    proposal's lot's setting, for a segment the service is meant for."""
+    offer = price_offer()
+    costs: dict[str, Any] = parameters().value("plan.unit_costs", proposal.round.starts)
+    setting = proposal.lot.setting if proposal.lot is not None else "community"
+    catalogue = catalogue_by_id()
+    for sid, (_, where) in offer.services.items():
+        cost = (costs.get(sid) or {}).get("cost")
+        if sid in STATUTORY_SERVICES or cost is None or (where and setting not in where):
+            continue
+        item = catalogue[sid]
+        group = item.offence_groups[0] if item.offence_groups else OFFENCE_GROUPS[1]
+        tier = item.min_risk_tier or RISK_TIERS[1]
+        return prices.PriceLine(
+            row=2, service_id=sid, setting=setting, offence_group=group, risk_tier=tier,
+            harm="medium", women_only=False, volume=EXAMPLE_VOLUME,
+            unit_price=Decimal(str(cost)).quantize(Decimal("0.01")), rationale=EXAMPLE_NOTE)
+    raise Http404("No priced service is delivered in this proposal's setting.")
+
+
+def _line_keys(proposal: m.Proposal) -> list[tuple[str, str, str, str, str, bool]]:
+    return [
+        (line.service_id, line.setting, line.offence_group, line.risk_tier, line.harm,
+         line.women_only)
+        for line in proposal.lines.all()
+    ]
+
+
+@login_required
+@GET_POST
+def proposal_prices(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload a whole price schedule: validated all-or-nothing, then every line stored (in
+    place of the proposal's lines or added to them, as the provider chose)."""
+    proposal = _proposal(request, pk)
+    walls.require(request, "change", proposal)
+    form = PriceScheduleForm(request.POST or None, request.FILES or None)
+    rejected: ValidationFailed | None = None
+    offer = price_offer()
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        replace = form.cleaned_data["mode"] == "replace"
+        try:
+            lines = prices.read_upload(upload.chunks(), upload.name or "upload", offer,
+                                       () if replace else _line_keys(proposal))
+            services.apply_price_schedule(proposal, lines, replace=replace)
+        except ValidationFailed as exc:
+            rejected = exc
+        except ValidationError as exc:
+            form.add_error("file", "; ".join(exc.messages))
+        else:
+            verb = "in place of the services listed before" if replace else "added"
+            plural = "s" if len(lines) != 1 else ""
+            messages.success(request, f"{upload.name}: {len(lines):,} service line{plural} {verb}.")
+            return _detail(proposal)
+    return render(
+        request,
+        "web/proposals/prices.html",
+        {
+            "form": form,
+            "proposal": proposal,
+            "rejected": rejected,
+            "problems": prices.describe(rejected.problems[:SUMMARY_PROBLEMS]) if rejected else [],
+            "allowed": prices.allowed_values(offer),
+            "column_rows": list(zip(prices.COLUMNS, prices.example_row(example_line(proposal)),
+                                    strict=True)),
+        },
+        status=400 if rejected is not None or form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def price_template(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The price schedule template (header and one example row) as CSV or Excel; the Excel
+    workbook adds a sheet of the values the round allows."""
+    proposal = _proposal(request, pk)
+    example = example_line(proposal)
+    if fmt == "csv":
+        body = prices.template_csv(example)
+        kind = "text/csv; charset=utf-8"
+    else:
+        body = prices.template_xlsx(example, price_offer())
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = HttpResponse(body, content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="price-schedule-template.{fmt}"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET"])
+def price_values(request: HttpRequest, pk: int) -> HttpResponse:
+    """The values a price schedule may use in its coded columns, as CSV."""
+    _proposal(request, pk)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["column", "value", "meaning"])
+    writer.writerows(prices.allowed_values(price_offer()))
+    response = HttpResponse(out.getvalue().encode("utf-8-sig"),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="price-schedule-allowed-values.csv"'
+    return response
+
+
 @login_required
 @GET_POST
 def proposal_submit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -362,6 +486,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="proposal-subcontract-delete",
     ),
     path("proposals/<int:pk>/upload/", proposal_upload, name="proposal-upload"),
+    path("proposals/<int:pk>/prices/", proposal_prices, name="proposal-prices"),
+    path("proposals/<int:pk>/prices/template.csv", price_template, {"fmt": "csv"},
+         name="proposal-price-template-csv"),
+    path("proposals/<int:pk>/prices/template.xlsx", price_template, {"fmt": "xlsx"},
+         name="proposal-price-template-xlsx"),
+    path("proposals/<int:pk>/prices/allowed-values.csv", price_values,
+         name="proposal-price-values"),
     path("proposals/<int:pk>/submit/", proposal_submit, name="proposal-submit"),
     path("proposals/<int:pk>/withdraw/", proposal_withdraw, name="proposal-withdraw"),
 ]
