@@ -106,3 +106,55 @@ def test_the_products_capabilities_are_the_rounds_six_in_order() -> None:
     for cap in CAPABILITIES:
         assert cap.section is not None and cap.section.id == cap.id
         assert cap.section.order == cap.order
+
+
+def _never(ctx: StepContext) -> None:
+    raise AssertionError("a step whose tables are missing must not run")
+
+
+NEEDS_COHORT = Capability("needs_cohort", "Needs the cohort", 20, _never,
+                          Section("needs_cohort", "Needs cohort", 160, lambda c: "<p>ran</p>"),
+                          requires=("cohort", "reoffences"))
+AFTER_IT = Capability("after_it", "After it", 30, _never, after=("needs_cohort",))
+
+
+def test_a_step_without_its_tables_is_not_run_and_the_round_goes_on(tmp_path: Path) -> None:
+    logged: list[str] = []
+    context = round_context(_ws(tmp_path), load_parameters().at(WHEN),
+                            [NEEDS_COHORT, AFTER_IT, PROBE], log=logged.append)
+    assert "needs_cohort" not in context.extras and "after_it" not in context.extras
+    assert context.extras["probe"] is context.extras[FOUNDATION_ID]  # later steps still run
+    assert context.skipped == {"needs_cohort": (
+        "the workspace has no `cohort` and `reoffences` tables (import with "
+        "`commission import TABLE FILE`)")}
+    assert any(m.startswith("after_it: not run (it needs the needs_cohort step") for m in logged)
+    from commissioning.publish.report import render_sections
+
+    body = {s.id: str(s.html) for s in render_sections(context)}
+    assert 'id="needs_cohort-not-run"' in body["needs_cohort"]
+    assert "<code>cohort</code>" in body["needs_cohort"] and "ran" not in body["needs_cohort"]
+    assert "did not run</strong>" in body["bulletin"] and "#needs_cohort-not-run" in body[
+        "bulletin"]
+
+
+def test_the_report_of_a_workspace_of_assessments_only_says_what_did_not_run(
+    tmp_path: Path,
+) -> None:
+    """Issue 11, found using one's own data: `commission report` on a workspace holding only
+    assessments (README: all that risk and profiles need) stopped with a traceback in the
+    evidence step; now every step that lacks its tables says so and the report is written."""
+    from typer.testing import CliRunner
+
+    from commissioning.cli.app import _register, app
+
+    _register()
+    ws = _ws(tmp_path)
+    result = CliRunner().invoke(app, ["report", "--workspace", str(ws.path)])
+    assert result.exit_code == 0, result.output
+    html = (ws.path / "reports" / "commissioning-round.html").read_text(encoding="utf-8")
+    for section in ("evidence", "plan", "review", "equality"):
+        assert f'id="{section}-not-run"' in html, section
+    assert 'id="demand-not-run"' not in html  # demand needs only the assessments
+    assert "4 steps did not run</strong>" in html
+    assert "evidence: not run (the workspace has no `cohort` and `reoffences`" in " ".join(
+        result.output.split())

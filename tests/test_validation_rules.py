@@ -67,6 +67,24 @@ def test_value_outside_its_enumeration(tmp_path: Path) -> None:
     p = only_problem(tmp_path, "assessments", second_record("assessments", sex="Male"))
     assert (p.row, p.column, p.value, p.rule) == (3, "sex", "Male", "enum_value_unknown")
     assert "male, female" in p.message
+    assert p.message.endswith("did you mean 'male'?")
+
+
+@pytest.mark.parametrize(("wrong", "meant"), [
+    ("theft", "theft_non_motor"),  # a shortened name
+    ("Burglary Domestic", "burglary_domestic"),  # words and case as a person types them
+    ("criminal_damag", "criminal_damage"),  # a misspelling
+])
+def test_a_wrong_enumeration_value_suggests_the_closest(
+    tmp_path: Path, wrong: str, meant: str
+) -> None:
+    p = only_problem(tmp_path, "assessments", second_record("assessments", offence=wrong))
+    assert p.rule == "enum_value_unknown" and p.message.endswith(f"did you mean {meant!r}?")
+
+
+def test_no_suggestion_when_nothing_is_close(tmp_path: Path) -> None:
+    p = only_problem(tmp_path, "assessments", second_record("assessments", offence="xyzzy"))
+    assert "did you mean" not in p.message
 
 
 def test_each_requirement_code_is_checked(tmp_path: Path) -> None:

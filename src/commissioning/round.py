@@ -236,6 +236,8 @@ def round_context(
         extras=results,
         totals=base.totals,
         sections=tuple(c.section for c in chosen if c.section is not None),
+        skipped={c.section.id: step_context.skipped[c.id] for c in chosen
+                 if c.section is not None and c.id in step_context.skipped},
     )
 
 

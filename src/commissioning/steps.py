@@ -41,6 +41,9 @@ class StepContext:
     seed: int = 2012
     results: dict[str, Any] = field(default_factory=dict)
     log: Callable[[str], None] = print
+    #: Steps that did not run, with why (a table the workspace lacks, or an earlier step that
+    #: did not run): their sections say so instead of failing.
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def policy(self) -> Policy:
@@ -61,7 +64,9 @@ class Capability:
     ``run`` is its round step: it returns what the step puts in ``results`` under ``id`` (and
     the report in ``RoundContext.extras``); ``order`` places the step (ascending, ties by id);
     ``section`` is its report section (None for a step without one), whose own ``order``
-    places it in the report.
+    places it in the report. ``requires`` are the workspace tables the step reads and ``after``
+    the earlier steps whose results it needs: without any of them the step does not run and
+    the round goes on (a workspace of one's own data may hold only assessments).
     """
 
     id: str
@@ -69,6 +74,24 @@ class Capability:
     order: int
     run: Callable[[StepContext], Any]
     section: ReportSection | None = None
+    requires: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+
+    def missing(self, context: StepContext) -> str | None:
+        """Why the step cannot run in ``context`` (None when it can)."""
+        tables = [t for t in self.requires if not context.workspace.has(t)]
+        if tables:
+            quoted = [f"`{t}`" for t in tables]
+            names = quoted[0] if len(quoted) == 1 else (
+                ", ".join(quoted[:-1]) + " and " + quoted[-1])
+            return (f"the workspace has no {names} table{'s' if len(tables) > 1 else ''} "
+                    f"(import with `commission import TABLE FILE`)")
+        for earlier in self.after:
+            if earlier in context.skipped:
+                return f"it needs the {earlier} step, which did not run"
+            if earlier not in context.results:
+                return f"it needs the {earlier} step, which is not in this round"
+        return None
 
 
 def check_capabilities(capabilities: Iterable[Capability],
@@ -91,5 +114,10 @@ def check_capabilities(capabilities: Iterable[Capability],
 def run_steps(context: StepContext, capabilities: Iterable[Capability]) -> dict[str, Any]:
     """Run the capabilities' steps in order, collecting each one's result under its id."""
     for cap in check_capabilities(capabilities, reserved=tuple(context.results)):
+        reason = cap.missing(context)
+        if reason is not None:
+            context.skipped[cap.id] = reason
+            context.log(f"{cap.id}: not run ({reason})")
+            continue
         context.results[cap.id] = cap.run(context)
     return context.results

@@ -61,8 +61,12 @@ def schema(
         out.print(f"[green]Wrote[/] {path} (header and one example row of {table})")
         return
     columns = Table(title=f"{spec.name}: {spec.description}")
-    for heading in ("column", "type", "required", "allowed values", "meaning"):
-        columns.add_column(heading, overflow="fold")
+    # a column name is what the user types into their header row: never broken across lines
+    columns.add_column("column", no_wrap=True)
+    columns.add_column("type", overflow="fold", max_width=14)
+    columns.add_column("required", max_width=8)
+    columns.add_column("allowed values", overflow="fold")  # long ids break anywhere
+    columns.add_column("meaning")  # prose wraps at words
     for row in column_rows(spec):
         columns.add_row(row["column"], row["type"], row["required"], row["allowed"],
                         row["description"])

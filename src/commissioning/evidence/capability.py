@@ -6,4 +6,6 @@ from commissioning.evidence.report_section import SECTION
 from commissioning.evidence.step import STEP_ID, run
 from commissioning.steps import Capability
 
-CAPABILITY = Capability(STEP_ID, "Evidence: ratings and benefit–cost", 200, run, SECTION)
+#: Benefit–cost values each segment's reoffences by their own mix (cohort and reoffences).
+CAPABILITY = Capability(STEP_ID, "Evidence: ratings and benefit–cost", 200, run, SECTION,
+                        requires=("cohort", "reoffences"))

@@ -223,6 +223,22 @@ def _requirement_codes_outside(allowed: tuple[str, ...]) -> Callable[[str], str]
     return detail
 
 
+def _closest_value(allowed: tuple[str, ...]) -> Callable[[str], str]:
+    """`` — did you mean 'x'?`` for the allowed value closest to a wrong one (a misspelling,
+    a shortened name such as 'theft' for 'theft_non_motor', or the wrong case), else ``""``."""
+    import difflib
+
+    def detail(value: str) -> str:
+        wrong = value.strip().lower().replace(" ", "_").replace("-", "_")
+        if wrong in allowed:
+            return f" — did you mean {wrong!r}?"
+        starts = [a for a in allowed if a.startswith(wrong) or wrong.startswith(a)]
+        close = starts[:1] or difflib.get_close_matches(wrong, allowed, n=1, cutoff=0.6)
+        return f" — did you mean {close[0]!r}?" if close else ""
+
+    return detail
+
+
 def _check_column(col: Column, raw: pa.Array, found: _Collector) -> pa.Array:
     """Check one column's values; return them typed (invalid values become null)."""
     text = _text(raw)
@@ -252,7 +268,8 @@ def _check_column(col: Column, raw: pa.Array, found: _Collector) -> pa.Array:
                           pc.invert(pc.is_in(text, value_set=pa.array(col.values))))
         found.add(_np_mask(outside), col.name, "enum_value_unknown",
                   "not one of: " + ", ".join(col.values)
-                  + " (enumerations are lower-case snake_case)")
+                  + " (enumerations are lower-case snake_case){detail}",
+                  detail=_closest_value(col.values))
     elif col.type == ColumnType.STRING and col.values is not None:
         # A list of codes separated by ';' (the `requirements` column): check every code.
         typed = text

@@ -96,8 +96,23 @@ def _moves_table(moves: list[Move], caption: str, link: str) -> str:
                   ("Change", True)], rows, caption=caption, css="bulletin") + note
 
 
-def _main_points(d: Decisions, prev: dict[str, Any] | None, changes: list[str]) -> list[str]:
+def _not_run_point(skipped: dict[str, str]) -> str | None:
+    """One main point naming the report's sections whose step did not run (a workspace of
+    one's own data that holds only some tables), linked to each section's reason."""
+    if not skipped:
+        return None
+    links = ", ".join(f'<a href="#{esc(sid)}-not-run">{esc(sid)}</a>' for sid in skipped)
+    return (f"<strong>{len(skipped)} step{'s' if len(skipped) > 1 else ''} did not run</strong> "
+            f"for want of data, so nothing here decides them: {links}. Each section says "
+            "which table to import.")
+
+
+def _main_points(d: Decisions, prev: dict[str, Any] | None, changes: list[str],
+                 skipped: dict[str, str] | None = None) -> list[str]:
     points = []
+    not_run = _not_run_point(skipped or {})
+    if not_run:
+        points.append(not_run)
     if d.status is not None and not d.bridge:
         conflicts = [r for r in d.risks if r.text.startswith("No feasible plan")]
         points.append(
@@ -160,9 +175,12 @@ def render_bulletin(context: RoundContext) -> str:
     changes = changes_since(prev, d)
     parts = [
         '<div class="main-points"><h3 id="bulletin-main-points">Main points</h3><ul>'
-        + "".join(f"<li>{p}</li>" for p in _main_points(d, prev, changes)) + "</ul></div>"
+        + "".join(f"<li>{p}</li>" for p in _main_points(d, prev, changes, context.skipped))
+        + "</ul></div>"
     ]
     for missing in d.missing:
+        if any(missing.startswith(f"{sid}:") for sid in context.skipped):
+            continue  # the main point and the section say why
         parts.append(f'<p class="note">Not available: {esc(missing)}.</p>')
     if d.invest or d.disinvest:
         parts.append('<div class="two-up">')

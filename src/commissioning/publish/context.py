@@ -94,6 +94,8 @@ class RoundContext:
     extras: dict[str, Any] = field(default_factory=dict)
     totals: pd.DataFrame | None = None
     sections: tuple[ReportSection, ...] = ()
+    #: Sections (by id) whose step did not run in this round, with why.
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def policy(self) -> Policy:

@@ -8,13 +8,14 @@ when the file is opened: no external scripts, styles, fonts or images.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from commissioning.publish import bulletin as _bulletin
 from commissioning.publish.bulletin import BULLETIN_SECTION
@@ -87,6 +88,14 @@ def render_sections(
     clear_comparisons()
     try:
         for sec in chosen:
+            if sec.id in context.skipped:
+                reason = re.sub(r"`([^`]+)`", r"<code>\1</code>",
+                                str(escape(context.skipped[sec.id])))
+                body = (f'<div class="not-run" id="{sec.id}-not-run"><p><strong>Not run in this '
+                        f'round:</strong> {reason}.</p></div>')
+                out.append(RenderedSection(sec.id, sec.title, sec.summary, Markup(body),
+                                           sec.order))
+                continue
             try:
                 body = sec.render(context)
             except ReportError:

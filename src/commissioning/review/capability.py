@@ -11,4 +11,4 @@ from commissioning.review.step import STEP_ID, run_review
 from commissioning.steps import Capability
 
 CAPABILITY = Capability(STEP_ID, "Review: reoffending, impact and payment by results", 500,
-                        run_review, SECTION)
+                        run_review, SECTION, requires=("cohort", "reoffences"))

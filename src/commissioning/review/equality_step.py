@@ -146,4 +146,5 @@ def render_equality(context: RoundContext) -> str:
 CAPABILITY = Capability(
     STEP_ID, "Equality impact of the plan", 600, run,
     Section(STEP_ID, "Equality impact (Annex A)", 600, render_equality,
-            summary="Who gains and who loses services, by protected characteristic"))
+            summary="Who gains and who loses services, by protected characteristic"),
+    after=("plan",))
