@@ -182,6 +182,16 @@ PAGES: dict[str, Rule] = {
     "rating-list": rule("none", ANYONE, None),
     "rating-create": rule("none", "login | 403 | ok | ok | 403 | 403"),
     "rating-publish": rule("rating", NO_GET, "login | 403 404 | ok | ok | 403 | 404"),
+    # downloads.py: each list as CSV and ODS, through the same walls as its page
+    **{f"{name}-{fmt}": rule_ for fmt in ("csv", "ods") for name, rule_ in {
+        "proposal-list-download": rule("none", "login | ok | ok | ok | ok | ok", NO_GET),
+        "contract-list-download": rule("none", ANYONE, NOT_ALLOWED),
+        "schedule-lines-download": rule("none", ANYONE, NOT_ALLOWED),
+        "performance-download": rule("none", ANYONE, NOT_ALLOWED),
+        "assurance-returns-download": rule("none", "login | ok | ok | ok | ok | 403", NO_GET),
+        "rating-list-download": rule("none", ANYONE, NOT_ALLOWED),
+        "transparency-figures-download": rule("none", ANYONE, NOT_ALLOWED),
+    }.items()},
     # the API's own pages (its operations are in API below)
     "api:openapi-json": rule("none", ANYONE, None),
     "api:openapi-view": rule("none", ANYONE, None),

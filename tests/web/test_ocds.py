@@ -148,7 +148,8 @@ def test_the_transparency_page_offers_csv_and_ocds_downloads(db: None) -> None:
     assert data["uri"] == "http://testserver/transparency/ocds.json"
     csv = client.get("/transparency/contracts.csv")
     assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
-    lines = csv.content.decode().splitlines()
+    assert csv.content.startswith(b"\xef\xbb\xbf")  # the BOM: Excel then reads UTF-8 (£)
+    lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("ocid,contract_id,title,supplier")
     assert any("SLA-A" in line and "HMP A" in line for line in lines[1:])
     assert not any("CON-B" in line for line in lines)

@@ -157,9 +157,11 @@ def ocds_json(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def contracts_csv(request: HttpRequest) -> HttpResponse:
-    """The transparency page's CSV download: one row per published contract."""
+    """The transparency page's CSV download: one row per published contract (UTF-8 with a
+    byte-order mark)."""
     data = package(request.build_absolute_uri())
-    response = HttpResponse(ocds.contracts_table(data).to_csv(index=False),
-                            content_type="text/csv; charset=utf-8")
+    # UTF-8 with a byte-order mark, so Excel shows £ and accented names as they are
+    body = ocds.contracts_table(data).to_csv(index=False, lineterminator="\r\n")
+    response = HttpResponse(body.encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="contracts.csv"'
     return response

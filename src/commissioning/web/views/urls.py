@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
+from commissioning.web import downloads
 from commissioning.web.views import (
     accounts,
     assurance,
@@ -22,4 +23,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *competition.urlpatterns,
     *contracts.urlpatterns,
     *assurance.urlpatterns,
+    *downloads.urlpatterns,
 ]
