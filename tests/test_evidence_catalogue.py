@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from commissioning.evidence.catalogue import CatalogueError, load_catalogue
+from commissioning.evidence.catalogue import PACKAGE_DIR, CatalogueError, load_catalogue
+from commissioning.evidence.effect_sizes import SMD_TO_LOG_OR, from_rate_difference_ci
 from commissioning.evidence.rating import RatingRules, rate, rate_all
 from commissioning.policy.parameters import ParameterSet
 from policy_support import POLICY, ROUND_DATE
@@ -196,3 +197,64 @@ def test_a_service_list_naming_a_service_outside_the_catalogue_is_refused(
     unknown = params.with_overrides({"synth_outcomes.interventions": {"2012-04-01": synthetic}})
     with pytest.raises(ServiceListError, match="lists 'made_up_service'"):
         InterventionRules.from_policy(unknown.at(WHEN))
+
+
+def test_every_figure_entered_names_a_reference_table_copied_into_the_package() -> None:
+    sources = (PACKAGE_DIR / "data/reference/evidence/SOURCES.md").read_text(encoding="utf-8")
+    for item in load_catalogue():
+        for study in item.studies:
+            if study.value is None and not study.has_table:
+                continue  # significance only: no figure to trace
+            assert study.data_file, (item.id, study.citation)
+            assert (PACKAGE_DIR / study.data_file).is_file(), (item.id, study.data_file)
+            assert Path(study.data_file).name in sources, study.data_file
+
+
+def test_a_data_file_that_is_not_in_the_package_is_refused(tmp_path: Path) -> None:
+    entry = _entry()
+    entry["id"] = "local_yoga"
+    entry["studies"] = [{"citation": "x", "kind": "primary", "design": "rct", "sms_level": 4,
+                         "outcome": "reoffending", "measure": "OR", "value": 0.8,
+                         "data_file": "data/reference/evidence/no_such_table.csv"}]
+    _write(tmp_path, entry)
+    with pytest.raises(CatalogueError, match=r"studies\[1\].*data_file.*no_such_table"):
+        load_catalogue([tmp_path])
+
+
+def test_a_standardised_mean_difference_is_pooled_on_the_log_odds_scale(
+    tmp_path: Path, params: ParameterSet,
+) -> None:
+    entry = _entry()
+    entry["id"] = "local_yoga"
+    entry["studies"] = [{"citation": "a review (2000)", "kind": "systematic_review",
+                         "design": "meta-analysis", "sms_level": 3, "outcome": "reoffending",
+                         "measure": "SMD", "value": -0.18, "se": 0.05}]
+    _write(tmp_path, entry)
+    item = load_catalogue([tmp_path]).get("local_yoga")
+    rating = rate_all([item], params.at(ROUND_DATE))[0]
+    assert rating.pooled is not None
+    assert rating.pooled.log_or == pytest.approx(-0.18 * SMD_TO_LOG_OR)
+    assert rating.pooled.se == pytest.approx(0.05 * SMD_TO_LOG_OR)
+    entry["studies"] = [{"citation": "t", "kind": "primary", "design": "rct", "sms_level": 4,
+                         "outcome": "reoffending", "measure": "SMD",
+                         "ai": 1, "bi": 2, "ci": 3, "di": 4}]
+    _write(tmp_path, entry)
+    with pytest.raises(CatalogueError, match="SMD is for a published standardised"):
+        load_catalogue([tmp_path])
+
+
+@pytest.mark.parametrize(("service", "rates", "interval"), [
+    ("accommodation_support", (0.26, 0.35), (0.02, 0.14)),   # Langley House Trust
+    ("education_training", (0.19, 0.26), (0.05, 0.08)),      # Prisoners' Education Trust 2014
+])
+def test_justice_data_lab_entries_are_the_delta_method_conversion_of_the_published_rates(
+    service: str, rates: tuple[float, float], interval: tuple[float, float],
+) -> None:
+    import math
+
+    study = next(s for s in load_catalogue().get(service).studies
+                 if "Justice Data Lab" in s.citation and s.ci_lower is not None)
+    es = from_rate_difference_ci(*rates, *interval)
+    assert study.value == pytest.approx(math.exp(es.yi), abs=5e-4)
+    assert study.ci_lower == pytest.approx(math.exp(es.yi - 1.959963984540054 * es.se), abs=5e-4)
+    assert study.ci_upper == pytest.approx(math.exp(es.yi + 1.959963984540054 * es.se), abs=5e-4)

@@ -9,12 +9,16 @@ from hypothesis import strategies as st
 from statsmodels.stats.meta_analysis import combine_effects
 
 from commissioning.evidence.effect_sizes import (
+    EffectSizeError,
     apply_odds_ratio,
     escalc,
     from_odds_ratio_ci,
+    from_rate_difference_ci,
     from_rates,
+    from_smd,
     from_table,
     rate_from_dcox,
+    to_log_odds_ratio,
 )
 from commissioning.evidence.meta import MetaAnalysisError, meta_analyse
 
@@ -112,6 +116,41 @@ def test_effect_sizes_from_tables_rates_and_intervals() -> None:
     assert rate_from_dcox(0.4, dcox.yi) == pytest.approx(apply_odds_ratio(0.4, es.yi))
     odds = 0.4 / 0.6 * np.exp(es.yi)
     assert apply_odds_ratio(0.4, es.yi) == pytest.approx(odds / (1 + odds))
+
+
+def test_a_standardised_mean_difference_becomes_a_log_odds_ratio_by_pi_over_root_3() -> None:
+    # Hand-computed: π/√3 = 1.813799; Wilson & Lipsey (2000) d = 0.18 (entered as -0.18, less
+    # reoffending) → ln OR = -0.326484, OR 0.7215; an SE of 0.05 → 0.090690.
+    es = from_smd(-0.18, 0.05)
+    assert es.yi == pytest.approx(-0.326484, abs=1e-6)
+    assert np.exp(es.yi) == pytest.approx(0.72146, abs=1e-5)
+    assert es.se == pytest.approx(0.090690, abs=1e-6)
+    assert np.isnan(from_smd(-0.18).vi)  # no SE published: the caller assumes one
+    assert to_log_odds_ratio("SMD", -0.18, 0.05**2) == pytest.approx((es.yi, es.vi))
+    assert to_log_odds_ratio("DCOX", -0.1, 0.01) == pytest.approx((-0.165, 0.01 * 1.65**2))
+    with pytest.raises(EffectSizeError, match="RR"):
+        to_log_odds_ratio("RR", -0.1, 0.01)
+
+
+def test_justice_data_lab_rates_and_interval_give_a_log_odds_ratio_by_the_delta_method() -> None:
+    # Hand-computed for Langley House Trust, 26% against 35%, a reduction of 2 to 14 points:
+    # ln OR = ln(0.26/0.74) - ln(0.35/0.65) = -1.045968 - (-0.619039) = -0.426929;
+    # SE(RD) = 0.12/(2·1.959964) = 0.030613; SE(ln OR) = 0.030613/(0.26·0.74) = 0.159110.
+    es = from_rate_difference_ci(0.26, 0.35, 0.02, 0.14)
+    assert es.yi == pytest.approx(-0.426929, abs=1e-6)
+    assert es.se == pytest.approx(0.159110, abs=1e-6)
+    # the interval may be written as an increase or a reduction: only its width counts
+    assert from_rate_difference_ci(0.26, 0.35, -0.14, -0.02).se == pytest.approx(es.se)
+    # with a comparison group much larger than the treated, the delta method agrees with the
+    # exact variance of the 2×2 table (treated 231; comparison 100 times as large)
+    table = from_rates("OR", 0.26, 231, 0.35, 23_100)
+    z = 1.959963984540054
+    width = 2 * z * np.sqrt(0.26 * 0.74 / 231 + 0.35 * 0.65 / 23_100)
+    assert from_rate_difference_ci(0.26, 0.35, 0.0, width).se == pytest.approx(table.se, rel=0.02)
+    with pytest.raises(EffectSizeError, match="between 0 and 1"):
+        from_rate_difference_ci(26, 35, 2, 14)
+    with pytest.raises(EffectSizeError, match="two different bounds"):
+        from_rate_difference_ci(0.26, 0.35, 0.05, 0.05)
 
 
 def test_bad_input_is_explained() -> None:

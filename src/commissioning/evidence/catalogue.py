@@ -23,6 +23,9 @@ from commissioning.policy.parameters import SAFE_LOADER, ParameterError, Policy
 from commissioning.schema.contract import NEEDS, OFFENCE_GROUPS, RISK_TIERS, SETTINGS
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
+#: The package folder: a study's ``data_file`` is a path inside it (e.g.
+#: ``data/reference/evidence/wsipp_adult_cj_current.csv``), or beside a local catalogue file.
+PACKAGE_DIR = Path(__file__).parent.parent
 
 #: The document's four evidence categories, strongest first.
 CATEGORIES: tuple[str, ...] = ("best_evidence", "promising", "no_effect", "not_evaluated")
@@ -44,7 +47,8 @@ WHAT_WORKS: dict[str, str] = {
     "individual_and_group": "both individual and group attention",
 }
 STUDY_KINDS: tuple[str, ...] = ("primary", "systematic_review")
-STUDY_MEASURES: tuple[str, ...] = ("OR", "DCOX", "RR", "RD", "rate_ratio")
+#: ``SMD``: a standardised mean difference (negative = less reoffending), pooled as ln OR = d·π/√3.
+STUDY_MEASURES: tuple[str, ...] = ("OR", "DCOX", "SMD", "RR", "RD", "rate_ratio")
 QUALITY_LEVELS: tuple[str, ...] = ("high", "adequate", "poor", "unknown")
 _NEED_COLUMNS = {n.column for n in NEEDS}
 
@@ -86,6 +90,9 @@ class Study:
     n_control: int | None = None
     follow_up: str | None = None
     note: str | None = None
+    #: The reference table in the repository that holds the figure as published, with its
+    #: source (a path inside the package, e.g. ``data/reference/evidence/<file>.csv``).
+    data_file: str | None = None
 
     @property
     def has_table(self) -> bool:
@@ -300,12 +307,17 @@ def _study(raw: Any, where: str) -> Study:
         n_control=_int(r.number("n_control", 0)),
         follow_up=r.text("follow_up", required=False),
         note=r.text("note", required=False),
+        data_file=_data_file(r, where),
     )
     cells = (study.ai, study.bi, study.ci, study.di)
     if any(c is not None for c in cells) and not study.has_table:
         raise r.fail("ai", "and bi, ci, di come together: give all four counts of the 2×2 table")
+    if study.has_table and measure == "SMD":
+        raise r.fail("measure", "SMD is for a published standardised mean difference ('value'), "
+                     "not a 2×2 table: use OR, RR, RD or DCOX with ai, bi, ci, di")
     if study.value is not None and measure is None:
-        raise r.fail("measure", "is needed with 'value': say which scale (OR, DCOX, RR, RD, ...)")
+        raise r.fail("measure",
+                     "is needed with 'value': say which scale (OR, DCOX, SMD, RR, RD, ...)")
     if measure in ("OR", "RR", "rate_ratio") and study.value is not None and study.value <= 0:
         raise r.fail("value", f"is {study.value}: a ratio must be positive")
     if (study.ci_lower is None) != (study.ci_upper is None):
@@ -318,6 +330,20 @@ def _study(raw: Any, where: str) -> Study:
             "value", "is missing: give a 2×2 table, an effect value, or at least 'significant'"
         )
     return study
+
+
+def _data_file(r: _Reader, where: str) -> str | None:
+    """A study's ``data_file``: it must name a file in the package (or beside the catalogue
+    file, for a local catalogue)."""
+    name = r.text("data_file", required=False)
+    if name is None:
+        return None
+    beside = Path(where.split(" › ")[0]).parent
+    if not ((PACKAGE_DIR / name).is_file() or (beside / name).is_file()):
+        raise r.fail("data_file", f"names {name!r}, which is not a file in the package "
+                     f"({PACKAGE_DIR}) nor beside the catalogue file: copy the published "
+                     "table there first")
+    return name
 
 
 def _int(value: float | None) -> int | None:

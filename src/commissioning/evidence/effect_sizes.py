@@ -9,7 +9,14 @@ metafor's ``escalc`` (Viechtbauer 2010):
 - ``RR``: log risk ratio ln((a/n1)/(c/n2)), variance 1/a − 1/n1 + 1/c − 1/n2;
 - ``RD``: risk difference p1 − p2, variance p1(1−p1)/n1 + p2(1−p2)/n2;
 - ``DCOX``: the Cox transform ln(OR)/1.65, variance (1/a + 1/b + 1/c + 1/d)/1.65², as used by
-  the Washington State Institute for Public Policy (REFERENCES.md, "Evidence and benefit-cost").
+  the Washington State Institute for Public Policy (REFERENCES.md, "Evidence and benefit-cost");
+- ``SMD``: a standardised mean difference (Cohen's d) reported for a binary outcome, turned into a
+  log odds ratio by the logistic-distribution conversion ln OR = d·π/√3 (Hasselblad & Hedges
+  1995; Chinn 2000), SE likewise × π/√3 (:func:`from_smd`).
+
+Published rates with the interval of their difference (Justice Data Lab reports: "a reduction of
+between 2 and 14 percentage points") give a log odds ratio with its SE by the delta method
+(:func:`from_rate_difference_ci`).
 
 A table with a zero cell gets 0.5 added to every cell (metafor's default ``add=1/2,
 to="only0"``) for OR, RR and DCOX. Negative log odds ratios mean less reoffending among the
@@ -30,6 +37,11 @@ Measure = Literal["OR", "RR", "RD", "DCOX"]
 MEASURES: tuple[str, ...] = ("OR", "RR", "RD", "DCOX")
 #: Scaling constant of the Cox transform (Sánchez-Meca, Marín-Martínez & Chacón-Moscoso 2003).
 COX = 1.65
+#: ln OR per unit of a standardised mean difference: π/√3 (the logistic distribution's SD).
+SMD_TO_LOG_OR = math.pi / math.sqrt(3)
+#: How many log odds ratio units one unit of each additive measure is (see
+#: :func:`to_log_odds_ratio`).
+LOG_OR_PER_UNIT: dict[str, float] = {"OR": 1.0, "DCOX": COX, "SMD": SMD_TO_LOG_OR}
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -134,6 +146,47 @@ def from_odds_ratio_ci(
     return EffectSize("OR", yi, vi)
 
 
+def from_smd(d: float, se: float | None = None) -> EffectSize:
+    """A log odds ratio from a standardised mean difference d of a binary outcome:
+    ln OR = d·π/√3, SE(ln OR) = SE(d)·π/√3 (Hasselblad & Hedges 1995; Chinn 2000). Sign kept:
+    a negative d (less reoffending among the treated) gives an odds ratio below 1. Without an SE
+    the variance is NaN (the caller assumes one and says so)."""
+    if not math.isfinite(d):
+        raise EffectSizeError(f"standardised mean difference {d}: must be a finite number")
+    if se is not None and not (math.isfinite(se) and se > 0):
+        raise EffectSizeError(f"SE {se} of a standardised mean difference: must be positive")
+    vi = math.nan if se is None else (se * SMD_TO_LOG_OR) ** 2
+    return EffectSize("OR", d * SMD_TO_LOG_OR, vi)
+
+
+def from_rate_difference_ci(
+    rate_treated: float, rate_control: float, rd_lower: float, rd_upper: float,
+    level: float = 0.95,
+) -> EffectSize:
+    """Log odds ratio and its variance from two published rates and the confidence interval of
+    their difference (a Justice Data Lab result: "26% against 35%, a reduction of between 2 and
+    14 percentage points").
+
+    ln OR = logit(p_t) − logit(p_c); SE(RD) = (upper − lower)/(2z); by the delta method
+    SE(ln OR) = SE(RD)/(p_t(1 − p_t)): the comparison group is taken as large enough that its
+    rate's own sampling variance is negligible (Justice Data Lab comparison groups are matched
+    from the whole national cohort and are many times the treated group). The interval may be
+    given either way round (a reduction or an increase); only its width is used."""
+    for name, rate in (("rate_treated", rate_treated), ("rate_control", rate_control)):
+        if not 0 < rate < 1:
+            raise EffectSizeError(f"{name} = {rate}: a rate strictly between 0 and 1")
+    width = abs(rd_upper - rd_lower)
+    if not (math.isfinite(width) and width > 0):
+        raise EffectSizeError(
+            f"interval {rd_lower} to {rd_upper} of the rate difference: needs two different bounds")
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    se_rd = width / (2 * z)
+    log_or = (math.log(rate_treated / (1 - rate_treated))
+              - math.log(rate_control / (1 - rate_control)))
+    se = se_rd / (rate_treated * (1 - rate_treated))
+    return EffectSize("OR", log_or, se**2)
+
+
 def apply_odds_ratio(baseline: npt.ArrayLike, log_odds_ratio: npt.ArrayLike) -> FloatArray:
     """Reoffending probability after an effect on the log-odds scale: logistic(logit p + ln OR)."""
     p = np.clip(np.asarray(baseline, dtype=np.float64), 1e-12, 1 - 1e-12)
@@ -152,12 +205,12 @@ def rate_from_dcox(baseline: npt.ArrayLike, d_cox: npt.ArrayLike) -> FloatArray:
 
 
 def to_log_odds_ratio(measure: str, yi: float, vi: float) -> tuple[float, float]:
-    """An OR or DCOX effect back on the log odds ratio scale (RR and RD need a baseline)."""
+    """An OR, DCOX or SMD effect back on the log odds ratio scale (RR and RD need a baseline)."""
     measure = measure.upper()
-    if measure == "OR":
-        return yi, vi
-    if measure == "DCOX":
-        return yi * COX, vi * COX**2
-    raise EffectSizeError(
-        f"measure {measure}: only OR and DCOX convert to a log odds ratio without a baseline rate"
-    )
+    factor = LOG_OR_PER_UNIT.get(measure)
+    if factor is None:
+        raise EffectSizeError(
+            f"measure {measure}: only {', '.join(LOG_OR_PER_UNIT)} convert to a log odds ratio "
+            "without a baseline rate"
+        )
+    return yi * factor, vi * factor**2

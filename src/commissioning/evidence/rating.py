@@ -25,7 +25,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from commissioning.evidence.catalogue import CATEGORY_LABELS, WHAT_WORKS, Intervention, Study
-from commissioning.evidence.effect_sizes import COX, escalc, from_odds_ratio_ci
+from commissioning.evidence.effect_sizes import (
+    LOG_OR_PER_UNIT,
+    escalc,
+    from_odds_ratio_ci,
+)
 from commissioning.evidence.meta import MetaResult, meta_analyse
 from commissioning.policy.parameters import Policy
 
@@ -181,18 +185,26 @@ def pooled_effect(
     """
     with_se: list[tuple[str, float, float]] = []
     without_se: list[tuple[str, float]] = []
+    files_with_se: list[str] = []
+    files_without_se: list[str] = []
     for study in intervention.studies:
         if not study.is_reoffending_outcome:
             continue
         finding = read_study(study, alpha)
-        if finding.log_effect is None or (study.measure not in ("OR", "DCOX", None)):
+        if finding.log_effect is None or (
+            study.measure is not None and study.measure not in LOG_OR_PER_UNIT
+        ):
             continue
-        log_or = finding.log_effect * (COX if study.measure == "DCOX" else 1.0)
+        # OR as it is; DCOX × 1.65 and SMD × π/√3 onto the log odds ratio (effect_sizes)
+        unit = LOG_OR_PER_UNIT[study.measure or "OR"]
+        log_or = finding.log_effect * unit
         if finding.se is not None:
-            se = finding.se * (COX if study.measure == "DCOX" else 1.0)
+            se = finding.se * unit
             with_se.append((study.citation, log_or, se))
+            files_with_se.append(study.data_file or "")
         else:
             without_se.append((study.citation, log_or))
+            files_without_se.append(study.data_file or "")
     if with_se:
         names = [c.split("(")[0].strip() for c, _, _ in with_se]
         meta = meta_analyse(
@@ -200,12 +212,22 @@ def pooled_effect(
             method=method if len(with_se) > 1 else "FE", measure="OR", studies=names,
         )
         return PooledEffect(meta.estimate, meta.se, False, meta.k,
-                            f"pooled from {meta.k} stud{'y' if meta.k == 1 else 'ies'}", meta)
+                            f"pooled from {meta.k} stud{'y' if meta.k == 1 else 'ies'}"
+                            f"{_data_note(files_with_se)}", meta)
     if without_se:
         log_or = sum(y for _, y in without_se) / len(without_se)
+        many = len(without_se) > 1
         return PooledEffect(log_or, se_when_not_reported, True, len(without_se),
-                            "published estimate without a confidence interval; SE assumed")
+                            ("mean of published estimates" if many else "published estimate")
+                            + " without a confidence interval; SE assumed"
+                            f"{_data_note(files_without_se)}")
     return None
+
+
+def _data_note(files: list[str]) -> str:
+    """`` (data: a.csv, b.csv)`` naming the reference tables the figures were copied into."""
+    named = sorted({f for f in files if f})
+    return f" (data: {', '.join(named)})" if named else ""
 
 
 def minimum_conditions(intervention: Intervention, category: str) -> Gate:
