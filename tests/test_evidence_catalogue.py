@@ -258,3 +258,35 @@ def test_justice_data_lab_entries_are_the_delta_method_conversion_of_the_publish
     assert study.value == pytest.approx(math.exp(es.yi), abs=5e-4)
     assert study.ci_lower == pytest.approx(math.exp(es.yi - 1.959963984540054 * es.se), abs=5e-4)
     assert study.ci_upper == pytest.approx(math.exp(es.yi + 1.959963984540054 * es.se), abs=5e-4)
+
+
+#: The catalogue's US-dollar unit costs and the WSIPP programme (2017 scrape) each copies.
+WSIPP_COSTS = {
+    "curfew_surveillance_only": "Intensive supervision -surveillance only",
+    "education_training": "Vocational education in prison",
+    "employment_support": "Employment counseling and job training in the community",
+    "intensive_supervision_with_treatment": "Intensive supervision -surveillance and treatment",
+    "therapeutic_community": "Therapeutic communities -during incarceration for individuals with "
+                             "substance use disorders",
+    "thinking_skills_programme": "Cognitive Behavioral Therapy -CBT -for individuals classified "
+                                 "as high- or moderate-risk",
+}
+
+
+def test_every_unit_cost_has_its_currency_and_price_year_and_the_dollar_ones_are_wsipps() -> None:
+    import pandas as pd
+
+    scrape = pd.read_csv(PACKAGE_DIR / "data/reference/evidence/wsipp_adult_cj_2017_scrape.csv")
+    dollars = set()
+    for item in load_catalogue():
+        cost = item.unit_cost
+        if cost.amount is None:
+            continue
+        assert cost.currency in ("GBP", "USD") and cost.price_year, item.id
+        if cost.currency == "USD":
+            dollars.add(item.id)
+            row = scrape[scrape["program_name"] == WSIPP_COSTS[item.id]]
+            assert len(row) == 1, item.id
+            assert cost.amount == pytest.approx(-float(row["costs"].iloc[0])), item.id
+            assert cost.gbp is None  # never a UK price
+    assert dollars == set(WSIPP_COSTS)
