@@ -191,6 +191,7 @@ PAGES: dict[str, Rule] = {
         "assurance-returns-download": rule("none", "login | ok | ok | ok | ok | 403", NO_GET),
         "rating-list-download": rule("none", ANYONE, NOT_ALLOWED),
         "transparency-figures-download": rule("none", ANYONE, NOT_ALLOWED),
+        "audit-log-download": rule("none", "login | 403 | ok | ok | ok | 403", NO_GET),
     }.items()},
     # the API's own pages (its operations are in API below)
     "api:openapi-json": rule("none", ANYONE, None),

@@ -31,7 +31,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
 from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -106,11 +106,15 @@ def head_metadata(viewer: Viewer, filters: Mapping[str, str] | None = None,
     return rows
 
 
-def export(table: Table, viewer: Viewer, filters: Mapping[str, str] | None = None) -> Export:
-    """The table as ``viewer`` may see it: their columns, their rows."""
+def export(table: Table, viewer: Viewer, filters: Mapping[str, str] | None = None,
+           described: Mapping[str, str] | None = None) -> Export:
+    """The table as ``viewer`` may see it: their columns, their rows (with ``filters``, as the
+    list page's query gives them); ``described``: the filters in words for the metadata
+    (``filters`` themselves when not given)."""
     columns = table.columns_for(viewer)
     rows = [[row.get(c.key) for c in columns] for row in table.rows(viewer, filters or {})]
-    return Export(table.title, [c.key for c in columns], rows, head_metadata(viewer, filters))
+    meta = head_metadata(viewer, described if described is not None else filters)
+    return Export(table.title, [c.key for c in columns], rows, meta)
 
 
 def _text(value: Any) -> str:
@@ -454,6 +458,39 @@ RATINGS = Table("ratings", "ratings", (
 ), rating_rows)
 
 
+def audit_rows(v: Viewer, filters: Mapping[str, str]) -> Iterator[Row]:
+    """The audit log, newest first, with the audit page's filters and labels."""
+    from commissioning.web.audit_labels import Labeller, type_name
+    from commissioning.web.forms.audit import filter_form
+
+    labeller = Labeller(v)
+    form = filter_form(labeller, filters)
+    entries = walls.visible(v, m.AuditEntry).order_by("-seq")
+    if form.is_bound and form.is_valid():
+        entries = form.apply(entries)
+    for e in entries.iterator(chunk_size=2000):
+        yield {
+            "seq": e.seq,
+            "at": e.at,
+            "person": labeller.person(e.actor),
+            "username": e.actor,
+            "organisation": e.actor_organisation,
+            "action": e.action,
+            "record_type": type_name(e.model),
+            "record_number": e.object_pk,
+            "record": labeller.label(e.model, e.object_pk, e.action, e.data),
+            "entry_hash": e.entry_hash,
+            "prev_hash": e.prev_hash,
+        }
+
+
+AUDIT = Table("audit-log", "audit log", (
+    Column("seq"), Column("at"), Column("person"), Column("username"), Column("organisation"),
+    Column("action"), Column("record_type"), Column("record_number"), Column("record"),
+    Column("entry_hash"), Column("prev_hash"),
+), audit_rows)
+
+
 # ---------------------------------------------------------------------------------------------
 # The download pages: each list page links to these.
 # ---------------------------------------------------------------------------------------------
@@ -462,9 +499,10 @@ GET = require_http_methods(["GET"])
 
 
 def _download(request: HttpRequest, table: Table, fmt: str, viewer: Viewer | None = None,
-              filters: Mapping[str, str] | None = None) -> HttpResponse:
+              filters: Mapping[str, str] | None = None,
+              described: Mapping[str, str] | None = None) -> HttpResponse:
     v = viewer or walls.viewer_of(request.user)
-    return response(export(table, v, filters), fmt, table.name)
+    return response(export(table, v, filters, described), fmt, table.name)
 
 
 @login_required
@@ -501,6 +539,24 @@ def ratings(request: HttpRequest, fmt: str) -> HttpResponse:
     return _download(request, RATINGS, fmt)
 
 
+@login_required
+@GET
+def audit_log(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The audit log with the page's filters (the commissioning side only). Filters the page
+    would refuse send the reader back to it, where the errors are shown."""
+    from django.shortcuts import redirect
+
+    from commissioning.web.audit_labels import Labeller
+    from commissioning.web.forms.audit import filter_form
+
+    viewer = walls.require_view(request, m.AuditEntry)
+    form = filter_form(Labeller(viewer), request.GET)
+    if form.is_bound and not form.is_valid():
+        return redirect(f"{reverse('audit-log')}?{request.GET.urlencode()}")
+    described = form.query() if form.is_bound else {}
+    return _download(request, AUDIT, fmt, viewer, request.GET, described)
+
+
 @GET
 def transparency(request: HttpRequest, fmt: str) -> HttpResponse:
     """The transparency page's figures as the public sees them, whoever asks: published
@@ -520,4 +576,5 @@ urlpatterns: list[URLPattern] = [
     *paths("contracts/performance", performance, "performance-download"),
     *paths("ratings/download", ratings, "rating-list-download"),
     *paths("transparency/performance", transparency, "transparency-figures-download"),
+    *paths("audit/download", audit_log, "audit-log-download"),
 ]

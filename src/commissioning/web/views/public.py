@@ -25,6 +25,8 @@ from commissioning.publish import disclosure
 from commissioning.publish.disclosure import SUPPRESSED
 from commissioning.web import audit, ocds_export, services, tasks, walls
 from commissioning.web import models as m
+from commissioning.web.audit_labels import Labeller
+from commissioning.web.forms.audit import filter_form
 from commissioning.web.policy import reporting_date, small_cell_threshold
 from commissioning.web.roles import Role
 
@@ -144,20 +146,53 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "web/public/dashboard.html", context)
 
 
+@dataclass(frozen=True)
+class AuditRow:
+    """One entry as the audit page shows it: its record and person in words."""
+
+    entry: m.AuditEntry
+    record: str
+    person: str
+
+
+def audit_query(request: HttpRequest) -> str:
+    """The page's filters as a query string (without the page number), for the pagination
+    and the download links."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 @login_required
 @require_http_methods(["GET"])
 def audit_log(request: HttpRequest) -> HttpResponse:
-    walls.require_view(request, m.AuditEntry)
-    entries = walls.visible(request.user, m.AuditEntry).order_by("-seq")
+    viewer = walls.require_view(request, m.AuditEntry)
+    labeller = Labeller(viewer)
+    form = filter_form(labeller, request.GET)
+    entries = walls.visible(viewer, m.AuditEntry).order_by("-seq")
+    filtered = False
+    if form.is_bound and form.is_valid():
+        entries = form.apply(entries)
+        filtered = bool(form.query())
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        AuditRow(e, labeller.label(e.model, e.object_pk, e.action, e.data),
+                 labeller.person(e.actor))
+        for e in page.object_list
+    ]
     return render(
         request,
         "web/public/audit_log.html",
         {
             "page": page,
+            "rows": rows,
+            "form": form,
+            "filtered": filtered,
+            "query": audit_query(request),
             "chain": audit.verify(),
             "may_see_denials": walls.may_view(request.user, m.AccessDenial),
         },
+        status=400 if form.errors else 200,
     )
 
 
