@@ -150,7 +150,8 @@ def test_the_transparency_page_offers_csv_and_ocds_downloads(db: None) -> None:
     assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
     assert csv.content.startswith(b"\xef\xbb\xbf")  # the BOM: Excel then reads UTF-8 (£)
     lines = csv.content.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("ocid,contract_id,title,supplier")
+    assert lines[0].startswith("# audit chain head: entry ")  # the anchor, then the table
+    assert lines[1].startswith("ocid,contract_id,title,supplier")
     assert any("SLA-A" in line and "HMP A" in line for line in lines[1:])
     assert not any("CON-B" in line for line in lines)
 
@@ -190,3 +191,40 @@ def test_libcoveocds_finds_no_validation_error(db: None, tmp_path: Path) -> None
                               lib_cove_ocds_config=config)
     assert result["validation_errors"] == []
     assert not result.get("additional_closed_codelist_values")
+
+
+def test_every_web_export_carries_the_audit_head_and_a_truncation_is_found(
+    db: None, tmp_path: Path
+) -> None:
+    """The OCDS package (its documented field ``auditChainHead``) and the CSV (its first line)
+    carry the audit chain's head; once the newest entries are removed, the exported hash is
+    no longer in the chain and ``verify(expect=...)`` fails."""
+    from tests.web.test_audit import _tamper
+
+    from commissioning.web import audit, downloads
+    from commissioning.web.ocds_export import write_export
+
+    awarded_world()
+    client = Client()
+    data = client.get("/transparency/ocds.json").json()
+    head = audit.anchor()
+    assert data["auditChainHead"] == {
+        "sequence": head["audit_head_seq"], "hash": head["audit_head_hash"],
+        "verify": f"commission audit verify --expect {head['audit_head_hash']}"}
+    check_structure(data)
+    meta, rows = downloads.read_csv(client.get("/transparency/contracts.csv").content)
+    assert meta == {"audit_head_seq": str(head["audit_head_seq"]),
+                    "audit_head_hash": head["audit_head_hash"]}
+    assert [r["contract_id"] for r in rows] == ["SLA-A"]
+    # the files `commission publish ocds` writes carry it too
+    package_file, csv_file = write_export(tmp_path)
+    published = json.loads(package_file.read_text())["auditChainHead"]["hash"]
+    assert published == head["audit_head_hash"]
+    assert downloads.read_csv(csv_file.read_bytes())[0]["audit_head_hash"] == published
+    exported = data["auditChainHead"]["hash"]
+    assert audit.verify(expect=exported).ok
+    _tamper("DELETE FROM web_auditentry WHERE seq > %s", [head["audit_head_seq"] - 3])
+    assert audit.verify().ok  # a shorter chain is still a valid chain ...
+    report = audit.verify(expect=exported)  # ... but not the one that was published
+    assert not report.ok and "truncated" in report.problem
+    assert f"ends at entry {head['audit_head_seq'] - 3}" in report.problem

@@ -10,6 +10,11 @@ current agreed version and its schedule. One publication rule is added: **after 
 round's status is *awarded*), the round's tenderers (organisations with a submitted proposal)
 and its awards (supplier, date, the awarded proposal's priced lines) are published, as OCDS
 expects — never the proposals' contents, scores, notes, reasons or who decided.
+
+Every export carries the audit chain's head (:func:`commissioning.web.audit.anchor`), so that a
+log truncated after publication is detected (``commission audit verify --expect HASH``): the
+package in its documented extra field ``auditChainHead`` (``{"sequence", "hash", "verify"}``;
+OCDS allows additional fields), the CSV in its first line, a comment.
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from commissioning.publish import disclosure, ocds
+from commissioning.web import audit, services, walls
 from commissioning.web import models as m
-from commissioning.web import services, walls
+from commissioning.web.downloads import CONTENT_TYPES, csv_bytes
+from commissioning.web.downloads import Export as Download
 from commissioning.web.policy import parameters, reporting_date
 
 
@@ -132,7 +139,38 @@ def package(uri: str, now: dt.datetime | None = None) -> dict[str, Any]:
     # as at the workspace's reporting date, as every page and the report; a workspace with no
     # round and no contract has no figure to withhold, only the publisher's name to read
     when = reporting_date() or now.date()
-    return ocds.release_package(rounds(), publisher(uri, when), now)
+    data = ocds.release_package(rounds(), publisher(uri, when), now)
+    data[HEAD_FIELD] = audit_head()
+    return data
+
+
+#: The package's field holding the audit chain's head when it was published.
+HEAD_FIELD = "auditChainHead"
+
+
+def audit_head() -> dict[str, Any]:
+    """The audit head as the package publishes it: ``sequence``, ``hash`` and the command that
+    checks the workspace's log still holds it."""
+    head = audit.anchor()
+    return {"sequence": head["audit_head_seq"], "hash": head["audit_head_hash"],
+            "verify": f"commission audit verify --expect {head['audit_head_hash']}"}
+
+
+def contracts_csv_bytes(data: dict[str, Any]) -> bytes:
+    """The package's contracts as CSV (UTF-8 with a byte-order mark, so Excel shows £ and
+    accented names as they are), its first line the audit head the package carries."""
+    table = ocds.contracts_table(data)
+    rows = [[None if _missing(v) else v for v in row]
+            for row in table.itertuples(index=False, name=None)]
+    head = data[HEAD_FIELD]
+    meta = [("audit_head_seq", str(head["sequence"])), ("audit_head_hash", str(head["hash"])),
+            ("verify_with", str(head["verify"])), ("exported_at", str(data["publishedDate"])),
+            ("exported_for", "public")]
+    return csv_bytes(Download("contracts", [str(c) for c in table.columns], rows, meta))
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def write_export(folder: Path) -> list[Path]:
@@ -141,9 +179,9 @@ def write_export(folder: Path) -> list[Path]:
     path = folder / "release-package.json"
     data = package(path.resolve().as_uri())
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    from commissioning.io.exports import write_tables
-
-    return [path, *write_tables({"contracts.csv": ocds.contracts_table(data)}, folder)]
+    table = folder / "contracts.csv"
+    table.write_bytes(contracts_csv_bytes(data))
+    return [path, table]
 
 
 @require_http_methods(["GET"])
@@ -158,10 +196,8 @@ def ocds_json(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def contracts_csv(request: HttpRequest) -> HttpResponse:
     """The transparency page's CSV download: one row per published contract (UTF-8 with a
-    byte-order mark)."""
+    byte-order mark; the first line the audit head)."""
     data = package(request.build_absolute_uri())
-    # UTF-8 with a byte-order mark, so Excel shows £ and accented names as they are
-    body = ocds.contracts_table(data).to_csv(index=False, lineterminator="\r\n")
-    response = HttpResponse(body.encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(contracts_csv_bytes(data), content_type=CONTENT_TYPES["csv"])
     response["Content-Disposition"] = 'attachment; filename="contracts.csv"'
     return response
