@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.urls import reverse
-from tests.web.conftest import People
+from tests.web.conftest import People, date_input
 from tests.web.contract_world import Contracts, build_contracts
 
 from commissioning.secure.assurance import (
@@ -114,10 +114,21 @@ def test_the_portfolio_shows_which_returns_are_received_and_which_overdue(
         compliant=True,
         submitted_by=contracts.sla.provider.members.get().user,
     )
-    page = signed_in("contract_manager").get(reverse("assurance-overview") + "?on=2012-08-15")
+    manager = signed_in("contract_manager")
+    # the GOV.UK date input's three boxes, as the page's form sends them
+    page = manager.get(reverse("assurance-overview"), date_input("on", "2012-08-15"))
     rows = {r.contract.reference: r.returns.state for r in page.context["rows"]}
     assert rows == {"SLA-EXA": ReturnState.RECEIVED, "CON-EXT": ReturnState.OVERDUE}
     assert "Overdue" in page.content.decode()
+    body = page.content.decode()
+    assert 'name="on_0" type="text" inputmode="numeric" value="15"' in body
+    assert 'type="date"' not in body
+    # a link naming the date as YYYY-MM-DD gives the same position
+    linked = manager.get(reverse("assurance-overview") + "?on=2012-08-15")
+    assert {r.contract.reference: r.returns.state for r in linked.context["rows"]} == rows
+    # a day that does not exist is an error on the form, in the error summary
+    bad = manager.get(reverse("assurance-overview"), {"on_0": "31", "on_1": "2", "on_2": "2012"})
+    assert "govuk-error-summary" in bad.content.decode()
 
 
 @pytest.mark.django_db

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from django import forms
 
 from commissioning.web import models as m
-from commissioning.web.forms.govuk import GovukForm
+from commissioning.web.forms.govuk import DateInputField, GovukForm
 
 #: A financial-year quarter: ``2012-Q1`` is April to June 2012, the first quarter of 2012-13.
 PERIOD = re.compile(r"^(?P<year>\d{4})-Q(?P<quarter>[1-4])$")
@@ -178,3 +178,10 @@ class RatingForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
         if not match or (int(match["start"]) + 1) % 100 != int(match["end"]):
             raise forms.ValidationError("Enter the financial year as YYYY-YY, for example 2011-12.")
         return year
+
+
+class AsAtForm(GovukForm, forms.Form):
+    """The date the assurance position is shown on (sent by GET; empty: the reporting date)."""
+
+    on = DateInputField(label="Show the position on a date", required=False,
+                        help_text="For example, 15 8 2012")

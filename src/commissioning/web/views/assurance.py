@@ -34,6 +34,7 @@ from commissioning.secure.assurance import (
 from commissioning.web import models as m
 from commissioning.web import services
 from commissioning.web.forms.assurance import (
+    AsAtForm,
     AssuranceReturnForm,
     AuditOpinionForm,
     ExternalAuditForm,
@@ -48,6 +49,7 @@ from commissioning.web.walls import (
     can,
     get_managed_contract_or_404,
     get_visible_or_404,
+    managed_contracts,
     require,
     require_view,
     visible,
@@ -96,14 +98,26 @@ def performance_lines(
     return out
 
 
+def _as_at_form(request: HttpRequest) -> AsAtForm:
+    """The date filter, bound to the query string when it has one (the three GOV.UK boxes)."""
+    return AsAtForm(request.GET if any(k.startswith("on_") for k in request.GET) else None)
+
+
 def _as_at(request: HttpRequest) -> dt.date | None:
-    """The date asked for (``?on=YYYY-MM-DD``), else the workspace's reporting date — the start
-    of its latest round, the date the round's report says what is due on — never today's."""
-    raw = request.GET.get("on", "")
-    try:
-        return dt.date.fromisoformat(raw) if raw else reporting_date()
-    except ValueError:
-        return reporting_date()
+    """The date asked for (the ``on`` day, month and year boxes), else the workspace's
+    reporting date — the start of its latest round, the date the round's report says what is
+    due on — never today's. A date that is not a real one is shown as an error on the form
+    and the reporting date is used."""
+    iso = request.GET.get("on", "")
+    if iso:  # a link that names the date as YYYY-MM-DD (e.g. from a task on the dashboard)
+        try:
+            return dt.date.fromisoformat(iso)
+        except ValueError:
+            return reporting_date()
+    form = _as_at_form(request)
+    if form.is_bound and form.is_valid() and form.cleaned_data.get("on"):
+        return form.cleaned_data["on"]  # type: ignore[no-any-return]
+    return reporting_date()
 
 
 @dataclass(frozen=True)
@@ -119,7 +133,9 @@ class PortfolioRow:
 def overview(request: HttpRequest) -> HttpResponse:
     require_view(request, m.AssuranceReturn)
     on = _as_at(request)
-    contracts = list(visible(request.user, m.Contract).select_related("provider"))
+    # the contracts whose assurance this person may open (a provider: its own, not every
+    # published contract it can see), so every row links to a page they may follow
+    contracts = list(managed_contracts(request.user).select_related("provider"))
     if on is None:  # a workspace with no round and no contract: nothing is due
         contracts = []
     received: dict[int, set[str]] = {}
@@ -154,6 +170,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         {
             "rows": rows,
             "on": on,
+            "as_at_form": _as_at_form(request),
             "open_plans": plans.select_related("contract"),
             "weak_audits": audits.select_related("contract"),
             "high_risks": sorted(risks, key=lambda r: -r.score),
