@@ -70,6 +70,7 @@ def every_form(demo: Any) -> dict[str, Callable[[dict[str, Any] | None], forms.B
         "performance": lambda d: fa.PerformanceForm(d, targets=targets, instance=(
             m.PerformanceRecord(contract=contract))),
         "rating": lambda d: fa.RatingForm(d, providers=orgs),
+        "as-at": lambda d: fa.AsAtForm(d),
         "sign-in": lambda d: va.SignInForm(d),
         "password": lambda d: va.ChangePasswordForm(user, d),
     }
@@ -89,7 +90,8 @@ def test_every_form_class_is_covered_and_uses_the_patterns(demo: Any) -> None:
 def test_no_missing_answer_gets_the_generic_message(demo: Any) -> None:
     for name, make in every_form(demo).items():
         form = make({})
-        assert not form.is_valid(), name
+        if any(f.required for f in form.fields.values()):  # a filter may be left empty
+            assert not form.is_valid(), name
         for field, errors in form.errors.items():
             for error in errors:
                 assert error != GENERIC, (name, field)
