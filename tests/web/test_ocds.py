@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 from django.test import Client
 from world import World, build_world
 
@@ -146,6 +145,11 @@ def test_the_transparency_page_offers_csv_and_ocds_downloads(db: None) -> None:
     data = ocds.json()
     check_structure(data)
     assert data["uri"] == "http://testserver/transparency/ocds.json"
+    # the policy is a page (OCDS: publicationPolicy is a URI), linked from the transparency page
+    assert data["publicationPolicy"] == "http://testserver/transparency/publication-policy/"
+    assert 'href="/transparency/publication-policy/"' in page
+    policy = client.get("/transparency/publication-policy/").content.decode()
+    assert "Personal data is not published" in policy
     csv = client.get("/transparency/contracts.csv")
     assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
     assert csv.content.startswith(b"\xef\xbb\xbf")  # the BOM: Excel then reads UTF-8 (£)
@@ -169,15 +173,66 @@ def test_ocdskit_reads_the_package(db: None, tmp_path: Path) -> None:
     assert len(combined["releases"]) == 2 * len(data["releases"])
 
 
-#: A local copy of the OCDS standard at 1__1__5 (a ZIP of the standard repository, or its
-#: folder): libcoveocds validates against it without a network.
+#: A copy of the OCDS standard at 1__1__5 (a ZIP of the standard repository): when unset, the
+#: test builds one from the schemas in tests/fixtures/ocds (see its README.md).
 STANDARD = os.environ.get("OCDS_STANDARD_ZIP", "")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ocds"
 
 
-@pytest.mark.skipif(not STANDARD, reason="libcoveocds needs the OCDS 1.1.5 schema and "
-                    "codelists, which it downloads from the standard's repository and which "
-                    "no package ships: set OCDS_STANDARD_ZIP to a local copy to run it (this "
-                    "machine and CI reach package registries only)")
+def _closed_codelists(schema: Any) -> dict[str, list[str]]:
+    """Each closed codelist's codes, as the release schema's own ``enum`` gives them."""
+    found: dict[str, list[str]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "codelist" in node and node.get("openCodelist") is False:
+                enum = node.get("enum") or (node.get("items") or {}).get("enum") or []
+                found[str(node["codelist"])] = [str(c) for c in enum if c is not None]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return found
+
+
+def standard_zip(folder: Path) -> Path:
+    """A ZIP laid out as the standard's repository at 1__1__5 (what libcoveocds reads)."""
+    import csv
+    import io
+    import zipfile
+
+    release = (FIXTURES / "release-schema-1__1__5.json").read_text(encoding="utf-8")
+    package_schema = (FIXTURES / "release-package-schema-1__1__5.json").read_text("utf-8")
+    path = folder / "standard-1__1__5.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("standard-1__1__5/", "")
+        z.writestr("standard-1__1__5/schema/release-schema.json", release)
+        z.writestr("standard-1__1__5/schema/release-package-schema.json", package_schema)
+        z.writestr("standard-1__1__5/schema/versioned-release-validation-schema.json",
+                   (FIXTURES / "versioned-release-validation-schema-1__1__5.json").read_text(
+                       "utf-8"))
+        for name, codes in _closed_codelists(json.loads(release)).items():
+            text = io.StringIO()
+            writer = csv.writer(text, lineterminator="\n")
+            writer.writerow(["Code", "Title", "Description"])
+            writer.writerows([code, code, ""] for code in codes)
+            z.writestr(f"standard-1__1__5/schema/codelists/{name}", text.getvalue())
+    return path
+
+
+def test_the_closed_codelists_come_from_the_schema() -> None:
+    schema = json.loads((FIXTURES / "release-schema-1__1__5.json").read_text("utf-8"))
+    closed = _closed_codelists(schema)
+    assert set(closed["awardStatus.csv"]) == AWARD_STATUS
+    assert set(closed["contractStatus.csv"]) == CONTRACT_STATUS
+    assert set(closed["method.csv"]) == METHOD
+    assert set(closed["releaseTag.csv"]) <= RELEASE_TAG
+    assert "documentType.csv" not in closed  # open
+
+
 def test_libcoveocds_finds_no_validation_error(db: None, tmp_path: Path) -> None:
     """The official OCDS validator, with every additional check."""
     from libcoveocds.api import ocds_json_output
@@ -185,8 +240,8 @@ def test_libcoveocds_finds_no_validation_error(db: None, tmp_path: Path) -> None
 
     awarded_world()
     data = package("https://example.org/transparency/ocds.json")
-    config = LibCoveOCDSConfig({"standard_zip": Path(STANDARD).resolve().as_uri(),
-                                "context": "api"})
+    zipped = Path(STANDARD) if STANDARD else standard_zip(tmp_path)
+    config = LibCoveOCDSConfig({"standard_zip": zipped.resolve().as_uri(), "context": "api"})
     result = ocds_json_output(str(tmp_path), json_data=data, schema_version="1.1",
                               lib_cove_ocds_config=config)
     assert result["validation_errors"] == []
@@ -217,8 +272,11 @@ def test_every_web_export_carries_the_audit_head_and_a_truncation_is_found(
                     "audit_head_hash": head["audit_head_hash"]}
     assert [r["contract_id"] for r in rows] == ["SLA-A"]
     # the files `commission publish ocds` writes carry it too
-    package_file, csv_file = write_export(tmp_path)
-    published = json.loads(package_file.read_text())["auditChainHead"]["hash"]
+    package_file, csv_file, policy_file = write_export(tmp_path)
+    written = json.loads(package_file.read_text())
+    assert written["publicationPolicy"] == policy_file.resolve().as_uri()
+    assert "Personal data is not published" in policy_file.read_text()
+    published = written["auditChainHead"]["hash"]
     assert published == head["audit_head_hash"]
     assert downloads.read_csv(csv_file.read_bytes())[0]["audit_head_hash"] == published
     exported = data["auditChainHead"]["hash"]

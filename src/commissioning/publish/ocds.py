@@ -103,6 +103,17 @@ class Publisher:
     buyer: Party
     small_cell: int = 5
     notes: list[str] = field(default_factory=list)
+    #: Where the publication policy (:data:`PUBLICATION_POLICY`) is published: OCDS wants a
+    #: URI here, not the text.
+    policy_uri: str = ""
+
+
+#: What the package withholds and when it is published (served at the publisher's
+#: ``policy_uri``).
+PUBLICATION_POLICY = (
+    "Personal data is not published: organisations only, no person's name, account or contact "
+    "details, no evaluation scores or notes; volumes of fewer places than the small-cell "
+    "threshold are withheld. Tenderers and awards are published after award.")
 
 
 def _iso(value: dt.date | dt.datetime) -> str:
@@ -252,10 +263,7 @@ def release_package(rounds: Sequence[Round], publisher: Publisher,
         "publishedDate": _iso(published),
         "publisher": {"name": publisher.name},
         "license": "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
-        "publicationPolicy": "Personal data is not published: organisations only, no person's "
-                             "name, account or contact details, no evaluation scores or notes; "
-                             "volumes of fewer places than the small-cell threshold are "
-                             "withheld. Tenderers and awards are published after award.",
+        **({"publicationPolicy": publisher.policy_uri} if publisher.policy_uri else {}),
         "releases": releases,
     }
 

@@ -25,8 +25,10 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -60,7 +62,7 @@ def _lines(rows: Any, names: dict[str, str], priced: bool) -> tuple[ocds.Line, .
                            float(value[sid]) if priced else None) for sid in sorted(volume))
 
 
-def publisher(uri: str, when: dt.date) -> ocds.Publisher:
+def publisher(uri: str, when: dt.date, policy_uri: str = "") -> ocds.Publisher:
     """The publisher and the small-cell threshold under the workspace's policy on ``when``."""
     params = parameters()
     settings = params.value("publish.ocds", when)
@@ -68,7 +70,7 @@ def publisher(uri: str, when: dt.date) -> ocds.Publisher:
     buyer = ocds.Party(str(settings["buyer_id"]), str(settings["buyer_name"]))
     return ocds.Publisher(name=str(settings["publisher"]), uri=uri,
                           ocid_prefix=str(settings["ocid_prefix"]), buyer=buyer,
-                          small_cell=threshold)
+                          small_cell=threshold, policy_uri=policy_uri)
 
 
 def _contract(c: m.Contract, names: dict[str, str]) -> ocds.Contract:
@@ -132,14 +134,17 @@ def rounds() -> list[ocds.Round]:
     return out
 
 
-def package(uri: str, now: dt.datetime | None = None) -> dict[str, Any]:
+def package(uri: str, now: dt.datetime | None = None,
+            policy_uri: str | None = None) -> dict[str, Any]:
     """The OCDS 1.1 release package of everything publishable in the workspace; ``uri`` is
-    where the package is published."""
+    where the package is published, ``policy_uri`` where its publication policy is (default:
+    the transparency pages' ``publication-policy/`` beside the package)."""
     now = now or timezone.now()
     # as at the workspace's reporting date, as every page and the report; a workspace with no
     # round and no contract has no figure to withhold, only the publisher's name to read
     when = reporting_date() or now.date()
-    data = ocds.release_package(rounds(), publisher(uri, when), now)
+    policy = policy_uri if policy_uri is not None else urljoin(uri, "publication-policy/")
+    data = ocds.release_package(rounds(), publisher(uri, when, policy), now)
     data[HEAD_FIELD] = audit_head()
     return data
 
@@ -174,14 +179,24 @@ def _missing(value: Any) -> bool:
 
 
 def write_export(folder: Path) -> list[Path]:
-    """``release-package.json`` and ``contracts.csv`` into ``folder``."""
+    """``release-package.json``, ``contracts.csv`` and the ``publication-policy.txt`` the
+    package points at, into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "release-package.json"
-    data = package(path.resolve().as_uri())
+    policy = folder / "publication-policy.txt"
+    policy.write_text(ocds.PUBLICATION_POLICY + "\n", encoding="utf-8")
+    data = package(path.resolve().as_uri(), policy_uri=policy.resolve().as_uri())
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     table = folder / "contracts.csv"
     table.write_bytes(contracts_csv_bytes(data))
-    return [path, table]
+    return [path, table, policy]
+
+
+@require_http_methods(["GET"])
+def publication_policy(request: HttpRequest) -> HttpResponse:
+    """The page the OCDS package's ``publicationPolicy`` points at."""
+    return render(request, "web/public/publication_policy.html",
+                  {"policy": ocds.PUBLICATION_POLICY})
 
 
 @require_http_methods(["GET"])

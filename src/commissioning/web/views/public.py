@@ -209,6 +209,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", home, name="public-home"),
     path("transparency/", transparency, name="transparency"),
     path("transparency/ocds.json", ocds_export.ocds_json, name="transparency-ocds"),
+    path("transparency/publication-policy/", ocds_export.publication_policy,
+         name="transparency-policy"),
     path("transparency/contracts.csv", ocds_export.contracts_csv, name="transparency-csv"),
     path("dashboard/", dashboard, name="dashboard"),
     path("audit/", audit_log, name="audit-log"),
