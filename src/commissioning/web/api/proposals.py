@@ -234,14 +234,12 @@ def create_proposal(request: HttpRequest, payload: ProposalIn) -> Status[Proposa
     )
     if rnd is None:
         raise ValidationError({"round_id": "no round open for proposals has this id"})
-    proposal = m.Proposal.objects.create(
-        round=rnd,
+    proposal = services.start_proposal(
+        rnd, viewer.organisation, payload.title,
+        request.user if isinstance(request.user, User) else None,
         lot=_lot(rnd, payload.lot_id),
-        provider=viewer.organisation,
-        title=payload.title,
         delivery_approach=payload.delivery_approach,
         subcontracting_plan=payload.subcontracting_plan,
-        created_by=request.user if isinstance(request.user, User) else None,
     )
     return Status(201, _detail(request, proposal))
 

@@ -131,28 +131,8 @@ def contract_create(request: HttpRequest) -> HttpResponse:
         rounds=visible(request.user, m.CommissioningRound),
     )
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            contract: m.Contract = form.save(commit=False)
-            if proposal is not None:
-                contract.proposal = proposal
-            contract.save()
-            version = m.ContractVersion.objects.create(
-                contract=contract,
-                number=1,
-                annual_operating_price=form.cleaned_data["annual_operating_price"],
-            )
-            if proposal is not None:
-                for line in visible(request.user, m.ProposalLine).filter(proposal=proposal):
-                    m.ScheduleLine.objects.create(
-                        version=version,
-                        service_id=line.service_id,
-                        setting=line.setting,
-                        offence_group=line.offence_group,
-                        risk_tier=line.risk_tier,
-                        harm=line.harm,
-                        volume=line.volume,
-                        price=line.price,
-                    )
+        contract: m.Contract = form.save(commit=False)
+        services.create_contract(contract, form.cleaned_data["annual_operating_price"], proposal)
         messages.success(request, f"{contract.reference} created with a draft version 1.")
         return redirect("contract-version", pk=contract.pk, number=1)
     return render(
@@ -411,11 +391,12 @@ def contract_publish(request: HttpRequest, pk: int) -> HttpResponse:
     contract = _contract(request, pk)
     require(request, "publish", contract)
     publish = request.POST.get("publish") == "1"
-    if publish and services.current_version(contract, request.user) is None:
-        messages.error(request, "Agree a version before publishing the contract.")
+    try:
+        services.publish_contract(contract, publish)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
         return redirect("contract-detail", pk=contract.pk)
-    contract.published = publish
-    contract.save()
     messages.success(
         request, "Published on the transparency page." if publish else "Withdrawn from publication."
     )

@@ -28,7 +28,7 @@ from commissioning.io.validation import ValidationFailed
 from commissioning.plan.inputs import STATUTORY_SERVICES
 from commissioning.schema.contract import OFFENCE_GROUPS, RISK_TIERS
 from commissioning.secure import prices
-from commissioning.secure.profiling import UploadRejected, profile_upload, published_tables
+from commissioning.secure.profiling import UploadRejected, published_tables
 from commissioning.web import models as m
 from commissioning.web import services, walls
 from commissioning.web.checks import catalogue_by_id
@@ -116,11 +116,9 @@ def proposal_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         # require() admitted a provider, who always belongs to an organisation
         assert viewer.organisation is not None
-        proposal = m.Proposal.objects.create(
-            round=form.cleaned_data["round"],
-            provider=viewer.organisation,
-            title=form.cleaned_data["title"],
-            created_by=viewer.user,
+        proposal = services.start_proposal(
+            form.cleaned_data["round"], viewer.organisation, form.cleaned_data["title"],
+            viewer.user,
         )
         messages.success(request, "Proposal started. Add the services you will deliver.")
         return _detail(proposal)
@@ -283,19 +281,12 @@ def proposal_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            kept = profile_upload(
-                upload.chunks(), upload.name, parameters(), proposal.round.starts
-            )
+            kept = services.upload_profile(proposal, upload.chunks(), upload.name or "upload")
         except UploadRejected as exc:
             rejected = exc
+        except ValidationError as exc:
+            form.add_error("file", "; ".join(exc.messages))
         else:
-            with transaction.atomic():
-                proposal.profile = kept.profile
-                proposal.profile_rows = kept.rows
-                proposal.profile_sha256 = kept.sha256
-                proposal.profile_source = kept.filename[:255]
-                proposal.save()
-                services.recheck(proposal)
             messages.success(
                 request,
                 f"{kept.filename}: {kept.rows:,} assessments profiled. The records were "
@@ -306,7 +297,7 @@ def proposal_upload(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "web/proposals/upload.html",
         {"form": form, "proposal": proposal, "rejected": rejected},
-        status=400 if rejected is not None else 200,
+        status=400 if rejected is not None or form.errors else 200,
     )
 
 

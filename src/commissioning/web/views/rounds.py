@@ -7,12 +7,11 @@ freezes drafts (the walls refuse changes to a proposal once its round is not ope
 
 from __future__ import annotations
 
-from decimal import Decimal
 from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, URLResolver, path
@@ -20,17 +19,20 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from commissioning.plan.intentions import load_intentions
 from commissioning.web import models as m
-from commissioning.web import walls
+from commissioning.web import services, walls
 from commissioning.web.forms.rounds import EnvelopeForm, LotForm, RoundForm
-from commissioning.web.policy import parameters
 
 GET_POST = require_http_methods(["GET", "POST"])
 Status = m.CommissioningRound.Status
-#: The moves a commissioner may make, and what each is called on the page.
+#: What each move a commissioner may make (:data:`services.NEXT_STATUS`) is called on the page.
+MOVE_LABELS: dict[str, str] = {
+    Status.OPEN: "Publish and open for proposals",
+    Status.CLOSED: "Close for proposals",
+    Status.AWARDED: "Mark as awarded",
+}
+#: From each status: the next status and its button.
 TRANSITIONS: dict[str, tuple[str, str]] = {
-    Status.DRAFT: (Status.OPEN, "Publish and open for proposals"),
-    Status.OPEN: (Status.CLOSED, "Close for proposals"),
-    Status.CLOSED: (Status.AWARDED, "Mark as awarded"),
+    here: (there, MOVE_LABELS[there]) for here, there in services.NEXT_STATUS.items()
 }
 GROUP_TITLES = {
     "co_commissioning": "Co-commissioned services",
@@ -91,17 +93,7 @@ def round_create(request: HttpRequest) -> HttpResponse:
     walls.require(request, "create", m.CommissioningRound)
     form = RoundForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            rnd = form.save()
-            # the workspace's policy at the round's date
-            params, when = parameters(), rnd.starts
-            m.RoundEnvelope.objects.create(
-                round=rnd,
-                budget=Decimal(str(params.value("secure.agency_budget", when))),
-                savings_target=Decimal(str(params.value("plan.savings_target", when))),
-                notes="Started from the dated parameters secure.agency_budget and "
-                "plan.savings_target; change them here.",
-            )
+        rnd = services.start_round(form.save(commit=False))
         messages.success(
             request,
             f"Round {rnd.year} started as a draft. Set its budget envelope "
@@ -157,20 +149,12 @@ def round_lot_add(request: HttpRequest, pk: int) -> HttpResponse:
 def round_advance(request: HttpRequest, pk: int) -> HttpResponse:
     rnd = walls.get_visible_or_404(request, m.CommissioningRound, pk=pk)
     walls.require(request, "change", rnd)
-    move = TRANSITIONS.get(rnd.status)
-    if move is None or request.POST.get("to") != move[0]:
-        messages.error(
-            request, f"That change of status is not possible from '{rnd.get_status_display()}'."
-        )
+    try:
+        services.advance_round(rnd, request.POST.get("to", ""))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
         return redirect("round-detail", pk=rnd.pk)
-    if (
-        move[0] == Status.OPEN
-        and not walls.visible(request.user, m.RoundEnvelope).filter(round=rnd).exists()
-    ):
-        messages.error(request, "Set the budget envelope before publishing the round.")
-        return redirect("round-detail", pk=rnd.pk)
-    rnd.status = move[0]
-    rnd.save(update_fields=["status"])
     messages.success(request, f"Round {rnd.year} is now '{rnd.get_status_display()}'.")
     return redirect("round-detail", pk=rnd.pk)
 
