@@ -137,20 +137,26 @@ def _pooled_chart(result: EvidenceResult) -> str:
         return ""
     import altair as alt
 
+    rows.sort(key=lambda r: str(r["service"]))  # the chart's order, so table and chart agree
     frame = pd.DataFrame(rows)
     y = alt.Y("service:N", title=None)
-    x_scale = alt.Scale(type="log")
+    # a log axis from the widest interval, ticks at 1-2-5 steps so labels never collide
+    steps = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
+    low = max([t for t in steps if t <= min(0.5, float(frame["lower"].min()))], default=0.01)
+    high = min([t for t in steps if t >= max(2.0, float(frame["upper"].max()))], default=100)
+    ticks = [t for t in steps if low <= t <= high]
+    x_scale = alt.Scale(type="log", domain=[low, high], nice=False)
     base = alt.Chart(frame)
     chart = (
         base.mark_rule(color="#0b0c0c").encode(
-            y=y, x=alt.X("lower:Q", scale=x_scale, title="odds ratio of reoffending"), x2="upper:Q"
+            y=y, x=alt.X("lower:Q", scale=x_scale, title="odds ratio of reoffending (log scale)",
+                         axis=alt.Axis(values=ticks, format="~g")), x2="upper:Q"
         )
         + base.mark_point(filled=True, shape="diamond", size=120, color="#1d70b8").encode(
             y=y, x="odds_ratio:Q"
         )
         + alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
-    ).properties(title="Pooled effects entered in the catalogue (95% interval)", width=420,
-                 height=max(60, 30 * len(frame)))
+    ).properties(width=420, height=max(60, 30 * len(frame)))
     svg = to_svg(chart, "evidence-pooled")
     data = table(["Service", ("OR", True), ("Lower", True), ("Upper", True)], [
         [Cell(str(row["service"]), header=True), _num(row["odds_ratio"], "{:.2f}"),
@@ -158,7 +164,8 @@ def _pooled_chart(result: EvidenceResult) -> str:
     ])
     return (
         '<figure class="chart" id="evidence-pooled">'
-        '<figcaption>Pooled odds ratios of reoffending per service (1 = no effect)</figcaption>'
+        '<figcaption>Pooled odds ratios of reoffending per service, with 95% intervals (1 = no '
+        'effect; below 1 fewer reoffend)</figcaption>'
         f'<div class="chart-body"><div class="chart-svg">{svg}</div>'
         f'<div class="chart-data">{data}</div></div></figure>'
     )
