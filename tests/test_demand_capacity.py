@@ -86,55 +86,64 @@ def test_headroom_flags_only_above_the_chosen_probability(params: ParameterSet) 
         2 / 3, abs=1e-3)
 
 
-def test_probabilities_of_shortfall_by_horizon_draw_from_each_years_errors(
-    params: ParameterSet,
-) -> None:
-    """With errors by years ahead, a cell 2 years ahead draws from year 2's errors and a cell
-    1.5 years ahead from year 2's scaled by sqrt(1.5 / 2) (as the intervals do), not from one
-    pooled set × sqrt(h) (issue 14: the capacity flags used pooled errors)."""
-    errors = {1: np.array([-0.02, 0.0, 0.02, 0.04]), 2: np.array([-0.1, 0.0, 0.1, 0.2, 0.3])}
-    mean = np.array([1_000.0, 1_000.0, 1_000.0, 1_000.0])
-    places = np.array([1_030.0, 1_150.0, 1_150.0, 1_000.0])
-    horizon = np.array([1.0, 2.0, 1.5, 0.5])
-    p = K.shortfall_probability(mean, places, horizon, errors)
-    assert p[0] == pytest.approx(1 / 4)  # only +0.04 > log(1.03) = 0.0296
-    assert p[1] == pytest.approx(2 / 5)  # +0.2, +0.3 > log(1.15) = 0.140
-    # 1.5 years: threshold log(1.15) / sqrt(0.75) = 0.161: still +0.2 and +0.3
-    assert p[2] == pytest.approx(2 / 5)
-    assert p[3] == pytest.approx(2 / 4)  # half a year: year 1's errors; 0.02, 0.04 > 0
-    pooled = K.shortfall_probability(mean, places, horizon, np.array([-0.05, 0.05, 0.1]))
+def test_the_error_distribution_is_each_years_quantiles_continuous_in_between() -> None:
+    """At whole years the quantiles of that year's errors (never narrower than an earlier
+    year's); linear in between; × sqrt(t) in the first year (issue 14: the band jumped back
+    each June when a month took year k's errors × sqrt(t / k))."""
+    from commissioning.assess.demand.backtest import ErrorQuantiles
+
+    q = ErrorQuantiles({1: np.array([-0.02, 0.0, 0.02, 0.04]),
+                        2: np.array([-0.1, 0.0, 0.1, 0.2, 0.3]),
+                        3: np.array([-0.05, 0.0, 0.05])})  # narrower than year 2
+    assert q.quantile(1.0, 0.5) == pytest.approx(np.quantile([-0.02, 0.0, 0.02, 0.04], 0.5))
+    assert q.quantile(2.0, 0.9) == pytest.approx(np.quantile([-0.1, 0.0, 0.1, 0.2, 0.3], 0.9))
+    assert q.quantile(0.25, 0.9) == pytest.approx(q.quantile(1.0, 0.9) * 0.5)
+    mid = q.quantile(1.5, 0.9)
+    assert mid == pytest.approx((q.quantile(1.0, 0.9) + q.quantile(2.0, 0.9)) / 2)
+    # year 3's own errors are narrower: the band keeps year 2's width, it does not shrink
+    assert q.quantile(3.0, 0.9) == pytest.approx(q.quantile(2.0, 0.9))
+    assert q.quantile(3.0, 0.1) == pytest.approx(q.quantile(2.0, 0.1))
+    # monthly, the upper bound never falls from one month to the next
+    months = np.arange(1, 37) / 12
+    upper = np.array([q.quantile(t, 0.95)[0] for t in months])
+    assert (np.diff(upper) >= -1e-12).all()
+    # the exceedance reads the same function: the 95% quantile is exceeded 5% of the time
+    t = np.array([1.0, 1.5, 2.0, 2.75])
+    bound = np.array([q.quantile(ti, 0.95)[0] for ti in t])
+    assert q.exceedance(t, bound) == pytest.approx([0.05] * 4, abs=1e-3)
+    assert q.exceedance(t, np.full(4, 10.0)).tolist() == [0.0] * 4
+
+
+def test_a_pooled_array_of_errors_is_drawn_times_sqrt_h() -> None:
+    mean = np.array([1_000.0, 1_000.0])
+    places = np.array([1_030.0, 1_150.0])
+    pooled = K.shortfall_probability(mean, places, np.array([1.0, 2.0]),
+                                     np.array([-0.05, 0.05, 0.1]))
+    assert pooled[0] == pytest.approx(2 / 3)  # log(1.03) = 0.0296: 0.05 and 0.1 above
     assert pooled[1] == pytest.approx(1 / 3)  # log(1.15) / sqrt(2) = 0.0988: only 0.1
-    assert pooled[0] == pytest.approx(2 / 3)
 
 
 def test_places_on_the_interval_bound_have_the_intervals_tail_probability(
     params: ParameterSet,
 ) -> None:
     """On the round's projection, places equal to the 90% interval's upper (lower) bound are
-    exceeded with probability at most 5% (at least 95%): the flags and the intervals use the
-    same errors."""
+    exceeded with probability 5% (95%), in every month: the flags and the intervals read one
+    distribution."""
     from commissioning.assess.demand import pipeline
 
     result = pipeline.prison(params.at(ROUND_DATE), [], 4, 7)
     base = result.projection[result.projection["scenario"] == "baseline"]
-    base = base[np.isclose(base["horizon_years"] % 1, 0) & (base["horizon_years"] > 0)]
-    assert len(base) >= 3
+    base = base[base["horizon_years"] > 0].iloc[::5]  # every fifth month
+    assert len(base) >= 10 and result.error_quantiles is not None
     mean = base["population_mean"].to_numpy(float)
     h = base["horizon_years"].to_numpy(float)
-    upper = K.shortfall_probability(mean, base["population_p95"].to_numpy(float), h,
-                                    result.horizon_errors)
-    lower = K.shortfall_probability(mean, base["population_p05"].to_numpy(float) - 0.5, h,
-                                    result.horizon_errors)
-    # an empirical quantile of n errors leaves at most one error in n beyond the 5% tail
-    n = np.array([len(result.horizon_errors[min(int(k), 5)]) for k in h])
-    assert (upper > 0).any() and (upper <= 0.05 + 1 / n + 1e-9).all(), (upper, n)
-    assert (lower >= 0.95 - 1 / n - 1e-9).all(), (lower, n)
-    # and exactly the share of that year's errors beyond the bound (the old flags drew from
-    # every horizon's errors × sqrt(h): 0.086 against 0.063 one year ahead)
-    for i, k in enumerate(h[:5]):
-        e = result.horizon_errors[int(k)]
-        assert upper[i] == pytest.approx(
-            np.mean(e > np.log(base["population_p95"].iloc[i] / mean[i])))
+    # the projection's bounds are rounded to 0.1 of a person
+    upper = K.shortfall_probability(mean, base["population_p95"].to_numpy(float) + 0.1, h,
+                                    result.error_quantiles)
+    lower = K.shortfall_probability(mean, base["population_p05"].to_numpy(float) - 0.1, h,
+                                    result.error_quantiles)
+    assert upper == pytest.approx([0.05] * len(h), abs=2e-3), upper
+    assert lower == pytest.approx([0.95] * len(h), abs=2e-3), lower
     assert sorted(result.horizon_errors) == [1, 2, 3, 4, 5]
 
 

@@ -181,7 +181,7 @@ def _capacity_risks(context: RoundContext) -> list[Risk]:
     for r in frame.head(4).to_dict("records"):
         sex = {"male": " (men)", "female": " (women)"}.get(str(r.get("sex")), "")
         where = "the whole estate" if r.get("function") == "all" else (
-            f"{label(str(r.get('function', '')))}{sex}")
+            f"{label(str(r.get('function', '')), 'function')}{sex}")
         out.append(Risk(
             "capacity",
             f"Prison capacity: {where} is projected to be over capacity from "

@@ -178,13 +178,14 @@ _SNAKE = re.compile(r"(?<![\w/.#-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/.(-])")
 def label(code: object, kind: str | None = None) -> str:
     """The human label of ``code``; ``kind`` picks the vocabulary when a code is ambiguous
     (``"setting"``, ``"offence_group"``, ``"risk_tier"``, ``"harm"``, ``"evidence"``,
-    ``"service"``, ``"scenario"``, ``"need"``, ``"characteristic"``, ``"value"``)."""
+    ``"service"``, ``"scenario"``, ``"need"``, ``"characteristic"``, ``"value"``,
+    ``"function"``)."""
     text = str(code)
     tables: Mapping[str, Mapping[str, str]] = {
         "setting": SETTINGS, "offence_group": OFFENCE_GROUPS, "risk_tier": RISK_TIERS,
         "harm": HARM, "evidence": EVIDENCE, "scenario": SCENARIOS,
         "characteristic": CHARACTERISTICS, "value": CHARACTERISTIC_VALUES,
-        "kind": INTENTION_KINDS, "group": INTENTION_GROUPS,
+        "kind": INTENTION_KINDS, "group": INTENTION_GROUPS, "function": PRISON_FUNCTIONS,
     }
     if kind == "service":
         return service(text)

@@ -308,25 +308,99 @@ class PrisonBacktest:
                 pooled * float(np.sqrt(k)))
         return out
 
+    def error_quantiles(self, origin: int) -> ErrorQuantiles | None:
+        """The headline's log-error distribution at every horizon from June ``origin`` (None
+        if too few errors are known there): what the intervals and the capacity step's
+        probabilities of shortfall both read."""
+        errors = self.horizon_errors(origin)
+        return ErrorQuantiles(errors) if errors else None
+
     def log_quantiles(
         self, origin: int, horizon_years: FloatArray, level: float
     ) -> tuple[FloatArray, FloatArray] | None:
         """Log-error quantiles of the headline known at a June ``origin`` for each (possibly
-        fractional) horizon, or None if too few errors. A fractional horizon ``t`` takes the
-        quantiles of the whole year ``k = ceil(t)`` (at most ``horizon_years``) scaled by
-        ``sqrt(t / k)``."""
+        fractional) horizon, or None if too few errors (:class:`ErrorQuantiles`: at whole
+        years the quantiles of :func:`horizon_quantiles`, continuous in between)."""
+        q = self.error_quantiles(origin)
+        if q is None:
+            return None
         t = np.asarray(horizon_years, dtype=float)
-        k = np.clip(np.ceil(t - 1e-9), 1, self.settings.horizon_years).astype(int)
-        by_year: dict[int, tuple[float, float]] = {}
-        for year in np.unique(k):
-            q = horizon_quantiles(self.calibration, origin, int(year), level, self.settings)
-            if q is None:
-                return None
-            by_year[int(year)] = (q[0], q[1])
-        ratio = scale(t / k)
-        lo = np.array([by_year[int(y)][0] for y in k]) * ratio
-        hi = np.array([by_year[int(y)][1] for y in k]) * ratio
-        return lo, hi
+        return q.quantile(t, (1.0 - level) / 2.0), q.quantile(t, (1.0 + level) / 2.0)
+
+
+class ErrorQuantiles:
+    """The distribution of the log error ``log(actual / forecast)`` at any horizon ``t``
+    (years, fractional for months), from the errors of each whole year ahead ``k``
+    (:meth:`PrisonBacktest.horizon_errors`).
+
+    At a whole year ``k`` the quantile of probability ``p`` is the empirical quantile of year
+    ``k``'s errors, never nearer zero than an earlier year's (an interval never narrows with the
+    horizon: the lower tail takes the lowest, the upper tail the highest so far) — so the 80%
+    and 90% bounds are :func:`horizon_quantiles`'. Between whole years the quantile function is
+    interpolated linearly from year ``k - 1`` to ``k``; within the first year it is year 1's ×
+    ``sqrt(t)`` (a spread that starts at zero at the origin); beyond the last year, the last ×
+    ``sqrt(t / k)``. Interpolating quantiles rather than scaling one year's errors keeps the
+    band continuous (it jumped back at each June when a month's errors were year ``k``'s ×
+    ``sqrt(t / k)``). :meth:`exceedance` reads the same quantile function, so places on the
+    90% interval's upper bound are exceeded with probability 5%.
+    """
+
+    #: Probabilities at which the exceedance reads the quantile function (a fine grid).
+    GRID = (np.arange(4000) + 0.5) / 4000
+
+    def __init__(self, errors: Mapping[int, FloatArray]) -> None:
+        if not errors:
+            raise DemandError("no errors to take quantiles of")
+        self.errors = {int(k): np.sort(np.asarray(v, dtype=float)) for k, v in errors.items()}
+        self.years = sorted(self.errors)
+        if self.years != list(range(1, len(self.years) + 1)):
+            raise DemandError(f"errors by whole years 1..n expected, got years {self.years}")
+        self._grid: dict[int, FloatArray] = {}
+
+    def _whole(self, k: int, p: FloatArray) -> FloatArray:
+        """Quantiles at whole year ``k`` (1 ≤ k ≤ last), the envelope of years 1..k."""
+        if p is self.GRID and k in self._grid:
+            return self._grid[k]
+        rows = np.array([np.quantile(self.errors[j], p) for j in range(1, k + 1)])
+        lower = p < 0.5
+        out: FloatArray = np.where(lower, rows.min(axis=0), rows.max(axis=0))
+        if p is self.GRID:
+            self._grid[k] = out
+        return out
+
+    def _at(self, t: float, p: FloatArray) -> FloatArray:
+        """Quantiles of probabilities ``p`` at one horizon ``t``."""
+        last = self.years[-1]
+        if t <= 0:
+            return np.zeros(len(p))
+        if t <= 1:
+            return self._whole(1, p) * float(np.sqrt(t))
+        if t >= last:
+            return self._whole(last, p) * float(np.sqrt(t / last))
+        k = int(np.ceil(t - 1e-9))
+        w = t - (k - 1)
+        out: FloatArray = (1 - w) * self._whole(k - 1, p) + w * self._whole(k, p)
+        return out
+
+    def quantile(self, horizon: FloatArray | float, p: float) -> FloatArray:
+        """The quantile of probability ``p`` at each horizon (the shape of ``horizon``)."""
+        t = np.atleast_1d(np.asarray(horizon, dtype=float))
+        probs = np.array([float(p)])
+        return np.array([float(self._at(float(ti), probs)[0]) for ti in t])
+
+    def exceedance(self, horizon: FloatArray, threshold: FloatArray) -> FloatArray:
+        """P(log error > ``threshold``) at each horizon, read off the quantile function (the
+        share of a fine probability grid whose quantile exceeds it)."""
+        t = np.asarray(horizon, dtype=float)
+        x = np.asarray(threshold, dtype=float)
+        out = np.zeros(t.shape, dtype=float)
+        cache: dict[float, FloatArray] = {}
+        for i, (ti, xi) in enumerate(zip(t, x, strict=True)):
+            key = round(float(ti), 9)
+            if key not in cache:
+                cache[key] = self._at(float(ti), self.GRID)
+            out[i] = float(np.mean(cache[key] > xi))
+        return out
 
 
 def selection_summary(bt: PrisonBacktest) -> str:

@@ -13,23 +13,21 @@ scaled to fill the rest.
 Headroom is places minus the projected population, by month, function and sex. Each cell
 carries the probability of a shortfall, P(population > places), from the empirical error
 distribution of the headline forecast (the errors it made on past origins, known at the
-projection origin; :mod:`commissioning.assess.demand.backtest`) — the same errors, by years
-ahead, as the projection's intervals, so a cell whose places lie on the 90% interval's upper
-bound has a probability of shortfall of about 5% — assuming each function keeps its projected
-share of the total. A cell is flagged ``over`` only when that probability exceeds
+projection origin; :class:`commissioning.assess.demand.backtest.ErrorQuantiles`) — the same
+distribution the projection's intervals are read from, so a cell whose places lie on the 90%
+interval's upper bound has a probability of shortfall of 5% — assuming each function keeps
+its projected share of the total. A cell is flagged ``over`` only when that probability exceeds
 ``demand.capacity_flags.shortfall_probability``, and ``tight`` when the probability of the
 population exceeding the places less ``tight_margin`` does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from commissioning.assess.demand.backtest import scale
+from commissioning.assess.demand.backtest import ErrorQuantiles, scale
 from commissioning.assess.demand.prison import DemandError
 from commissioning.policy.parameters import Policy
 from commissioning.reference.providers import establishments_table
@@ -147,40 +145,29 @@ def capacity_by_function(estate_frame: pd.DataFrame) -> pd.DataFrame:
 
 def shortfall_probability(
     mean: np.ndarray, places: np.ndarray, horizon: np.ndarray,
-    errors: np.ndarray | Mapping[int, np.ndarray],
+    errors: np.ndarray | ErrorQuantiles,
 ) -> np.ndarray:
-    """P(population > places) when the population is ``mean × exp(e)`` and ``e`` is drawn from
-    the headline forecast's past log errors (empirical).
+    """P(population > places) when the population is ``mean × exp(e)`` and ``e`` is the
+    headline forecast's log error at that horizon (empirical).
 
-    ``errors`` by whole years ahead ``k`` (:meth:`PrisonBacktest.horizon_errors
-    <commissioning.assess.demand.backtest.PrisonBacktest.horizon_errors>`): a cell ``t`` years
-    ahead draws from year ``k = ceil(t)``'s errors scaled by ``sqrt(t / k)``, as the intervals
-    do. A plain array is every horizon's errors scaled to one year, drawn × ``sqrt(t)``. No
-    errors: 1 where the mean exceeds the places, 0 elsewhere."""
+    ``errors``: the :class:`~commissioning.assess.demand.backtest.ErrorQuantiles` of the
+    projection (by years ahead, continuous in between; the distribution the intervals are
+    read from), or a plain array of every horizon's errors scaled to one year, drawn
+    × ``sqrt(t)``. No errors: 1 where the mean exceeds the places, 0 elsewhere."""
     mean = np.asarray(mean, dtype=float)
     places = np.asarray(places, dtype=float)
     t = np.asarray(horizon, dtype=float)
-    if not isinstance(errors, Mapping):
-        errors = {0: np.asarray(errors, dtype=float)}
-    if not errors or all(len(e) == 0 for e in errors.values()):
-        return np.where(mean > places, 1.0, 0.0)
-    if 0 in errors:  # one pooled set, scaled by sqrt(t)
-        k = np.zeros(len(t), dtype=int)
-        width = scale(t)
-    else:
-        top = max(errors)
-        k = np.clip(np.ceil(t - 1e-9), 1, top).astype(int)
-        width = scale(t / k)
     with np.errstate(divide="ignore", invalid="ignore"):
-        threshold = np.log(places / mean) / width
-    p = np.zeros(len(t), dtype=float)
-    for year in np.unique(k):
-        e = np.sort(np.asarray(errors[int(year)], dtype=float))
-        at = k == year
+        log_ratio = np.log(places / mean)
+    if isinstance(errors, ErrorQuantiles):
+        p = errors.exceedance(t, np.nan_to_num(log_ratio, nan=np.inf, posinf=np.inf))
+    else:
+        e = np.sort(np.asarray(errors, dtype=float))
         if len(e) == 0:
-            p[at] = np.where(mean[at] > places[at], 1.0, 0.0)
-            continue
-        p[at] = (len(e) - np.searchsorted(e, threshold[at], side="right")) / len(e)
+            return np.where(mean > places, 1.0, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            threshold = log_ratio / scale(t)
+        p = (len(e) - np.searchsorted(e, threshold, side="right")) / len(e)
     return np.where(places <= 0, np.where(mean > 0, 1.0, 0.0), p)
 
 
@@ -188,13 +175,13 @@ def headroom(
     projection_by_function: pd.DataFrame,
     capacity: pd.DataFrame,
     policy: Policy,
-    errors: np.ndarray | Mapping[int, np.ndarray] | None = None,
+    errors: np.ndarray | ErrorQuantiles | None = None,
 ) -> pd.DataFrame:
     """Places minus projected population by month, function and sex, with the probability of
     a shortfall and flags; rows with ``function == "all"`` are the national totals.
 
-    ``errors`` are the headline forecast's past log errors by years ahead
-    (:attr:`~commissioning.assess.demand.pipeline.PrisonResult.horizon_errors`; see
+    ``errors`` are the projection's error distribution
+    (:attr:`~commissioning.assess.demand.pipeline.PrisonResult.error_quantiles`; see
     :func:`shortfall_probability`); without them
     the probability is 1 where the mean exceeds the places and 0 elsewhere.
     """
@@ -216,8 +203,8 @@ def headroom(
     frame["headroom_pct"] = (
         frame["headroom"] / frame["places"].where(frame["places"] > 0) * 100
     ).round(1)
-    err: np.ndarray | Mapping[int, np.ndarray] = (
-        errors if isinstance(errors, Mapping) else
+    err: np.ndarray | ErrorQuantiles = (
+        errors if isinstance(errors, ErrorQuantiles) else
         np.asarray(errors if errors is not None else [], dtype=float))
     mean = frame["population_mean"].to_numpy(float)
     h = frame["horizon_years"].to_numpy(float)

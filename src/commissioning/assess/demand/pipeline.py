@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from commissioning.assess.demand.backtest import (
+    ErrorQuantiles,
     PrisonBacktest,
     monthly_forecasts,
     prison_backtest,
@@ -74,9 +75,11 @@ class PrisonResult:
     origin: int  # month index
     #: Log errors of the headline known at the origin, every horizon scaled to one year.
     origin_errors: np.ndarray
-    #: The headline's log errors known at the origin by whole years ahead (what the
-    #: projection's intervals and the capacity step's probabilities of shortfall draw from).
+    #: The headline's log errors known at the origin by whole years ahead, and the
+    #: distribution at any horizon built from them (what the projection's intervals and the
+    #: capacity step's probabilities of shortfall both read; None with too few errors).
     horizon_errors: dict[int, np.ndarray]
+    error_quantiles: ErrorQuantiles | None
     interval_source: str
     #: The method the headline follows from the projection's origin.
     chosen: str
@@ -225,6 +228,7 @@ def prison(
         origin=origin,
         origin_errors=known["scaled_log_error"].to_numpy(),
         horizon_errors=bt.horizon_errors(origin // 12),
+        error_quantiles=bt.error_quantiles(origin // 12),
         interval_source=source,
         chosen=chosen if bt.headline == "selected" else bt.headline,
     )
@@ -258,7 +262,7 @@ def capacity(
     est = estate(policy, establishments, capacities)
     places = capacity_by_function(est)
     head = headroom(prison_result.by_function, places, policy,
-                    prison_result.horizon_errors)
+                    prison_result.error_quantiles)
     return CapacityResult(est, places, head, flags_summary(head))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from commissioning.assess.demand.backtest import (
@@ -23,6 +24,7 @@ from commissioning.assess.demand.scenarios import series_mape
 from commissioning.publish.charts import MEASURE_COLOURS, to_svg
 from commissioning.publish.html import Cell, esc, fmt_count, table
 from commissioning.publish.sections import Section
+from commissioning.publish.vocabulary import SCENARIOS, label
 
 if TYPE_CHECKING:
     import altair as alt
@@ -90,13 +92,25 @@ def prison_chart(result: DemandResult) -> alt.TopLevelMixin:
         [{"date": f"{y}-06-01", "population": p} for y, p in hist.june_population.items()
          if first <= y <= last]
     )
-    colour = alt.Color("scenario:N", title="Projection")
-    band = alt.Chart(proj[proj["scenario"] == "baseline"]).mark_area(opacity=0.15).encode(
+    central = proj["scenario"] == "baseline"
+    proj["label"] = proj["scenario"].map(SCENARIOS).fillna(proj["scenario"])
+    # the central projection first, in the strong colour, drawn over the scenarios
+    order = [SCENARIOS["baseline"],
+             *sorted(set(proj.loc[~central, "label"]))]
+    colour = alt.Color("label:N", title="Projection", sort=order,
+                       scale=alt.Scale(domain=order,
+                                       range=["#1d70b8", "#f47738", "#d4351c", "#85994b",
+                                              "#912b88"][:len(order)]))
+    proj["layer"] = np.where(central, 1, 0)
+    proj = proj.sort_values(["layer", "label", "month"])
+    band = alt.Chart(proj[central]).mark_area(opacity=0.15).encode(
         x=alt.X("date:T", title="Month"),
         y=alt.Y("population_p05:Q", title="Prison population", scale=alt.Scale(zero=False)),
         y2="population_p95:Q",
     )
-    lines = alt.Chart(proj).mark_line().encode(x="date:T", y="population_mean:Q", color=colour)
+    lines = alt.Chart(proj).mark_line().encode(
+        x="date:T", y="population_mean:Q", color=colour, detail="label:N",
+        strokeWidth=alt.condition(alt.datum.layer == 1, alt.value(3), alt.value(1.5)))
     points = alt.Chart(actual).mark_point(filled=True, color="#0b0c0c").encode(
         x="date:T", y="population:Q", tooltip=["date:T", "population:Q"]
     )
@@ -115,7 +129,8 @@ def _community_table(result: DemandResult) -> str:
     pivot = fc.groupby(["scenario", years])["starts"].sum().unstack(fill_value=0)
     headers: list[str | tuple[str, bool]] = ["Scenario", *((str(y), True) for y in pivot.columns)]
     rows = [
-        [Cell(str(s), header=True), *(Cell(fmt_count(v), numeric=True) for v in pivot.loc[s])]
+        [Cell(label(s, "scenario"), header=True),
+         *(Cell(fmt_count(v), numeric=True) for v in pivot.loc[s])]
         for s in pivot.index
     ]
     return table(headers, rows, caption="Data: projected starts per calendar year (all types)")
@@ -125,7 +140,8 @@ def _prison_table(result: DemandResult) -> str:
     proj = result.prison.projection
     june = proj[proj["month"].str.endswith("-06") | proj["month"].str.endswith("-02")]
     pivot = june.pivot(index="month", columns="scenario", values="population_mean")
-    headers: list[str | tuple[str, bool]] = ["Month", *((str(s), True) for s in pivot.columns)]
+    headers: list[str | tuple[str, bool]] = [
+        "Month", *((label(s, "scenario"), True) for s in pivot.columns)]
     rows = [
         [Cell(str(m), header=True), *(Cell(fmt_count(v), numeric=True) for v in pivot.loc[m])]
         for m in pivot.index
@@ -144,7 +160,9 @@ def _flags_table(result: DemandResult) -> str:
         ("Months tight", True), ("Worst headroom", True), ("Highest P(shortfall)", True),
     ]
     rows = [
-        [Cell(str(r.scenario), header=True), Cell(str(r.function)), Cell(str(r.sex)),
+        [Cell(label(r.scenario, "scenario"), header=True),
+         Cell("All functions" if r.function == "all" else label(r.function, "function")),
+         Cell({"male": "Men", "female": "Women", "all": "All"}.get(str(r.sex), str(r.sex))),
          Cell(str(r.first_month)), Cell(str(r.months_over), numeric=True),
          Cell(str(r.months_tight), numeric=True), Cell(fmt_count(r.worst_headroom), numeric=True),
          Cell(f"{float(r.max_p_shortfall):.0%}", numeric=True)]  # type: ignore[arg-type]
@@ -162,7 +180,7 @@ def _scenarios_table(result: DemandResult) -> str:
     if not runs:
         return ""
     headers: list[str | tuple[str, bool]] = ["Scenario", "In force", "What changes"]
-    rows = [[Cell(r.scenario.name, header=True), Cell(r.scenario.window),
+    rows = [[Cell(label(r.scenario.name, "scenario"), header=True), Cell(r.scenario.window),
              Cell(r.scenario.description)] for r in runs]
     return table(headers, rows, caption="Prison scenarios: start, end and phase-in (after the "
                  "end every changed parameter returns to the baseline)")
