@@ -16,6 +16,7 @@ import pandas as pd
 from commissioning.publish.charts import MEASURE_COLOURS, to_svg
 from commissioning.publish.html import Cell, esc, table
 from commissioning.publish.sections import Section
+from commissioning.publish.vocabulary import label
 
 if TYPE_CHECKING:
     import altair as alt
@@ -38,8 +39,9 @@ def changes_chart(changes: pd.DataFrame) -> alt.TopLevelMixin:
     """Spend change against the baseline per rehabilitation service and setting."""
     import altair as alt
 
-    data = changes.assign(change=changes["spend_change"] / 1e6,
-                          label=changes["service_id"] + " (" + changes["setting"] + ")")
+    names = [f"{label(s, 'service')} ({label(t, 'setting').lower()})"
+             for s, t in zip(changes["service_id"], changes["setting"], strict=True)]
+    data = changes.assign(change=changes["spend_change"] / 1e6, label=names)
     chart: alt.TopLevelMixin = alt.Chart(data).mark_bar().encode(
         x=alt.X("change:Q", title="Change in spend against 2011-12 (£M)"),
         y=alt.Y("label:N", sort="x", title=None),

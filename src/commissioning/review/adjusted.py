@@ -191,8 +191,9 @@ def funnel_chart(rates: AdjustedRates, by: str = "provider_id") -> alt.LayerChar
     for name, q in (("95%", 0.975), ("99.8%", 0.999)):
         lo, hi = control_limits(rates.national_rate, grid, float(stats.norm.ppf(q)))
         for side, values in (("lower", lo), ("upper", hi)):
-            limit_rows += [
-                {"n": float(x), "rate": 100 * float(v), "limit": f"{name} {side}"}
+            limit_rows += [  # a rate lies between 0% and 100%: so do its limits
+                {"n": float(x), "rate": 100 * min(1.0, max(0.0, float(v))),
+                 "limit": f"{name} {side}"}
                 for x, v in zip(grid, values, strict=True)
             ]
     limits = pd.DataFrame(limit_rows)
