@@ -213,6 +213,8 @@ def _groups(context: RoundContext, d: Decisions) -> tuple[list[dict[str, Any]],
 
         ratings = {i.id: i.category for i in load_catalogue()}
     pathways = load_pathways(partner_names=_partner_names(context))
+    threshold = (f"the medium/high threshold of "
+                 f"{int(context.policy.value('risk.medium_high_threshold'))}%")
     summary, groups = [], []
     for group, title in INTENTION_GROUPS.items():
         items = []
@@ -224,7 +226,10 @@ def _groups(context: RoundContext, d: Decisions) -> tuple[list[dict[str, Any]],
                       else (i.not_checked or "no machine check"))
             item = {
                 "number": i.number, "text": i.text, "kind": INTENTION_KINDS.get(i.kind, i.kind),
-                "status": status, "detail": detail, "segments": i.segments,
+                "status": status,
+                # a sentence of its own before "Segment: …"; parameter names read as prose
+                "detail": detail if detail.rstrip().endswith((".", "!", "?")) else f"{detail}.",
+                "segments": (i.segments or "").replace("risk.medium_high_threshold", threshold),
                 "rationale": _rationale(i, v, moves, ratings),
                 "partners": [], "outcomes": [], "source": None,
             }
