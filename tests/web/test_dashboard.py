@@ -96,8 +96,13 @@ def test_a_provider_sees_only_its_own_tasks_and_no_budget(demo: Any) -> None:
     draft = m.Proposal.objects.get(provider__name="HMP/YOI Altcourse")
     status, hint = todo[f"Complete and submit '{draft.title}'"]
     # The demo workspace reports as at 1 April 2012, after proposals closed on 9 December.
-    assert status == "Overdue" and "no population profile yet" in hint
+    # The draft has its lines and its uploaded profile: only the submission is missing.
+    assert status == "Overdue" and "ready to submit" in hint
     assert "by 9 December 2011" in hint
+    # what is missing is named: here, the population profile
+    m.Proposal.objects.filter(pk=draft.pk).update(profile=None, profile_rows=None)
+    status, hint = task_list(altcourse)[f"Complete and submit '{draft.title}'"]
+    assert status == "Overdue" and "no population profile yet" in hint
     others = m.Proposal.objects.exclude(provider=draft.provider).values_list("title", flat=True)
     body = altcourse.get("/dashboard/").content.decode()
     assert not any(html.escape(title) in body for title in others)

@@ -39,9 +39,12 @@ def test_the_summary_counts_what_the_workspace_holds(
         "probation_trust": 35, "public_prison": 124, "voluntary_sector": 4,
     }
     assert s["proposals"] == {"draft": 1, "submitted": 3}
-    # London's mentoring for low risk, low harm (with a rationale) and its self-esteem group
+    # London's mentoring for low risk, low harm (with a rationale) and its self-esteem group;
+    # the women's charity's uploaded population has women of medium or high risk of harm whom
+    # no line serves (community 4: a check only a proposal's profile makes possible)
     assert s["flags"] == {
         "community 3": {"flags": 1, "with_rationale": 1, "proposals": 1},
+        "community 4": {"flags": 1, "with_rationale": 0, "proposals": 1},
         "community 5": {"flags": 1, "with_rationale": 0, "proposals": 1},
     }
     assert s["contracts_total_price"] == "297700000.00"

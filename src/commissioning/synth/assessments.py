@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from commissioning.assess.risk import RiskRules
@@ -227,10 +228,54 @@ def write_assessments(
     return written
 
 
+#: The most records :func:`provider_sample` draws from the model to find its sample.
+MOST_DRAWN = 1 << 24
+
+
+def provider_sample(
+    policy: Policy,
+    n: int,
+    seed: int,
+    *,
+    setting: str,
+    provider_id: str,
+    region: str,
+    sex: str | None = None,
+) -> pa.Table:
+    """``n`` synthetic assessments shaped like one provider's own extract: the first ``n``
+    records in ``setting`` (of ``sex``, when given) that the calibrated national model draws
+    with ``seed``, relabelled as ``provider_id`` in ``region``. Synthetic, not any real
+    caseload: the demo proposals upload these so their population is profiled as a provider's
+    upload is. The same arguments give the same table."""
+    if n < 1:
+        raise ValueError(f"n must be at least 1 assessment (got {n})")
+    if setting not in SETTINGS or (sex is not None and sex not in SEXES):
+        raise ValueError(f"setting must be one of {SETTINGS} and sex one of {SEXES}")
+    drawn = max(4 * n, 1000)
+    while True:
+        table = pa.concat_tables(generate_assessments(policy, drawn, seed, workers=1))
+        keep = pc.equal(table["setting"], setting)
+        if sex is not None:
+            keep = pc.and_(keep, pc.equal(table["sex"], sex))
+        chosen = table.filter(keep)
+        if chosen.num_rows >= n:
+            break
+        if drawn >= MOST_DRAWN:
+            raise ValueError(f"fewer than {n:,} records in {setting} of sex {sex} in "
+                             f"{drawn:,} drawn")
+        drawn *= 4
+    chosen = chosen.slice(0, n)
+    for name, value in (("provider_id", provider_id), ("region", region)):
+        column = pa.array([value] * n, pa.string())
+        chosen = chosen.set_column(chosen.schema.get_field_index(name), name, column)
+    return chosen.combine_chunks()
+
+
 __all__ = [
     "DEFAULT_N",
     "assessments_schema",
     "generate_assessments",
+    "provider_sample",
     "setting_sizes",
     "write_assessments",
 ]

@@ -364,6 +364,14 @@ def can(who: Any, action: str, target: Any) -> bool:
     return _allowed(v, action, target)[0]
 
 
+def refusal(who: Any, action: str, target: Any) -> str:
+    """Why ``who`` may not do ``action`` to ``target`` (empty when they may): :func:`can`'s
+    reason, for callers that act without a request (the demo data)."""
+    v = who if isinstance(who, Viewer) else viewer_of(who)
+    ok, reason = _allowed(v, action, target)
+    return "" if ok else reason or f"no rule allows {action}"
+
+
 def _describe(target: Any) -> str:
     if isinstance(target, type):
         return target.__name__
