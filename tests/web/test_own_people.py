@@ -45,7 +45,9 @@ def test_add_person_creates_the_organisation_membership_and_audit_entries(
 @pytest.mark.parametrize(("options", "message"), [
     ({"organisation": "Nobody", "role": "provider"}, "give --kind to create it"),
     ({"organisation": "HMP X", "kind": "public_prison", "role": "commissioner"},
-     "cannot belong to a public sector prison"),
+     "A commissioner cannot belong to a public sector prison."),
+    ({"organisation": "Wales Probation", "kind": "probation_trust", "role": "auditor"},
+     "An auditor cannot belong to a probation trust."),
 ])
 def test_add_person_refuses_and_changes_nothing(tmp_path: Path, options: dict[str, str],
                                                 message: str) -> None:

@@ -25,6 +25,11 @@ class Organisation(models.Model):
         return self.name
 
 
+def _article(noun: str) -> str:
+    """'a' or 'an' before ``noun`` (by its first letter: enough for the roles and kinds here)."""
+    return "an" if noun[:1] in "aeiou" else "a"
+
+
 class Membership(models.Model):
     """A person's one organisation and role. Changing it changes what they may see (audited)."""
 
@@ -37,12 +42,11 @@ class Membership(models.Model):
     def clean(self) -> None:
         allowed = ROLE_ORGANISATION_KINDS.get(self.role, frozenset())
         if self.organisation_id is not None and self.organisation.kind not in allowed:
-            raise ValidationError(
-                {
-                    "role": f"A {self.get_role_display().lower()} cannot belong to a "
-                    f"{self.organisation.get_kind_display().lower()}."
-                }
-            )
+            # "auditor", not "auditor (read only)"
+            role = str(self.get_role_display()).split(" (")[0].lower()
+            kind = str(self.organisation.get_kind_display()).lower()
+            raise ValidationError({"role": f"{_article(role).capitalize()} {role} cannot belong "
+                                           f"to {_article(kind)} {kind}."})
 
     def save(self, *args: object, **kwargs: object) -> None:
         self.full_clean()
