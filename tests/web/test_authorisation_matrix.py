@@ -103,6 +103,7 @@ PAGES: dict[str, Rule] = {
     "transparency": rule("none", ANYONE, NOT_ALLOWED),
     "transparency-ocds": rule("none", ANYONE, NOT_ALLOWED),
     "transparency-csv": rule("none", ANYONE, NOT_ALLOWED),
+    "transparency-policy": rule("none", ANYONE, NOT_ALLOWED),
     "dashboard": rule("none", "login | ok | ok | ok | ok | ok", NO_GET),
     "audit-log": rule("none", "login | 403 | ok | ok | ok | 403", NO_GET),
     "audit-denials": rule("none", "login | 403 | ok | 403 | ok | 403", NO_GET),
