@@ -226,6 +226,8 @@ SYNTH_USERS: dict[str, str] = {
     "commissioning.cli.cmd_demand": "`commission demand` without --history, said so",
     "commissioning.assess.demand.step": "no community_starts imported: the synthetic history, "
                                         "labelled synthetic in the report",
+    "commissioning.web.seed": "the demo proposals' population profiles: synthetic extracts, "
+                              "named synthetic-assessments-ID.csv on the proposal",
 }
 
 
