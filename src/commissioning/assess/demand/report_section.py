@@ -103,7 +103,7 @@ def prison_chart(result: DemandResult) -> alt.TopLevelMixin:
                                               "#912b88"][:len(order)]))
     proj["layer"] = np.where(central, 1, 0)
     proj = proj.sort_values(["layer", "label", "month"])
-    band = alt.Chart(proj[central]).mark_area(opacity=0.15).encode(
+    band = alt.Chart(proj[proj["layer"] == 1]).mark_area(opacity=0.15).encode(
         x=alt.X("date:T", title="Month"),
         y=alt.Y("population_p05:Q", title="Prison population", scale=alt.Scale(zero=False)),
         y2="population_p95:Q",
