@@ -36,8 +36,8 @@ def test_the_docs_render_every_operation_without_a_policy_violation(page: Any) -
     assert operations >= 20
     assert page.errors == []  # a CSP violation is a console error
     assert page.locator("main h1").inner_text().startswith("Commission offender services API")
-    # axe: our page and landmarks are clean; what is left is inside Swagger UI's own widgets
-    # (a button nested in its collapsible operation header, small path links): listed here
-    # so that a new kind of failure is noticed.
+    # axe: our page and landmarks are clean, and app.css gives Swagger UI's path links a 24px
+    # target; what is left is inside its own widget (a button nested in its collapsible
+    # operation header): listed here so that a new kind of failure is noticed.
     left = {v["id"] for v in axe_violations(page)}
-    assert left <= {"nested-interactive", "target-size"}, left
+    assert left <= {"nested-interactive"}, left
