@@ -94,7 +94,7 @@ def test_a_valid_schedule_creates_exactly_its_lines(world: World) -> None:
     again = post(client_of(world.users["provider_b"]), proposal, "prices.csv", csv_bytes(*GOOD),
                  mode="append")
     assert again.status_code == 400
-    assert all("(rule line_exists)" in s for s in summary(again))
+    assert all("[rule line_exists]" in s for s in summary(again))
     assert len(lines_of(proposal)) == 3
     # a different line is added to the three
     added = post(client_of(world.users["provider_b"]), proposal, "more.csv",
@@ -111,8 +111,8 @@ def test_one_bad_row_creates_nothing_and_names_row_column_and_rule(world: World)
                     csv_bytes(*rows))
     assert response.status_code == 400
     assert summary(response) == [
-        "prices.csv, row 5, column volume: not a whole number (write digits only, e.g. 3) "
-        "(rule int_not_whole_number)"]
+        "prices.csv, row 5, column volume, value 'forty': not a whole number (write digits "
+        "only, e.g. 3) [rule int_not_whole_number]"]
     assert (m.ProposalLine.objects.count(), m.AuditEntry.objects.count()) == before
     assert 'class="govuk-error-summary"' in response.content.decode()
 
@@ -128,7 +128,7 @@ def test_each_rule_of_a_schedule_is_reported_with_its_row(world: World) -> None:
     ]
     response = post(client_of(world.users["provider_b"]), proposal, "p.csv", csv_bytes(*rows))
     found = summary(response)
-    rules = [re.search(r"row (\d+), column (\w+): .*\(rule (\w+)\)$", s).groups()  # type: ignore[union-attr]
+    rules = [re.search(r"row (\d+), column (\w+)(?:, value .*?)?: .*\[rule (\w+)\]$", s).groups()  # type: ignore[union-attr]
              for s in found]
     assert sorted(rules) == sorted([
         ("2", "unit_price", "price_not_in_pence"),
@@ -150,9 +150,10 @@ def test_a_missing_column_names_the_header(world: World) -> None:
               b"other,low,low,4\n"
     response = post(client_of(world.users["provider_b"]), proposal, "p.csv", content)
     assert summary(response) == [
-        "p.csv, row 1, column unit_price: the required column 'unit_price' is missing from the "
-        "header; add it (column names are: service_id, setting, offence_group, risk_tier, harm, "
-        "women_only, volume, unit_price, rationale) (rule required_column_missing)"]
+        "p.csv, row 1 (header), column unit_price: the required column 'unit_price' is missing "
+        "from the header; add it (column names are: service_id, setting, offence_group, "
+        "risk_tier, harm, women_only, volume, unit_price, rationale) "
+        "[rule required_column_missing]"]
 
 
 def test_a_wrong_file_type_or_no_choice_of_mode_is_refused(world: World) -> None:
@@ -165,13 +166,13 @@ def test_a_wrong_file_type_or_no_choice_of_mode_is_refused(world: World) -> None
     assert '<a href="#id_file">' in body
     fake = post(client, proposal, "prices.xlsx", b"not a workbook")
     assert fake.status_code == 400
-    assert "(rule file_unreadable)" in summary(fake)[0]
+    assert "[rule file_unreadable]" in summary(fake)[0]
     unchosen = post(client, proposal, "prices.csv", csv_bytes(*GOOD), mode=None)
     assert unchosen.status_code == 400
     assert ("Select whether the schedule replaces or adds to the services already in the "
             "proposal") in html.unescape(unchosen.content.decode())
     empty = post(client, proposal, "prices.csv", csv_bytes())
-    assert "(rule no_records)" in summary(empty)[0]
+    assert "[rule no_records]" in summary(empty)[0]
     assert proposal.lines.count() == 0
 
 

@@ -164,7 +164,7 @@ def test_a_bad_upload_shows_row_column_and_rule_and_changes_nothing(
     assert response.status_code == 400
     assert "govuk-error-summary" in page
     assert "extract.csv, row 4, column sex" in page
-    assert "(rule " in page
+    assert "[rule " in page
     assert m.Proposal.objects.values().get(pk=proposal.pk) == before
     assert proposal.flags.count() == 0
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -328,16 +328,3 @@ def template_xlsx(example: PriceLine, offer: Offer) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-def describe(problems: Sequence[Problem]) -> list[str]:
-    """Each problem as the pages word it: file, row, column: message (rule)."""
-    out = []
-    for p in problems:
-        where = [p.file]
-        if p.row is not None:
-            where.append(f"row {p.row}")
-        if p.column is not None:
-            where.append(f"column {p.column}")
-        out.append(f"{', '.join(where)}: {p.message} (rule {p.rule})")
-    return out

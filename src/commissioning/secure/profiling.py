@@ -14,6 +14,7 @@ shows it through :func:`published_tables`, which applies small-cell suppression
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import math
@@ -33,7 +34,7 @@ from commissioning.assess.profiles import (
 from commissioning.assess.risk import RiskRules, score
 from commissioning.engine import backend
 from commissioning.io.readers import read_table
-from commissioning.io.validation import ValidationFailed
+from commissioning.io.validation import Problem, ValidationFailed
 from commissioning.policy.parameters import ParameterSet
 from commissioning.publish.disclosure import (
     small_cell_threshold,
@@ -52,22 +53,12 @@ NOT_APPLICABLE = "–"
 _NEED_LABELS = {n.code: n.label for n in NEEDS}
 
 
-@dataclass(frozen=True)
-class UploadProblem:
-    """One reason an upload was refused: where (file, row, column) and which rule."""
-
-    file: str
-    row: int | None
-    column: str | None
-    value: str | None
-    rule: str
-    message: str
-
-
 class UploadRejected(Exception):
-    """The upload breaks the data contract (or cannot be read); nothing was stored."""
+    """The upload breaks the data contract (or cannot be read); nothing was stored. Its
+    problems are the data contract's (:class:`~commissioning.io.validation.Problem`), named by
+    the uploaded file's name."""
 
-    def __init__(self, problems: Sequence[UploadProblem], total: int) -> None:
+    def __init__(self, problems: Sequence[Problem], total: int) -> None:
         self.problems = list(problems)
         self.total = total
         noun = "problem" if total == 1 else "problems"
@@ -128,8 +119,7 @@ def profile_file(path: Path, params: ParameterSet, when: dt.date) -> tuple[dict[
 def _problems(exc: ValidationFailed, filename: str) -> UploadRejected:
     return UploadRejected(
         [
-            UploadProblem(filename, p.row, p.column, p.value, p.rule, p.message)
-            for p in exc.problems
+            dataclasses.replace(p, file=filename) for p in exc.problems
         ],
         exc.total,
     )
@@ -145,7 +135,7 @@ def profile_upload(
     if suffix not in ACCEPTED_SUFFIXES:
         raise UploadRejected(
             [
-                UploadProblem(
+                Problem(
                     name,
                     None,
                     None,
@@ -171,7 +161,7 @@ def profile_upload(
     if rows == 0:
         raise UploadRejected(
             [
-                UploadProblem(
+                Problem(
                     name, None, None, None, "no_records", "The file has no assessments in it."
                 )
             ],

@@ -301,8 +301,6 @@ def proposal_upload(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-#: Problems listed in the error summary (the table under the form lists every one kept).
-SUMMARY_PROBLEMS = 20
 #: The example row's volume in the template (an example, replaced by the provider's own).
 EXAMPLE_VOLUME = 10
 #: The example row's rationale: it says what the row is and where its price comes from.
@@ -373,7 +371,6 @@ def proposal_prices(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "proposal": proposal,
             "rejected": rejected,
-            "problems": prices.describe(rejected.problems[:SUMMARY_PROBLEMS]) if rejected else [],
             "allowed": prices.allowed_values(offer),
             "column_rows": list(zip(prices.COLUMNS, prices.example_row(example_line(proposal)),
                                     strict=True)),
