@@ -276,6 +276,19 @@ class SubcontractForm(GovukForm, forms.ModelForm):  # type: ignore[type-arg]
         return value
 
 
+def _checked_upload(upload: UploadedFile, suffixes: tuple[str, ...], wrong_type: str
+                    ) -> UploadedFile:
+    """An uploaded file within the site's size limit and of one of ``suffixes``, else the
+    GOV.UK error for the file field (too big, or ``wrong_type``)."""
+    limit = int(settings.COMMISSIONING_MAX_UPLOAD)
+    if upload.size is not None and upload.size > limit:
+        raise forms.ValidationError(
+            f"The selected file must be smaller than {filesizeformat(limit)}")
+    if Path(upload.name or "").suffix.lower() not in suffixes:
+        raise forms.ValidationError(wrong_type)
+    return upload
+
+
 class UploadForm(GovukForm, forms.Form):
     file = forms.FileField(
         label="Upload your assessments extract",
@@ -291,16 +304,8 @@ class UploadForm(GovukForm, forms.Form):
     )
 
     def clean_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["file"]
-        limit = int(settings.COMMISSIONING_MAX_UPLOAD)
-        if upload.size is not None and upload.size > limit:
-            raise forms.ValidationError(
-                f"The selected file must be smaller than {filesizeformat(limit)}"
-            )
-        suffix = Path(upload.name or "").suffix.lower()
-        if suffix not in ACCEPTED_SUFFIXES:
-            raise forms.ValidationError("The selected file must be a CSV, Excel (.xlsx) or Parquet")
-        return upload
+        return _checked_upload(self.cleaned_data["file"], ACCEPTED_SUFFIXES,
+                               "The selected file must be a CSV, Excel (.xlsx) or Parquet")
 
 
 class PriceScheduleForm(GovukForm, forms.Form):
@@ -333,13 +338,5 @@ class PriceScheduleForm(GovukForm, forms.Form):
     )
 
     def clean_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["file"]
-        limit = int(settings.COMMISSIONING_MAX_UPLOAD)
-        if upload.size is not None and upload.size > limit:
-            raise forms.ValidationError(
-                f"The selected file must be smaller than {filesizeformat(limit)}"
-            )
-        suffix = Path(upload.name or "").suffix.lower()
-        if suffix not in prices.ACCEPTED_SUFFIXES:
-            raise forms.ValidationError("The selected file must be a CSV or Excel (.xlsx) file")
-        return upload
+        return _checked_upload(self.cleaned_data["file"], prices.ACCEPTED_SUFFIXES,
+                               "The selected file must be a CSV or Excel (.xlsx) file")
