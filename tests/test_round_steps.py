@@ -156,5 +156,7 @@ def test_the_report_of_a_workspace_of_assessments_only_says_what_did_not_run(
         assert f'id="{section}-not-run"' in html, section
     assert 'id="demand-not-run"' not in html  # demand needs only the assessments
     assert "4 steps did not run</strong>" in html
+    # no plan: the bulletin does not point at an investment table that is not there
+    assert "the investment and disinvestment above" not in html
     assert "evidence: not run (the workspace has no `cohort` and `reoffences`" in " ".join(
         result.output.split())

@@ -226,8 +226,9 @@ def render_bulletin(context: RoundContext) -> str:
             + "</div>")
     parts.append('<div id="bulletin-changes"><h3>What changed since the last round</h3>')
     if prev is None:
-        parts.append("<p>No earlier publication from this workspace. Against the 2011-12 "
-                     "portfolio, the changes are the investment and disinvestment above.</p>")
+        parts.append("<p>No earlier publication from this workspace."
+                     + (" Against the 2011-12 portfolio, the changes are the investment and "
+                        "disinvestment above." if d.invest or d.disinvest else "") + "</p>")
     elif changes:
         parts.append("<ul>" + "".join(f"<li>{esc(c)}</li>" for c in changes[:10]) + "</ul>")
     else:
