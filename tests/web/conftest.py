@@ -124,7 +124,8 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """WCAG 2.2 A/AA violations axe-core finds on the page as it is now."""
+    """WCAG 2.2 A/AA violations axe-core finds on the page as it is now (once it has loaded)."""
+    page.wait_for_load_state("load")
     result: dict[str, Any] = page.evaluate(
         """async () => await axe.run(document, {runOnly: {type: "tag",
             values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}})"""
@@ -135,11 +136,21 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     ]
 
 
+def follow(page: Any, selector: str) -> None:
+    """Click what leads to another page and wait until that page has loaded.
+
+    A bare ``page.click`` returns before the navigation it starts, so whatever runs next (axe, a
+    locator) may see the old page or, between the two, no document at all.
+    """
+    with page.expect_navigation(wait_until="load"):
+        page.click(selector)
+
+
 def sign_in_page(page: Any, username: str, password: str) -> None:
     page.goto("/sign-in/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("button[type=submit]")
+    follow(page, "button[type=submit]")
 
 
 def date_input(name: str, iso: str) -> dict[str, str]:

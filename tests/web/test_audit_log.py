@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from tests.web.conftest import DEMO_PASSWORD, axe_violations, sign_in_page
+from tests.web.conftest import DEMO_PASSWORD, axe_violations, follow, sign_in_page
 from tests.web.world import World, build_world
 
 from commissioning.web import audit, downloads
@@ -180,7 +180,7 @@ def test_the_audit_page_with_filters_meets_wcag_22_aa(page: Any, demo: Any) -> N
     page.fill("#id_since_0", "31")
     page.fill("#id_since_1", "2")
     page.fill("#id_since_2", "2012")
-    page.click("form[method=get] button[type=submit]")
+    follow(page, "form[method=get] button[type=submit]")
     assert page.locator(".govuk-error-summary").count() == 1
     assert axe_violations(page) == []
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from tests.io_support import records, write
-from tests.web.conftest import DEMO_PASSWORD, PASSWORD, People, axe_violations, sign_in_page
+from tests.web.conftest import DEMO_PASSWORD, PASSWORD, People, axe_violations, follow, sign_in_page
 
 from commissioning.web import models as m
 
@@ -32,8 +32,7 @@ def accessible(page: Any, visited: list[str]) -> None:
 
 def press(page: Any, button: str) -> None:
     """Press a form's button and wait for the page it leads to."""
-    with page.expect_navigation():
-        page.click(f"button:has-text('{button}')")
+    follow(page, f"button:has-text('{button}')")
 
 
 def assessments_extract(path: Path) -> Path:
@@ -65,7 +64,7 @@ def test_a_provider_submits_with_an_upload_and_a_commissioner_evaluates_and_awar
     assert (proposal.provider.provider_id, proposal.status) == ("LEI", "draft")
     accessible(page, visited)
 
-    page.click("text=Add a service")
+    follow(page, "text=Add a service")
     accessible(page, visited)
     page.select_option("#id_service_id", "thinking_skills_programme")
     page.check("input[name=setting][value='custody']")
@@ -85,7 +84,7 @@ def test_a_provider_submits_with_an_upload_and_a_commissioner_evaluates_and_awar
     assert "£222,000.00" in page.locator(".govuk-summary-list").inner_text()
     accessible(page, visited)
 
-    page.click("text=Upload your assessments extract")
+    follow(page, "text=Upload your assessments extract")
     accessible(page, visited)
     page.set_input_files("#id_file", str(assessments_extract(tmp_path / "leeds.csv")))
     press(page, "Upload and profile")
@@ -105,14 +104,14 @@ def test_a_provider_submits_with_an_upload_and_a_commissioner_evaluates_and_awar
     proposal.refresh_from_db()
     assert proposal.lot_id == lot.pk
 
-    page.click("text=Check and submit")
+    follow(page, "text=Check and submit")
     accessible(page, visited)
     press(page, "Submit proposal")
     proposal.refresh_from_db()
     assert proposal.status == m.Proposal.Status.SUBMITTED
     assert "Submitted" in page.locator(".govuk-summary-list").inner_text()
     accessible(page, visited)
-    page.click("text=Sign out")
+    follow(page, "text=Sign out")
 
     # --- the commissioner --------------------------------------------------------------------
     sign_in_page(page, "commissioner", DEMO_PASSWORD)

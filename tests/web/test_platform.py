@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from tests.web.conftest import PASSWORD, People, axe_violations, sign_in_page
+from tests.web.conftest import PASSWORD, People, axe_violations, follow, sign_in_page
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMISSION = Path(sys.executable).parent / "commission"
@@ -261,7 +261,7 @@ def test_the_pages_meet_wcag_22_aa_and_run_their_scripts(page: Any, people: Peop
     assert "govuk-frontend-supported" in body_classes
     page.fill("#id_username", "commissioner")
     page.fill("#id_password", "wrong")
-    page.click("button[type=submit]")
+    follow(page, "button[type=submit]")
     assert page.locator(".govuk-error-summary").is_visible()
     assert axe_violations(page) == [], "sign-in with errors"
 
@@ -270,7 +270,7 @@ def test_the_pages_meet_wcag_22_aa_and_run_their_scripts(page: Any, people: Peop
     for url in ("/dashboard/", "/account/", "/account/password/", "/audit/", "/audit/denials/"):
         page.goto(url)
         assert axe_violations(page) == [], url
-    page.click("text=Sign out")
+    follow(page, "text=Sign out")
     assert page.url.endswith("/")
     assert page.locator("text=Sign in").first.is_visible()
     # No script errors and no CSP violations (the 400 of the failed sign-in is expected).

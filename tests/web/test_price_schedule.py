@@ -15,7 +15,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from tests.web.conftest import DEMO_PASSWORD, axe_violations, sign_in_page
+from tests.web.conftest import DEMO_PASSWORD, axe_violations, follow, sign_in_page
 from tests.web.world import World, build_world
 
 from commissioning.web import models as m
@@ -258,7 +258,7 @@ def test_the_price_schedule_page_meets_wcag_22_aa(page: Any, demo: Any) -> None:
     page.set_input_files("#id_file", files=[{"name": "bad.csv", "mimeType": "text/csv",
                                             "buffer": bad.encode()}])
     page.check("#id_mode_0")
-    page.click("form[enctype] button[type=submit]")
+    follow(page, "form[enctype] button[type=submit]")
     assert page.locator(".govuk-error-summary").count() == 1, page.content()[:3000]
     assert "row 2, column volume" in page.locator(".govuk-error-summary").inner_text()
     assert axe_violations(page) == []
