@@ -20,7 +20,9 @@ from commissioning.assess.demand.backtest import (
     BacktestSettings,
     PrisonBacktest,
     benchmark_paths,
+    chance_all_within,
     choose,
+    coverage_p_value,
     horizon_quantiles,
     interval_quantiles,
     monthly_forecasts,
@@ -173,6 +175,69 @@ def test_coverage_by_horizon_on_the_real_series(bt: PrisonBacktest) -> None:
         if not table.loc[h, f"coverage_{round(lv * 100)}_within_tolerance"]}
 
 
+def _binomial_pmf(k: int, n: int, p: float) -> float:
+    from math import comb
+
+    return comb(n, k) * p**k * (1 - p) ** (n - k)
+
+
+def test_the_coverage_test_is_the_exact_two_sided_binomial_test() -> None:
+    # By hand: the two-sided p sums the outcomes no more likely than the one observed.
+    n, level = 23, 0.8
+    for covered in (20, 23, 12):
+        here = _binomial_pmf(covered, n, level)
+        expected = sum(_binomial_pmf(k, n, level) for k in range(n + 1)
+                       if _binomial_pmf(k, n, level) <= here * (1 + 1e-7))
+        assert coverage_p_value(covered, n, level) == pytest.approx(min(expected, 1.0))
+    assert coverage_p_value(12, 23, 0.8) < 0.05 < coverage_p_value(20, 23, 0.8)
+    assert coverage_p_value(0, 0, 0.8) == 1.0
+
+
+def test_the_chance_that_calibrated_intervals_meet_the_tolerance() -> None:
+    # One level: the counts within 5 points of 80% of 20 are 15, 16 and 17.
+    assert chance_all_within([20], [0.8], 5) == pytest.approx(
+        sum(_binomial_pmf(k, 20, 0.8) for k in (15, 16, 17)))
+    # One interval can only cover 0% or 100%: never within 5 points of 80%.
+    assert chance_all_within([1], [0.8], 5) == 0.0
+    # Two nested levels, brute force over every outcome of 5 origins (inside the 50% interval,
+    # inside only the 90% one, outside both) against a 20-point tolerance.
+    from itertools import product
+
+    probs = {0: 0.5, 1: 0.4, 2: 0.1}
+    brute = 0.0
+    for outcome in product((0, 1, 2), repeat=5):
+        in50 = sum(o == 0 for o in outcome) / 5
+        in90 = sum(o <= 1 for o in outcome) / 5
+        if abs(in50 - 0.5) <= 0.2 and abs(in90 - 0.9) <= 0.2:
+            brute += float(np.prod([probs[o] for o in outcome]))
+    assert chance_all_within([5], [0.5, 0.9], 20) == pytest.approx(brute)
+    # Horizons multiply; many origins make the tolerance easy to meet.
+    assert chance_all_within([20, 5], [0.8], 5) == pytest.approx(
+        chance_all_within([20], [0.8], 5) * chance_all_within([5], [0.8], 5))
+    assert chance_all_within([2000], [0.8, 0.9], 5) > 0.99
+
+
+def test_the_backtest_tests_its_coverage_and_says_so(bt: PrisonBacktest) -> None:
+    table = bt.table()
+    alpha = bt.settings.coverage_test_alpha
+    for level in bt.settings.levels:
+        tag = round(level * 100)
+        for r in table.to_dict("records"):
+            part = bt.intervals[np.isclose(bt.intervals["level"], level)
+                                & (bt.intervals["horizon_years"] == r["horizon_years"])]
+            p = coverage_p_value(int(part["covered"].sum()), len(part), level)
+            assert r[f"coverage_{tag}_p_value"] == pytest.approx(p, abs=5e-4)
+            assert r[f"coverage_{tag}_consistent"] == (p >= alpha)
+    assert {(h, lv) for h, lv, *_ in bt.coverage_rejections()} == {
+        (int(r["horizon_years"]), lv) for r in table.to_dict("records")
+        for lv in bt.settings.levels if not r[f"coverage_{round(lv * 100)}_consistent"]}
+    sentence = bt.coverage_test_sentence()
+    assert "exact binomial test" in sentence and "Kupiec" in sentence
+    chance = chance_all_within(list(table["coverage_80_n"]), bt.settings.levels,
+                               bt.settings.coverage_tolerance_pp)
+    assert f"probability {chance * 100:.1f}%" in sentence
+
+
 def test_interval_quantiles_need_enough_errors() -> None:
     assert interval_quantiles(np.arange(5.0), 0.9, 12) is None
     lo, hi = interval_quantiles(np.linspace(-1, 1, 101), 0.8, 12) or (0.0, 0.0)
@@ -239,6 +304,8 @@ def test_cli_backtest_prints_and_writes_the_table(tmp_path: Path) -> None:
             "coverage_80_within_tolerance"} <= set(table.columns)
     assert "Headline figure" in result.output
     assert "without looking ahead" in result.output
+    assert "exact binomial test" in " ".join(result.output.split())
+    assert {"coverage_80_p_value", "coverage_90_consistent"} <= set(table.columns)
     choices = pd.read_csv(tmp_path / "prison_backtest_choices.csv")
     assert list(choices["origin"]) == list(range(1995, 2023))
     intervals = pd.read_csv(tmp_path / "prison_backtest_intervals.csv")

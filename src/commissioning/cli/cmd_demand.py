@@ -175,6 +175,7 @@ def _print_backtest(bt: PrisonBacktest, origin: int | None = None) -> None:
                   f"above). {COVERAGE_CAVEAT}")
     else:
         out.print(f"Interval coverage is within ±{tol:g} points of nominal at every horizon.")
+    out.print(bt.coverage_test_sentence())
     means = {m: sum(bt.mape(m, h) for h in range(1, bt.settings.horizon_years + 1))
              / bt.settings.horizon_years for m in METHODS}
     best = min(means, key=lambda m: means[m])

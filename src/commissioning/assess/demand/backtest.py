@@ -102,6 +102,7 @@ class BacktestSettings:
     fallback: str
     min_horizon_errors: int
     coverage_tolerance_pp: float
+    coverage_test_alpha: float
 
     @classmethod
     def from_policy(cls, policy: Policy) -> BacktestSettings:
@@ -128,7 +129,12 @@ class BacktestSettings:
                 )
         if not candidates:
             raise DemandError("demand.prison_forecast_selection.candidates is empty")
-        tolerance = float(policy.value("demand.prison_intervals")["coverage_tolerance_pp"])
+        intervals: Mapping[str, Any] = policy.value("demand.prison_intervals")
+        tolerance = float(intervals["coverage_tolerance_pp"])
+        alpha = float(intervals["coverage_test_alpha"])
+        if not 0 < alpha < 1:
+            raise DemandError(
+                f"demand.prison_intervals.coverage_test_alpha must be in (0, 1) (got {alpha})")
         return cls(
             first_origin=int(p["first_origin"]),
             last_origin=None if last is None else int(last),
@@ -142,9 +148,9 @@ class BacktestSettings:
             candidates=candidates,
             min_selection_errors=int(sel["min_errors"]),
             fallback=fallback,
-            min_horizon_errors=int(
-                policy.value("demand.prison_intervals")["min_horizon_errors"]),
+            min_horizon_errors=int(intervals["min_horizon_errors"]),
             coverage_tolerance_pp=tolerance,
+            coverage_test_alpha=alpha,
         )
 
 
@@ -266,6 +272,9 @@ class PrisonBacktest:
                 row[f"coverage_{tag}_n"] = len(i)
                 row[f"coverage_{tag}_within_tolerance"] = bool(
                     abs(cov - level * 100) <= self.settings.coverage_tolerance_pp)
+                p = coverage_p_value(int(i["covered"].sum()), len(i), level)
+                row[f"coverage_{tag}_p_value"] = round(p, 3)
+                row[f"coverage_{tag}_consistent"] = bool(p >= self.settings.coverage_test_alpha)
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -290,6 +299,41 @@ class PrisonBacktest:
                     out.append((int(r["horizon_years"]), level, float(r[f"coverage_{tag}_pct"]),
                                 int(r[f"coverage_{tag}_n"])))
         return out
+
+    def coverage_rejections(self) -> list[tuple[int, float, float, float]]:
+        """Horizons and levels whose coverage the exact binomial test rejects at
+        ``coverage_test_alpha``: (h, level, coverage %, p)."""
+        out = []
+        for r in self.table().to_dict("records"):
+            for level in self.settings.levels:
+                tag = f"{round(level * 100)}"
+                if not r[f"coverage_{tag}_consistent"]:
+                    out.append((int(r["horizon_years"]), level, float(r[f"coverage_{tag}_pct"]),
+                                float(r[f"coverage_{tag}_p_value"])))
+        return out
+
+    def coverage_test_sentence(self) -> str:
+        """What the tests of coverage say, and how often a perfectly calibrated interval would
+        meet the tolerance at these numbers of origins."""
+        tab = self.table()
+        levels = self.settings.levels
+        cells = len(tab) * len(levels)
+        rejected = self.coverage_rejections()
+        ps = [float(r[f"coverage_{round(v * 100)}_p_value"])
+              for r in tab.to_dict("records") for v in levels]
+        scored = [int(n) for n in tab[f"coverage_{round(levels[0] * 100)}_n"]]
+        chance = chance_all_within(scored, levels, self.settings.coverage_tolerance_pp)
+        alpha = self.settings.coverage_test_alpha
+        verdict = (f"rejects nominal coverage in {len(rejected)} of {cells} cells"
+                   if rejected else f"rejects nominal coverage in none of the {cells} cells")
+        return (
+            f"An exact binomial test of each cell's coverage against its nominal rate "
+            f"(Kupiec's proportion-of-failures test) {verdict} at the {alpha:g} level "
+            f"(p {min(ps):.2f}-{max(ps):.2f}). An interval that covers exactly at its nominal "
+            f"rate, on independent origins, would be within ±"
+            f"{self.settings.coverage_tolerance_pp:g} points in all {cells} cells with "
+            f"probability {chance * 100:.1f}% at these numbers of origins."
+        )
 
     def horizon_errors(self, origin: int) -> dict[int, FloatArray]:
         """The log errors the headline's intervals are calibrated on at June ``origin``, by
@@ -420,6 +464,58 @@ def selection_summary(bt: PrisonBacktest) -> str:
         f"(at least {s.min_selection_errors}; else {s.fallback}): origins {spans}. Neither the "
         f"choice nor the intervals use the scored years."
     )
+
+
+def coverage_p_value(covered: int, n: int, level: float) -> float:
+    """The exact two-sided binomial test of ``covered`` of ``n`` intervals against the nominal
+    ``level`` (Kupiec's proportion-of-failures test in its exact form); 1 when ``n`` is 0."""
+    if n == 0:
+        return 1.0
+    from scipy.stats import binomtest  # type: ignore[import-untyped]
+
+    return float(binomtest(covered, n, level).pvalue)
+
+
+def chance_all_within(ns: Sequence[int], levels: Sequence[float], tolerance_pp: float) -> float:
+    """The probability that nested intervals covering exactly at ``levels`` are all within
+    ``tolerance_pp`` points of nominal at every horizon, with ``ns[h]`` independent intervals
+    at horizon ``h`` (the intervals of one origin are nested: each lies in the next wider).
+
+    Exact: at each horizon the counts of outcomes falling in the narrowest interval, between
+    consecutive intervals and outside all are multinomial; horizons are taken as independent
+    (optimistic: consecutive origins overlap, which widens the spread of coverage)."""
+    from itertools import pairwise
+    from math import ceil, floor
+
+    from scipy.stats import binom
+
+    lv = sorted(float(v) for v in levels)
+    probs = [lv[0], *(b - a for a, b in pairwise(lv)), 1.0 - lv[-1]]
+    tol = tolerance_pp / 100.0
+
+    def walk(n: int, j: int, left: int, covered: int) -> float:
+        # P(levels j.. stay within the tolerance | ``covered`` outcomes already inside interval
+        # j - 1 and ``left`` still to place): ``c`` of them fall in band j (inside interval j,
+        # outside the narrower ones) with the band's share of the remaining probability.
+        if j == len(lv):
+            return 1.0
+        lo = max(0, ceil(n * (lv[j] - tol) - 1e-9) - covered)
+        hi = min(left, floor(n * (lv[j] + tol) + 1e-9) - covered)
+        if hi < lo:
+            return 0.0
+        share = probs[j] / sum(probs[j:])
+        cs = np.arange(lo, hi + 1)
+        weights = binom.pmf(cs, left, share)
+        if j == len(lv) - 1:
+            return float(weights.sum())
+        return float(sum(w * walk(n, j + 1, left - int(c), covered + int(c))
+                         for c, w in zip(cs, weights, strict=True)))
+
+    total = 1.0
+    for n in ns:
+        if n > 0:
+            total *= walk(n, 0, n, 0)
+    return total
 
 
 def interval_quantiles(

@@ -121,6 +121,8 @@ class PrisonResult:
             "coverage_90_pct": round(bt.coverage(0.9), 1),
             "beaten_at_horizons": [h for h, *_ in bt.beaten_at()],
             "coverage_outside_tolerance": [(h, level) for h, level, *_ in bt.coverage_misses()],
+            "coverage_rejected_by_binomial_test": [
+                (h, level) for h, level, *_ in bt.coverage_rejections()],
             "forecast_at_origin": self.chosen,
         }
         base = self.projection[self.projection["scenario"] == BASELINE]

@@ -245,7 +245,8 @@ def _backtest_text(result: DemandResult) -> str:
                     + "; ".join(f"{h} year{'s' if h > 1 else ''} ahead ({round(v * 100)}% "
                                 f"interval, {c:.1f}% of {n})" for h, v, c, n in misses)
                     + f". {COVERAGE_CAVEAT}") if misses else
-                   f"Within ±{tol:g} points of nominal at every horizon."))
+                   f"Within ±{tol:g} points of nominal at every horizon.")
+                + " " + bt.coverage_test_sentence())
     errors = []
     for year in (2013, 2015, 2018):
         e = result.prison.june_error_pct(year)
