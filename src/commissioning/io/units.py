@@ -98,6 +98,10 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "invest_disinvest.csv": {"change": GBP},
     "benefit_cost.csv": {"eligible": "yes (1) or no (0): the segment may be served"},
     "risks.csv": {"section": "section number of the report"},
+    "prison_backtest_table.csv": {
+        "coverage_80_p_value": "p-value (0-1) of the exact binomial test of coverage",
+        "coverage_90_p_value": "p-value (0-1) of the exact binomial test of coverage",
+    },
 }
 
 
