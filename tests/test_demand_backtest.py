@@ -236,6 +236,12 @@ def test_the_backtest_tests_its_coverage_and_says_so(bt: PrisonBacktest) -> None
     chance = chance_all_within(list(table["coverage_80_n"]), bt.settings.levels,
                                bt.settings.coverage_tolerance_pp)
     assert f"probability {chance * 100:.1f}%" in sentence
+    at80 = bt.intervals[np.isclose(bt.intervals["level"], 0.8)]
+    k, n = int(at80["covered"].sum()), len(at80)
+    assert f"80%: {k} of {n} ({k / n * 100:.1f}%" in sentence
+    above = all(table[f"coverage_{round(v * 100)}_pct"].gt(v * 100).all()
+                for v in bt.settings.levels)
+    assert ("Every cell is above nominal" in sentence) == above
 
 
 def test_interval_quantiles_need_enough_errors() -> None:

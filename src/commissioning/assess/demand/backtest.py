@@ -326,7 +326,14 @@ class PrisonBacktest:
         alpha = self.settings.coverage_test_alpha
         verdict = (f"rejects nominal coverage in {len(rejected)} of {cells} cells"
                    if rejected else f"rejects nominal coverage in none of the {cells} cells")
-        return (
+        pooled = []
+        for level in levels:
+            part = self.intervals[np.isclose(self.intervals["level"], level)]
+            k, n = int(part["covered"].sum()), len(part)
+            if n:
+                pooled.append(f"{round(level * 100)}%: {k} of {n} ({k / n * 100:.1f}%, p "
+                              f"{coverage_p_value(k, n, level):.3f} if they were independent)")
+        text = (
             f"An exact binomial test of each cell's coverage against its nominal rate "
             f"(Kupiec's proportion-of-failures test) {verdict} at the {alpha:g} level "
             f"(p {min(ps):.2f}-{max(ps):.2f}). An interval that covers exactly at its nominal "
@@ -334,6 +341,18 @@ class PrisonBacktest:
             f"{self.settings.coverage_tolerance_pp:g} points in all {cells} cells with "
             f"probability {chance * 100:.1f}% at these numbers of origins."
         )
+        if pooled:
+            text += (" Pooled over the horizons (the same origins, so not independent and the "
+                     "p-values too small): " + "; ".join(pooled) + ".")
+        gaps = [float(r[f"coverage_{round(v * 100)}_pct"]) - v * 100
+                for r in tab.to_dict("records") for v in levels]
+        if all(g > 0 for g in gaps):
+            text += (" Every cell is above nominal: the intervals are conservative (wider "
+                     "than their level), not too narrow.")
+        elif all(g < 0 for g in gaps):
+            text += (" Every cell is below nominal: the intervals are too narrow for their "
+                     "level.")
+        return text
 
     def horizon_errors(self, origin: int) -> dict[int, FloatArray]:
         """The log errors the headline's intervals are calibrated on at June ``origin``, by
