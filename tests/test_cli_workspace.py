@@ -13,11 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from commissioning.cli.app import app
+from commissioning.cli.app import _register, app
 from commissioning.io.pseudonymise import ENV_KEY, ENV_KEY_FILE
 from io_support import records, write
 
 runner = CliRunner()
+_register()
 SCRIPT = Path(sys.executable).parent / "commission"
 
 
@@ -114,3 +115,17 @@ def test_installed_script_lists_file_row_column_value_and_rule(tmp_path: Path) -
             in done.stderr)
     assert "[rule enum_value_unknown]" in done.stderr
     assert not (tmp_path / "ws").exists()
+
+
+@pytest.mark.parametrize("command", [["report"], ["publish", "intentions"]])
+def test_a_workspace_that_is_not_there_is_bad_input_and_is_not_created(
+    tmp_path: Path, command: list[str]
+) -> None:
+    missing = tmp_path / "no-such-workspace"
+    result = runner.invoke(app, [*command, "--workspace", str(missing)])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert f"there is no workspace at {missing}" in text
+    assert "commission import assessments FILE" in text
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not missing.exists()

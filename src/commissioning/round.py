@@ -214,6 +214,13 @@ def round_context(
     """
     chosen = list(capabilities)
     own = con is None
+    if own and not ws.path.is_dir():
+        # DuckDB would fail to create derived.duckdb in a folder that is not there
+        raise RoundError(
+            f"there is no workspace at {ws.path}: import your data into it first (`commission "
+            f"import assessments FILE --workspace {ws.path}` creates it) or run `commission demo "
+            f"--workspace {ws.path}`; or pass --workspace with an existing one"
+        )
     con = con or backend.connect(ws.database_path)
     try:
         step_context = StepContext(
