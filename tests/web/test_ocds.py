@@ -233,13 +233,62 @@ def test_the_closed_codelists_come_from_the_schema() -> None:
     assert "documentType.csv" not in closed  # open
 
 
+def varied_world() -> World:
+    """The awarded world with A's contract varied once: version 2 agreed on 20 March 2012 at
+    a higher price and with 12 more places, for a reason that names a person's e-mail."""
+    from commissioning.web import services
+
+    world = awarded_world()
+    contract = world.contracts["a_published"]
+    open_draft, created = services.draft_variation(contract)
+    assert not created and open_draft.number == 2  # the world's own draft is still open
+    open_draft.delete()
+    draft, created = services.draft_variation(contract)
+    assert created and draft.number == 2
+    assert draft.lines.count() == 2  # copied from version 1
+    draft.annual_operating_price = Decimal("1012000")
+    draft.save()
+    m.ScheduleLine.objects.create(version=draft, service_id="thinking_skills_programme",
+                                  setting="custody", offence_group="violence",
+                                  risk_tier="medium", volume=12, price=Decimal("12000"))
+    services.agree_version(draft, world.users["commissioner"],
+                           "Twelve more places for medium risk; agreed with j.bloggs@example.org",
+                           at=dt.datetime(2012, 3, 20, 15, 0, tzinfo=dt.UTC))
+    return world
+
+
+def test_a_variation_is_published_as_a_contract_amendment(db: None) -> None:
+    world = varied_world()
+    data = package("https://example.org/transparency/ocds.json")
+    check_structure(data)
+    rnd = next(r for r in data["releases"] if r["ocid"].endswith("-2012-13"))
+    assert rnd["tag"] == ["tender", "award", "contract", "contractAmendment"]
+    assert rnd["date"] >= "2012-03-20T15:00:00Z"  # never older than its newest change
+    (contract,) = rnd["contracts"]
+    assert contract["dateSigned"] == "2012-02-28T17:00:00Z"  # signed once, at version 1
+    assert contract["value"]["amount"] == 1_012_000.0  # the varied price
+    quantities = {i["classification"]["id"]: i.get("quantity") for i in contract["items"]}
+    assert quantities["thinking_skills_programme"] == 52
+    (amendment,) = contract["amendments"]
+    assert amendment["id"] == "SLA-A-v2"
+    assert amendment["date"] == "2012-03-20T15:00:00Z"
+    assert amendment["rationale"] == (
+        "Twelve more places for medium risk; agreed with [withheld]")
+    assert amendment["description"] == (
+        "Variation: version 1 to version 2; annual operating price £1,000,000.00 to "
+        "£1,012,000.00; places in the schedule 43 to 55")
+    assert world.users["commissioner"].username not in json.dumps(amendment)
+
+
 def test_libcoveocds_finds_no_validation_error(db: None, tmp_path: Path) -> None:
-    """The official OCDS validator, with every additional check."""
+    """The official OCDS validator, with every additional check (on a package with a
+    contract amendment too)."""
     from libcoveocds.api import ocds_json_output
     from libcoveocds.config import LibCoveOCDSConfig
 
-    awarded_world()
+    varied_world()
     data = package("https://example.org/transparency/ocds.json")
+    assert data["releases"][0]["contracts"][0]["amendments"]
     zipped = Path(STANDARD) if STANDARD else standard_zip(tmp_path)
     config = LibCoveOCDSConfig({"standard_zip": zipped.resolve().as_uri(), "context": "api"})
     result = ocds_json_output(str(tmp_path), json_data=data, schema_version="1.1",

@@ -6,13 +6,29 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import yaml
 
 from commissioning.web.report_section import render_secure
+from commissioning.web.seed import DEMO_DIR
 from commissioning.web.step import SecureResult
+
+
+def current_prices() -> Decimal:
+    """The demo contracts' annual operating prices in their latest agreed versions (after
+    each contract's variations), from contracts.yaml."""
+    doc = yaml.safe_load((DEMO_DIR / "contracts.yaml").read_text(encoding="utf-8"))
+    total = Decimal(0)
+    for k in doc["contracts"]:
+        price = Decimal(k["annual_operating_price"])
+        for v in k.get("variations", []):
+            price = Decimal(v.get("annual_operating_price", price))
+        total += price
+    return total
 
 
 def summarise(workspace: Path, out: Path) -> dict[str, object]:
@@ -47,7 +63,8 @@ def test_the_summary_counts_what_the_workspace_holds(
         "community 4": {"flags": 1, "with_rationale": 0, "proposals": 1},
         "community 5": {"flags": 1, "with_rationale": 0, "proposals": 1},
     }
-    assert s["contracts_total_price"] == "297700000.00"
+    # 46.5 + 38.2 + 152.0 + 61.0 (£M), SLA-LEI-2012 varied by +£0.14M
+    assert s["contracts_total_price"] == f"{current_prices():.2f}" == "297840000.00"
     assert s["audit"]["ok"] is True  # type: ignore[index]
     # 2012-Q2 returns were due by 31 October 2012: none was received
     assert s["assurance"]["returns"]["Overdue"] == 4  # type: ignore[index]
@@ -69,7 +86,7 @@ def test_the_report_section_shows_the_flags_contracts_and_chain(
     context = SimpleNamespace(extras={"secure": SecureResult(s, None, 1.0, ws)})
     html = render_secure(context)  # type: ignore[arg-type]
     assert "Disinvest in ineffective services and interventions" in html
-    assert "£297.7M a year in all" in html
+    assert "£297.8M a year in all" in html
     assert "SLA-LEI-2012" in html and "Service level agreement" in html
     assert "chain verified" in html
     assert f"commission serve --workspace {ws}" in html

@@ -110,7 +110,11 @@ def test_the_seeded_database_equals_the_demo_files(demo: Any) -> None:
             row["title"], row["kind"], row["provider"], row["starts"], row["ends"],
             row.get("published", False))
         assert contract.round == rnd
-        (version,) = contract.versions.all()
+        variations = row.get("variations", [])
+        versions = list(contract.versions.order_by("number"))
+        assert [v.number for v in versions] == list(range(1, len(variations) + 2))
+        assert all(v.status == "agreed" for v in versions)
+        version = versions[0]
         assert (version.number, version.status, version.agreed_at,
                 version.annual_operating_price) == (
             1, "agreed", k["agreed_at"], Decimal(row["annual_operating_price"]))
@@ -122,6 +126,25 @@ def test_the_seeded_database_equals_the_demo_files(demo: Any) -> None:
                 for x in version.targets.order_by("pk")] == [
             (x["measure"], Decimal(str(x["target"])), x["unit"], x["direction"])
             for x in row["targets"]]
+        # each variation: the version before it, less the lines removed, plus those added
+        keys = ("service_id", "setting", "offence_group", "risk_tier", "harm")
+        lines = [(x["service_id"], x["setting"], x["offence_group"], x["risk_tier"], x["harm"],
+                  x["volume"], Decimal(x["price"])) for x in row["schedule"]]
+        price = Decimal(row["annual_operating_price"])
+        recorded = list(contract.variations.order_by("to_version__number"))
+        assert len(recorded) == len(variations)
+        for i, (var, after) in enumerate(zip(variations, versions[1:], strict=True)):
+            gone = [tuple(x[k] for k in keys) for x in var.get("remove_schedule", [])]
+            lines = [x for x in lines if x[:5] not in gone] + [
+                (x["service_id"], x["setting"], x["offence_group"], x["risk_tier"], x["harm"],
+                 x["volume"], Decimal(x["price"])) for x in var.get("schedule", [])]
+            price = Decimal(var.get("annual_operating_price", price))
+            assert sorted((x.service_id, x.setting, x.offence_group, x.risk_tier, x.harm,
+                           x.volume, x.price) for x in after.lines.all()) == sorted(lines)
+            assert (after.agreed_at, after.annual_operating_price) == (var["agreed_at"], price)
+            v = recorded[i]
+            assert (v.from_version, v.to_version, v.reason, v.agreed_by.username) == (
+                versions[i], after, " ".join(var["reason"].split()), var["by"])
         assert sorted(o.name for o in contract.shared_with.all()) == sorted(
             row.get("shared_with", []))
         assert [(a.requirement, a.actions, a.due, a.status)
@@ -252,6 +275,14 @@ BAD_ENTRIES = [
      "permission", "only commissioners and contract managers"),
     ("contracts.yaml", ["contracts", 2, "ends"], dt.date(2012, 1, 1), "contracts[2].ends",
      "the page's form (ContractForm)", "end date must be after the start date"),
+    ("contracts.yaml", ["contracts", 0, "variations", 0, "reason"], " ",
+     "contracts[0].variations[0].reason", "the page's form (AgreeVersionForm)",
+     "Enter the reason for the variation"),
+    ("contracts.yaml", ["contracts", 0, "variations", 0, "remove_schedule", 0, "risk_tier"],
+     "low", "contracts[0].variations[0].remove_schedule[0]", "known_line",
+     "no schedule line with these keys"),
+    ("contracts.yaml", ["contracts", 0, "variations", 0, "by"], "prison.leeds",
+     "contracts[0].variations[0].by", "permission", "may not create this ContractVersion"),
     ("assurance.yaml", ["performance", 0, "measure"], "Smiles", "performance[0].measure",
      "the page's form (PerformanceForm)", "Smiles"),
     ("assurance.yaml", ["returns", 0, "by"], "trust.london", "returns[0].by", "permission",
@@ -297,8 +328,8 @@ def test_a_file_that_is_not_yaml_is_named(tmp_path: Path) -> None:
 # --- the same methods and the same audit entries as the pages ------------------------------
 
 SPIED = ("start_round", "advance_round", "start_proposal", "apply_price_schedule",
-         "upload_profile", "submit_proposal", "create_contract", "agree_version",
-         "publish_contract")
+         "upload_profile", "submit_proposal", "create_contract", "draft_variation",
+         "agree_version", "publish_contract")
 
 
 def test_the_seed_calls_the_service_functions_the_pages_call(
@@ -323,7 +354,9 @@ def test_the_seed_calls_the_service_functions_the_pages_call(
         "start_proposal": len(proposals), "apply_price_schedule": len(proposals),
         "upload_profile": len(proposals),
         "submit_proposal": sum(1 for p in proposals if p["submit"]),
-        "create_contract": len(contracts), "agree_version": len(contracts),
+        "create_contract": len(contracts),
+        "draft_variation": sum(len(k.get("variations", [])) for k in contracts),
+        "agree_version": len(contracts) + sum(len(k.get("variations", [])) for k in contracts),
         "publish_contract": sum(1 for k in contracts if k.get("published")),
     }
     # every change after the organisations and people is recorded as its person's

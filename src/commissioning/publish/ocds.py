@@ -67,6 +67,17 @@ class Award:
 
 
 @dataclass(frozen=True)
+class Amendment:
+    """A variation of an agreed contract: when it was agreed, why, and what it changed (never
+    who agreed it)."""
+
+    id: str
+    date: dt.datetime
+    rationale: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Contract:
     id: str
     title: str
@@ -74,9 +85,11 @@ class Contract:
     starts: dt.date
     ends: dt.date
     value: float | None
+    #: When the first version was agreed (a variation does not re-sign the contract).
     signed: dt.datetime | None
     award_id: str | None = None
     lines: tuple[Line, ...] = ()
+    amendments: tuple[Amendment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -234,6 +247,10 @@ def release(rnd: Round, publisher: Publisher) -> dict[str, Any]:
         items = _items(c.lines, publisher.small_cell, c.id)
         if items:
             contract["items"] = items
+        if c.amendments:
+            contract["amendments"] = [
+                {"id": a.id, "date": _iso(a.date), "rationale": scrub(a.rationale),
+                 "description": scrub(a.description)} for a in c.amendments]
         contracts.append(contract)
         if c.award_id is None:
             # A contract or SLA with no competitive award in the data (an existing provider's
@@ -249,6 +266,8 @@ def release(rnd: Round, publisher: Publisher) -> dict[str, Any]:
     if contracts:
         out["contracts"] = contracts
         tags.append("contract")
+        if any("amendments" in c for c in contracts):
+            tags.append("contractAmendment")
     out["parties"] = [_party(p, r) for p, r in roles.values()]
     return out
 

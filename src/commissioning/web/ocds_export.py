@@ -73,9 +73,33 @@ def publisher(uri: str, when: dt.date, policy_uri: str = "") -> ocds.Publisher:
                           small_cell=threshold, policy_uri=policy_uri)
 
 
+def _amendments(c: m.Contract) -> tuple[ocds.Amendment, ...]:
+    """The contract's variations, oldest first: the date the new version was agreed, the
+    reason given, and what changed in the published terms (price and volumes)."""
+    out = []
+    for v in (c.variations.select_related("from_version", "to_version")
+              .order_by("to_version__number")):
+        before, after = v.from_version, v.to_version
+        changes = [f"version {before.number} to version {after.number}"]
+        if before.annual_operating_price != after.annual_operating_price:
+            changes.append(f"annual operating price £{before.annual_operating_price:,.2f} to "
+                           f"£{after.annual_operating_price:,.2f}")
+        old_volume = sum(int(x.volume) for x in before.lines.all())
+        new_volume = sum(int(x.volume) for x in after.lines.all())
+        if old_volume != new_volume:
+            changes.append(f"places in the schedule {old_volume:,} to {new_volume:,}")
+        out.append(ocds.Amendment(
+            id=f"{c.reference}-v{after.number}",
+            date=after.agreed_at or v.agreed_at, rationale=v.reason,
+            description="Variation: " + "; ".join(changes)))
+    return tuple(out)
+
+
 def _contract(c: m.Contract, names: dict[str, str]) -> ocds.Contract:
     current = services.current_version(c)
     lines = _lines(current.lines.all(), names, priced=False) if current else ()
+    first = (c.versions.filter(status=m.ContractVersion.Status.AGREED)
+             .order_by("number").first())
     award_id = None
     proposal = c.proposal
     if proposal is not None and hasattr(proposal, "award"):
@@ -84,7 +108,8 @@ def _contract(c: m.Contract, names: dict[str, str]) -> ocds.Contract:
         id=c.reference, title=f"{c.get_kind_display()}: {c.title}", supplier=_party(c.provider),
         starts=c.starts, ends=c.ends,
         value=float(current.annual_operating_price) if current else None,
-        signed=current.agreed_at if current else None, award_id=award_id, lines=lines)
+        signed=first.agreed_at if first else None, award_id=award_id, lines=lines,
+        amendments=_amendments(c))
 
 
 def rounds() -> list[ocds.Round]:
@@ -115,7 +140,8 @@ def rounds() -> list[ocds.Round]:
                     date=award.decided_at, value=sum(ln.value or 0.0 for ln in lines),
                     lines=lines))
         mine = [_contract(c, names) for c in contracts if c.round_id == rnd.pk]
-        stamps = [a.date for a in awards] + [c.signed for c in mine if c.signed]
+        stamps = ([a.date for a in awards] + [c.signed for c in mine if c.signed]
+                  + [a.date for c in mine for a in c.amendments])
         updated = max(stamps) if stamps else dt.datetime.combine(
             rnd.opens or rnd.starts, dt.time(), tzinfo=dt.UTC)
         out.append(ocds.Round(
@@ -129,7 +155,9 @@ def rounds() -> list[ocds.Round]:
                 year=f"agreement-{c.reference}", title=c.title,
                 summary="Agreement outside a commissioning round", status="awarded",
                 opens=None, closes=None,
-                updated=record.signed or dt.datetime.combine(c.starts, dt.time(), tzinfo=dt.UTC),
+                updated=max([record.signed, *(a.date for a in record.amendments)],
+                            key=lambda d: d.timestamp()) if record.signed
+                else dt.datetime.combine(c.starts, dt.time(), tzinfo=dt.UTC),
                 method="direct", contracts=(record,)))
     return out
 

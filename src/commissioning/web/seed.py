@@ -66,10 +66,12 @@ from commissioning.web.forms.assurance import (
 from commissioning.web.forms.competition import CriterionFormSet
 from commissioning.web.forms.contracts import (
     ActionPlanForm,
+    AgreeVersionForm,
     ContractForm,
     ScheduleLineForm,
     ShareForm,
     TargetLevelForm,
+    VersionPriceForm,
 )
 from commissioning.web.forms.proposals import (
     ProposalCreateForm,
@@ -651,7 +653,7 @@ def _contracts(node: Node, world: _World) -> None:
         value = item.fields(
             ["reference", "by", "title", "kind", "provider", "starts", "ends",
              "annual_operating_price", "schedule", "targets"],
-            ["round", "published", "shared_with", "action_plans"])
+            ["round", "published", "shared_with", "action_plans", "variations"])
         user = world.person(item)
         _may(item, user, "create", m.Contract)
         fields = {k: value[k] for k in ("reference", "title", "kind", "starts", "ends",
@@ -684,6 +686,9 @@ def _contracts(node: Node, world: _World) -> None:
                 services.agree_version(version, user, at=agreed_at)
             except ValidationError as exc:
                 raise _refused(item, exc, "schedule") from None
+        for variation in item.items("variations", required=False):
+            _vary(variation, world, contract)
+        with _acting(user):
             if item.flag("published"):
                 _may(item, user, "publish", contract)
                 try:
@@ -706,6 +711,59 @@ def _contracts(node: Node, world: _World) -> None:
                 plan.contract = contract
                 plan.save()
         world.contracts[contract.reference] = contract
+
+
+#: The keys of a schedule line that say which line a variation removes.
+LINE_KEYS = ("service_id", "setting", "offence_group", "risk_tier", "harm")
+
+
+def _vary(node: Node, world: _World, contract: m.Contract) -> None:
+    """One variation, made as on the pages: a new draft from the agreed version ("Vary this
+    contract"), its annual price changed, lines removed and added, targets added, then agreed
+    with its reason."""
+    value = node.fields(["by", "agreed_at", "reason"],
+                        ["annual_operating_price", "remove_schedule", "schedule", "targets"])
+    user = world.person(node)
+    _may(node, user, "create", m.ContractVersion)
+    _may(node, user, "change", contract)
+    with _acting(user):
+        try:
+            draft, created = services.draft_variation(contract, user)
+        except ValidationError as exc:
+            raise _refused(node, exc) from None
+        if not created:
+            raise node.error("one_draft", f"version {draft.number} is already in draft: agree "
+                             "it before the next variation")
+        _may(node, user, "change", draft)
+        if "annual_operating_price" in value:
+            price = node.child("annual_operating_price", value["annual_operating_price"])
+            _submit(price, VersionPriceForm,
+                    {"annual_operating_price": value["annual_operating_price"]},
+                    instance=draft).save()
+        for child in node.items("remove_schedule", required=False):
+            wanted = child.fields(list(LINE_KEYS))
+            line = draft.lines.filter(**{k: wanted[k] for k in LINE_KEYS}).first()
+            if line is None:
+                raise child.error("known_line", "the agreed version has no schedule line "
+                                  "with these keys to remove")
+            _may(child, user, "delete", line)
+            line.delete()
+        for child in node.items("schedule", required=False):
+            _may(child, user, "change", draft)
+            line = _submit(child, ScheduleLineForm, child.value).save(commit=False)
+            line.version = draft
+            line.save()
+        for child in node.items("targets", required=False):
+            _may(child, user, "change", draft)
+            target = _submit(child, TargetLevelForm, child.value).save(commit=False)
+            target.version = draft
+            target.save()
+        form = _submit(node, AgreeVersionForm, {"reason": value["reason"]}, variation=True)
+        try:
+            services.agree_version(draft, user, form.cleaned_data["reason"],
+                                   at=node.when("agreed_at"))
+        except ValidationError as exc:
+            raise _refused(node, exc, "schedule") from None
 
 
 # ---------------------------------------------------------------------------------------------

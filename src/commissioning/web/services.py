@@ -15,6 +15,8 @@ same audit entries (the audit log records every save, :mod:`commissioning.web.au
 - :func:`create_contract`: an SLA or contract with a draft version 1 (from an awarded
   proposal, its lines).
 - :func:`current_version`: a contract's current (latest agreed) version.
+- :func:`draft_variation`: a new draft version of an agreed contract, copying the current
+  version's schedule and targets (or the draft already open).
 - :func:`agree_version`: agree a draft version, a variation when one is agreed already.
 - :func:`publish_contract`: publish a contract (it needs an agreed version) or withdraw it.
 
@@ -32,6 +34,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from commissioning.secure.prices import PriceLine
@@ -226,6 +229,40 @@ def current_version(contract: m.Contract, who: Any = None) -> m.ContractVersion 
     versions = contract.versions.all() if who is None else visible(
         who, m.ContractVersion).filter(contract=contract)
     return versions.filter(status=m.ContractVersion.Status.AGREED).order_by("-number").first()
+
+
+def draft_variation(contract: m.Contract, who: Any = None) -> tuple[m.ContractVersion, bool]:
+    """The draft version to vary an agreed contract in: the draft already open (``False``),
+    or a new one numbered after the last, with the current agreed version's annual operating
+    price, schedule lines and target levels copied (``True``). With ``who`` only the versions,
+    lines and targets they may see are read. Raises ``ValidationError`` when the contract has
+    no agreed version to vary."""
+    with transaction.atomic():
+        locked = m.Contract.objects.select_for_update().get(pk=contract.pk)
+        versions = (m.ContractVersion.objects if who is None
+                    else visible(who, m.ContractVersion)).filter(contract=locked)
+        existing = versions.filter(status=m.ContractVersion.Status.DRAFT).first()
+        if existing is not None:
+            return existing, False
+        current = current_version(locked, who)
+        if current is None:
+            raise ValidationError({"version": "There is no agreed version to vary."})
+        top = m.ContractVersion.objects.filter(contract=locked).aggregate(
+            n=Max("number"))["n"]
+        draft = m.ContractVersion.objects.create(
+            contract=locked, number=(top or 0) + 1,
+            annual_operating_price=current.annual_operating_price)
+        lines = m.ScheduleLine.objects if who is None else visible(who, m.ScheduleLine)
+        for line in lines.filter(version=current):
+            line.pk = None
+            line.version = draft
+            line.save()
+        targets = m.TargetLevel.objects if who is None else visible(who, m.TargetLevel)
+        for target in targets.filter(version=current):
+            target.pk = None
+            target.version = draft
+            target.save()
+    return draft, True
 
 
 def agree_version(

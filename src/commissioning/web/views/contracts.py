@@ -16,8 +16,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, URLResolver, path, reverse
@@ -196,33 +194,15 @@ def version_draft(request: HttpRequest, pk: int) -> HttpResponse:
     contract = _contract(request, pk)
     require(request, "create", m.ContractVersion)
     require(request, "change", contract)
-    existing = (
-        visible(request.user, m.ContractVersion)
-        .filter(contract=contract, status=m.ContractVersion.Status.DRAFT)
-        .first()
-    )
-    if existing is not None:
-        messages.info(request, f"Version {existing.number} is already in draft.")
-        return redirect("contract-version", pk=contract.pk, number=existing.number)
-    current = services.current_version(contract, request.user)
-    if current is None:
-        raise Http404("There is no agreed version to vary.")
-    with transaction.atomic():
-        top = m.ContractVersion.objects.filter(contract=contract).aggregate(n=Max("number"))["n"]
-        draft = m.ContractVersion.objects.create(
-            contract=contract,
-            number=(top or 0) + 1,
-            annual_operating_price=current.annual_operating_price,
-        )
-        for line in visible(request.user, m.ScheduleLine).filter(version=current):
-            line.pk = None
-            line.version = draft
-            line.save()
-        for target in visible(request.user, m.TargetLevel).filter(version=current):
-            target.pk = None
-            target.version = draft
-            target.save()
-    messages.success(request, f"Version {draft.number} drafted from version {current.number}.")
+    try:
+        draft, created = services.draft_variation(contract, request.user)
+    except ValidationError:
+        raise Http404("There is no agreed version to vary.") from None
+    if not created:
+        messages.info(request, f"Version {draft.number} is already in draft.")
+        return redirect("contract-version", pk=contract.pk, number=draft.number)
+    # no draft was open, so the version before the new one is the current agreed one
+    messages.success(request, f"Version {draft.number} drafted from version {draft.number - 1}.")
     return redirect("contract-version", pk=contract.pk, number=draft.number)
 
 
