@@ -30,6 +30,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -214,6 +215,9 @@ API: dict[str, Rule] = {
     "PUT /api/proposals/{proposal_id}/lines/{line_id}": rule("proposal", PROPOSAL_WRITE),
     "DELETE /api/proposals/{proposal_id}/lines/{line_id}": rule("proposal", PROPOSAL_WRITE),
     "GET /api/proposals/{proposal_id}/flags": rule("proposal", PROPOSAL_READ),
+    "POST /api/proposals/{proposal_id}/schedule": rule("proposal", PROPOSAL_WRITE),
+    "GET /api/proposals/{proposal_id}/schedule/template.csv": rule("proposal", PROPOSAL_READ),
+    "GET /api/proposals/{proposal_id}/schedule/template.xlsx": rule("proposal", PROPOSAL_READ),
     "GET /api/contracts": rule("none", ANYONE),
     "GET /api/contracts/{contract_id}": rule(
         "contract", "404 404 ok | ok 404 ok | ok | ok | ok | ok 404 ok"
@@ -257,6 +261,10 @@ def api_body(operation: str, world: MatrixWorld) -> dict[str, Any] | None:
         return {"title": "Renamed"}
     if (path.endswith("/lines") and method == "POST") or method == "PUT":
         return LINE
+    if path.endswith("/schedule"):  # multipart: a one-line price schedule, added
+        row = {**LINE, "offence_group": "acquisitive"}  # a segment the drafts do not price
+        content = ",".join(row) + "\n" + ",".join(str(v) for v in row.values()) + "\n"
+        return {"file": SimpleUploadedFile("prices.csv", content.encode()), "mode": "append"}
     if path.endswith("/agree"):
         return {"reason": "Volumes moved between quarters"}
     if path.endswith("/returns") and method == "POST":
@@ -418,6 +426,8 @@ class Visitor:
             denials = m.AccessDenial.objects.count()
             if body is None:
                 response = self.client.generic(method, url)
+            elif any(isinstance(v, SimpleUploadedFile) for v in body.values()):
+                response = self.client.post(url, body)  # multipart/form-data
             else:
                 response = self.client.generic(
                     method, url, json.dumps(body), content_type="application/json"

@@ -81,6 +81,25 @@ def responses(ok: Any, status: int = 200) -> dict[int, Any]:
     return {status: ok, **ERRORS}
 
 
+def download(content_type: str, description: str) -> dict[str, Any]:
+    """``openapi_extra`` for an operation that answers 200 with a file (declare the refusals
+    with ``response=ERRORS``): its content type, a binary body and its Content-Disposition."""
+    return {
+        "responses": {
+            200: {
+                "description": description,
+                "headers": {
+                    "Content-Disposition": {
+                        "description": "attachment; filename=... (the file's name)",
+                        "schema": {"type": "string"},
+                    }
+                },
+                "content": {content_type: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    }
+
+
 def _one_of(name: str, values: tuple[str, ...]) -> Any:
     """A string that must be one of ``values`` (listed as an enum in the OpenAPI schema)."""
 
@@ -96,3 +115,5 @@ Setting = _one_of("setting", SETTINGS)
 OffenceGroup = _one_of("offence_group", OFFENCE_GROUPS)
 RiskTier = _one_of("risk_tier", RISK_TIERS)
 Harm = _one_of("harm", tuple(value for value, _ in HARM_CHOICES))
+#: What an uploaded price schedule does to a draft's lines (the page's choice, asked every time).
+ScheduleMode = _one_of("mode", ("replace", "append"))

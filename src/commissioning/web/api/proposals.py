@@ -2,7 +2,9 @@
 
 Providers create and change only their own drafts in an open round; the commissioning side reads
 submitted proposals. The check against the intentions runs after every change to the lines and
-on submission, as on the pages."""
+on submission, as on the pages. A whole price schedule (CSV or Excel) is uploaded, and its
+template downloaded, through the same form checks, reader and service as the proposal's price
+schedule page (:mod:`commissioning.web.price_schedule`)."""
 
 from __future__ import annotations
 
@@ -13,30 +15,37 @@ from typing import Annotated
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from django.http import HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
+from ninja import File, Form, Router, Schema, Status, UploadedFile
 from ninja.security import django_auth
 from pydantic import Field
 
+from commissioning.io.validation import ValidationFailed
 from commissioning.plan.inputs import STATUTORY_SERVICES
 from commissioning.web import models as m
-from commissioning.web import services
+from commissioning.web import price_schedule, services
 from commissioning.web.api.common import (
+    ERRORS,
     MAX_ID,
     Harm,
     Id,
+    Invalid,
     Limit,
     LongText,
     OffenceGroup,
     Offset,
     RiskTier,
+    ScheduleMode,
     ServiceId,
     Setting,
     Title,
     UnitPrice,
+    download,
     responses,
 )
 from commissioning.web.checks import catalogue_by_id
+from commissioning.web.forms.proposals import PriceScheduleForm
 from commissioning.web.walls import get_visible_or_404, require, visible
 
 router = Router(tags=["proposals"], auth=django_auth)
@@ -323,3 +332,82 @@ def list_flags(request: HttpRequest, proposal_id: Id) -> list[FlagOut]:
     """Departures from the intentions found by the automatic check."""
     proposal = _proposal(request, proposal_id)
     return [_flag_out(f) for f in visible(request.user, m.ProposalFlag).filter(proposal=proposal)]
+
+
+class ScheduleInvalid(Invalid):
+    """A refused price schedule: ``detail`` has one entry per problem (up to 1,000) with the
+    ``file``, ``row`` (the header is row 1), ``column``, ``value``, ``rule`` and ``message``
+    the page lists, and ``total`` counts every problem. Other refusals (a missing field, a
+    file too big or of the wrong type, a proposal no longer a draft) have ``detail`` only."""
+
+    total: int | None = None
+
+
+def _schedule_problems(exc: ValidationFailed) -> ScheduleInvalid:
+    return ScheduleInvalid(
+        detail=[
+            {
+                "loc": ["body", "file"],
+                "msg": p.describe(),
+                "type": p.rule,
+                "file": p.file,
+                "row": p.row,
+                "column": p.column,
+                "value": p.value,
+                "rule": p.rule,
+                "message": p.message,
+            }
+            for p in exc.problems
+        ],
+        total=exc.total,
+    )
+
+
+@router.post(
+    "/proposals/{proposal_id}/schedule",
+    response={**responses(list[LineOut], 201), 422: ScheduleInvalid},
+)
+def upload_schedule(
+    request: HttpRequest,
+    proposal_id: Id,
+    file: File[UploadedFile],
+    mode: Form[ScheduleMode],
+) -> Status[list[LineOut]] | Status[ScheduleInvalid]:
+    """Upload a whole price schedule (CSV or Excel .xlsx, in the template's columns) to a draft,
+    as on the proposal's price schedule page: ``mode`` ``replace`` (its lines take the place of
+    every line the proposal has) or ``append`` (added to them; a row repeating a line already
+    there is a problem). All or nothing: 201 with every line now on the proposal (oldest first,
+    so the created lines are the last ones), or 422 with every problem and nothing changed."""
+    proposal = _proposal(request, proposal_id)
+    require(request, "change", proposal)
+    form = PriceScheduleForm({"mode": mode}, MultiValueDict({"file": [file]}))
+    if not form.is_valid():  # the page's checks: size limit, file type, mode
+        raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
+    try:
+        price_schedule.upload(proposal, form.cleaned_data["file"],
+                              replace=form.cleaned_data["mode"] == "replace")
+    except ValidationFailed as exc:
+        return Status(422, _schedule_problems(exc))
+    lines = visible(request.user, m.ProposalLine).filter(proposal=proposal).order_by("pk")
+    return Status(201, [_line_out(line) for line in lines])
+
+
+def _template(fmt: str) -> dict[str, object]:
+    return download(price_schedule.TEMPLATE_TYPES[fmt].split(";")[0],
+                    f"The price schedule template ({fmt.upper()}) as the page downloads it.")
+
+
+@router.get("/proposals/{proposal_id}/schedule/template.csv", response=ERRORS,
+            openapi_extra=_template("csv"))
+def schedule_template_csv(request: HttpRequest, proposal_id: Id) -> HttpResponse:
+    """The price schedule template as CSV (UTF-8 with a byte-order mark): the header and one
+    example row priced at the plan's assumed unit cost."""
+    return price_schedule.template_response(_proposal(request, proposal_id), "csv")
+
+
+@router.get("/proposals/{proposal_id}/schedule/template.xlsx", response=ERRORS,
+            openapi_extra=_template("xlsx"))
+def schedule_template_xlsx(request: HttpRequest, proposal_id: Id) -> HttpResponse:
+    """The price schedule template as an Excel workbook: sheet ``price_schedule`` (header and
+    one example row) and sheet ``allowed_values`` (the codes each column may hold)."""
+    return price_schedule.template_response(_proposal(request, proposal_id), "xlsx")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,19 +18,16 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import DecimalField, ExpressionWrapper, F, Sum
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, URLResolver, path, reverse
 from django.views.decorators.http import require_http_methods
 
 from commissioning.io.validation import ValidationFailed
-from commissioning.plan.inputs import STATUTORY_SERVICES
-from commissioning.schema.contract import OFFENCE_GROUPS, RISK_TIERS
 from commissioning.secure import prices
 from commissioning.secure.profiling import UploadRejected, published_tables
 from commissioning.web import models as m
-from commissioning.web import services, walls
-from commissioning.web.checks import catalogue_by_id
+from commissioning.web import price_schedule, services, walls
 from commissioning.web.forms.proposals import (
     PriceScheduleForm,
     ProposalCreateForm,
@@ -301,43 +297,6 @@ def proposal_upload(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-#: The example row's volume in the template (an example, replaced by the provider's own).
-EXAMPLE_VOLUME = 10
-#: The example row's rationale: it says what the row is and where its price comes from.
-EXAMPLE_NOTE = ("Example row: replace it with your own services, volumes and prices. Its unit "
-                "price is the plan's assumed cost (parameter plan.unit_costs), not a quote.")
-
-
-def example_line(proposal: m.Proposal) -> prices.PriceLine:
-    """The template's example row: the first catalogue service (strongest evidence first) that
-    the plan prices (``plan.unit_costs`` at the round's date) and that is delivered in the
-    proposal's lot's setting, for a segment the service is meant for."""
-    offer = price_offer()
-    costs: dict[str, Any] = parameters().value("plan.unit_costs", proposal.round.starts)
-    setting = proposal.lot.setting if proposal.lot is not None else "community"
-    catalogue = catalogue_by_id()
-    for sid, (_, where) in offer.services.items():
-        cost = (costs.get(sid) or {}).get("cost")
-        if sid in STATUTORY_SERVICES or cost is None or (where and setting not in where):
-            continue
-        item = catalogue[sid]
-        group = item.offence_groups[0] if item.offence_groups else OFFENCE_GROUPS[1]
-        tier = item.min_risk_tier or RISK_TIERS[1]
-        return prices.PriceLine(
-            row=2, service_id=sid, setting=setting, offence_group=group, risk_tier=tier,
-            harm="medium", women_only=False, volume=EXAMPLE_VOLUME,
-            unit_price=Decimal(str(cost)).quantize(Decimal("0.01")), rationale=EXAMPLE_NOTE)
-    raise Http404("No priced service is delivered in this proposal's setting.")
-
-
-def _line_keys(proposal: m.Proposal) -> list[tuple[str, str, str, str, str, bool]]:
-    return [
-        (line.service_id, line.setting, line.offence_group, line.risk_tier, line.harm,
-         line.women_only)
-        for line in proposal.lines.all()
-    ]
-
-
 @login_required
 @GET_POST
 def proposal_prices(request: HttpRequest, pk: int) -> HttpResponse:
@@ -352,9 +311,7 @@ def proposal_prices(request: HttpRequest, pk: int) -> HttpResponse:
         upload = form.cleaned_data["file"]
         replace = form.cleaned_data["mode"] == "replace"
         try:
-            lines = prices.read_upload(upload.chunks(), upload.name or "upload", offer,
-                                       () if replace else _line_keys(proposal))
-            services.apply_price_schedule(proposal, lines, replace=replace)
+            lines = price_schedule.upload(proposal, upload, replace=replace)
         except ValidationFailed as exc:
             rejected = exc
         except ValidationError as exc:
@@ -372,8 +329,9 @@ def proposal_prices(request: HttpRequest, pk: int) -> HttpResponse:
             "proposal": proposal,
             "rejected": rejected,
             "allowed": prices.allowed_values(offer),
-            "column_rows": list(zip(prices.COLUMNS, prices.example_row(example_line(proposal)),
-                                    strict=True)),
+            "column_rows": list(zip(
+                prices.COLUMNS, prices.example_row(price_schedule.example_line(proposal)),
+                strict=True)),
         },
         status=400 if rejected is not None or form.errors else 200,
     )
@@ -384,17 +342,7 @@ def proposal_prices(request: HttpRequest, pk: int) -> HttpResponse:
 def price_template(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """The price schedule template (header and one example row) as CSV or Excel; the Excel
     workbook adds a sheet of the values the round allows."""
-    proposal = _proposal(request, pk)
-    example = example_line(proposal)
-    if fmt == "csv":
-        body = prices.template_csv(example)
-        kind = "text/csv; charset=utf-8"
-    else:
-        body = prices.template_xlsx(example, price_offer())
-        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = HttpResponse(body, content_type=kind)
-    response["Content-Disposition"] = f'attachment; filename="price-schedule-template.{fmt}"'
-    return response
+    return price_schedule.template_response(_proposal(request, pk), fmt)
 
 
 @login_required
