@@ -1,8 +1,8 @@
 """State changes are service functions the pages and the JSON API both call
 (:mod:`commissioning.web.services`): one ``submit_proposal``, one ``recheck``, one
-``agree_version``, one ``current_version``. Each path is run twice over equal records, once by a
-page and once by the API, and must call the same function and leave the same state and audit
-entries."""
+``agree_version``, one ``current_version``, one ``apply_price_schedule``. Each path is run
+twice over equal records, once by a page and once by the API, and must call the same function
+and leave the same state and audit entries."""
 
 from __future__ import annotations
 
@@ -144,3 +144,38 @@ def test_a_variation_needs_its_reason_in_the_api_as_on_the_page(
     assert unexplained.status_code == 422 and "reason" in unexplained.content.decode()
     draft.refresh_from_db()
     assert draft.status == "draft"
+
+
+def test_the_page_and_the_api_upload_a_price_schedule_through_the_same_method(
+    people: People, signed_in: SignIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    rnd = m.CommissioningRound.objects.create(year="2012-13", title="Round", status="open")
+    applies = _spy(monkeypatch, "apply_price_schedule")
+    rechecks = _spy(monkeypatch, "recheck")
+    client = signed_in("provider")
+    schedule = (b"service_id,setting,offence_group,risk_tier,harm,volume,unit_price\n"
+                b"mentoring,community,acquisitive,low,low,10,100\n"
+                b"prison_place,custody,violence,high,medium,2,21000\n")
+    states = []
+    for via in ("page", "api"):
+        proposal = m.Proposal.objects.create(round=rnd, provider=people.orgs["prison"],
+                                             title=f"By the {via}")
+        m.ProposalLine.objects.create(proposal=proposal, **{**LINE, "offence_group": "sex"})
+        before = _last_seq()
+        data = {"file": SimpleUploadedFile("prices.csv", schedule), "mode": "replace"}
+        if via == "page":
+            answer = client.post(reverse("proposal-prices", args=[proposal.pk]), data)
+            assert answer.status_code == 302
+        else:
+            answer = client.post(f"/api/proposals/{proposal.pk}/schedule", data)
+            assert answer.status_code == 201, answer.content
+        lines = list(proposal.lines.values_list("service_id", "offence_group", "volume"))
+        flags = sorted(proposal.flags.values_list("intention", "rule", "detail"))
+        states.append((lines, flags, _audit_since(before)))
+        assert applies.count(proposal.pk) == 1 and rechecks.count(proposal.pk) == 1
+    assert states[0] == states[1]
+    assert states[0][0] == [("mentoring", "acquisitive", 10), ("prison_place", "violence", 2)]
+    assert states[0][2][("web.ProposalLine", "delete")] == 1
+    assert states[0][2][("web.ProposalLine", "create")] == 2
