@@ -160,6 +160,27 @@ def test_the_transparency_page_offers_csv_and_ocds_downloads(db: None) -> None:
     assert not any("CON-B" in line for line in lines)
 
 
+def test_the_transparency_page_shows_variations_and_withholds_what_ocds_withholds(
+    db: None,
+) -> None:
+    from html import unescape
+
+    world = varied_world()
+    page = unescape(Client().get("/transparency/").content.decode())
+    text = " ".join(page.split())
+    # the variation, as the package publishes it: date, what changed, the reason (no e-mail)
+    assert "SLA-A, agreed 20 March 2012" in text
+    assert ("Variation: version 1 to version 2; annual operating price £1,000,000.00 to "
+            "£1,012,000.00; places in the schedule 43 to 55.") in text
+    assert "Reason: Twelve more places for medium risk; agreed with [withheld]" in text
+    assert "@" not in text and world.users["commissioner"].username not in text.split()
+    # version 2's volumes: mentoring 3 places is withheld there as in the package's items
+    assert "Mentoring: *" in text and "Thinking skills" in text
+    assert "Mentoring: 3" not in text
+    assert "is shown as <strong>*</strong>" in page
+    assert "Some figures below are withheld" in text
+
+
 def test_ocdskit_reads_the_package(db: None, tmp_path: Path) -> None:
     from ocdskit.combine import combine_release_packages
     from ocdskit.util import detect_format

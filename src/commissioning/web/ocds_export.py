@@ -73,7 +73,7 @@ def publisher(uri: str, when: dt.date, policy_uri: str = "") -> ocds.Publisher:
                           small_cell=threshold, policy_uri=policy_uri)
 
 
-def _amendments(c: m.Contract) -> tuple[ocds.Amendment, ...]:
+def amendments(c: m.Contract) -> tuple[ocds.Amendment, ...]:
     """The contract's variations, oldest first: the date the new version was agreed, the
     reason given, and what changed in the published terms (price and volumes)."""
     out = []
@@ -109,7 +109,7 @@ def _contract(c: m.Contract, names: dict[str, str]) -> ocds.Contract:
         starts=c.starts, ends=c.ends,
         value=float(current.annual_operating_price) if current else None,
         signed=first.agreed_at if first else None, award_id=award_id, lines=lines,
-        amendments=_amendments(c))
+        amendments=amendments(c))
 
 
 def rounds() -> list[ocds.Round]:

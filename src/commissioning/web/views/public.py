@@ -6,6 +6,7 @@ viewer — whoever is signed in, so it is the same page for everyone.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from commissioning.evidence.catalogue import load_catalogue
 from commissioning.plan.intentions import Intention, load_intentions
-from commissioning.publish import disclosure
+from commissioning.publish import disclosure, ocds
 from commissioning.publish.disclosure import SUPPRESSED
 from commissioning.web import audit, ocds_export, services, tasks, walls
 from commissioning.web import models as m
@@ -56,10 +57,29 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @dataclass(frozen=True)
+class PublishedVariation:
+    """A variation as published: when the new version was agreed, what changed in the published
+    terms, and the reason given (e-mail addresses withheld, as in the open contracting data)."""
+
+    date: dt.datetime
+    description: str
+    reason: str
+
+    @classmethod
+    def of(cls, amendment: ocds.Amendment) -> PublishedVariation:
+        return cls(amendment.date, ocds.scrub(amendment.description),
+                   ocds.scrub(amendment.rationale))
+
+
+@dataclass(frozen=True)
 class PublishedContract:
     contract: m.Contract
     version: m.ContractVersion | None
-    volumes: list[tuple[str, str, int]]  # (service id, service name, volume)
+    #: (service id, service name, places or SUPPRESSED): the open contracting data's rule, a
+    #: volume of 1 to threshold - 1 places withheld
+    volumes: list[tuple[str, str, int | str]]
+    #: its variations as the open contracting data publishes them
+    variations: tuple[PublishedVariation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,19 +110,21 @@ def transparency(request: HttpRequest) -> HttpResponse:
         .annotate(volume=Sum("volume"))
         .order_by("version_id", "service_id")
     )
-    volumes: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
-    for row in lines:
-        sid = row["service_id"]
-        volumes[row["version_id"]].append((sid, names.get(sid, sid), int(row["volume"])))
-    for contract in visible_contracts:
-        current = latest.get(contract.pk)
-        contracts.append(
-            PublishedContract(contract, current, volumes.get(current.pk, []) if current else [])
-        )
-
     # the disclosure rule in force on the workspace's reporting date, as in the round's report
     on = reporting_date()
     threshold = small_cell_threshold(on) if on is not None else None
+    volumes: dict[int, list[tuple[str, str, int | str]]] = defaultdict(list)
+    for row in lines:
+        sid, volume = row["service_id"], int(row["volume"])
+        places: int | str = volume
+        if threshold is None or disclosure.is_small_count(volume, threshold):
+            places = SUPPRESSED
+        volumes[row["version_id"]].append((sid, names.get(sid, sid), places))
+    for contract in visible_contracts:
+        current = latest.get(contract.pk)
+        contracts.append(PublishedContract(
+            contract, current, volumes.get(current.pk, []) if current else [],
+            tuple(PublishedVariation.of(a) for a in ocds_export.amendments(contract))))
     performance: list[PublishedPerformance] = []
     for record in walls.visible(public, m.PerformanceRecord).select_related(
         "contract", "contract__provider"
@@ -128,7 +150,9 @@ def transparency(request: HttpRequest) -> HttpResponse:
             "intentions": _intentions() if rounds else (),
             "contracts": contracts,
             "performance": performance,
-            "any_suppressed": any(p.suppressed for p in performance),
+            "any_variations": any(c.variations for c in contracts),
+            "any_suppressed": any(p.suppressed for p in performance) or any(
+                v == SUPPRESSED for c in contracts for *_, v in c.volumes),
             "threshold": threshold,
             "ratings": ratings,
         },
