@@ -177,6 +177,7 @@ def test_the_transparency_page_shows_variations_and_withholds_what_ocds_withhold
     # version 2's volumes: mentoring 3 places is withheld there as in the package's items
     assert "Mentoring: *" in text and "Thinking skills" in text
     assert "Mentoring: 3" not in text
+    assert "* withheld: a volume of fewer than 5 places" in text
     assert "is shown as <strong>*</strong>" in page
     assert "Some figures below are withheld" in text
 

@@ -151,6 +151,7 @@ def transparency(request: HttpRequest) -> HttpResponse:
             "contracts": contracts,
             "performance": performance,
             "any_variations": any(c.variations for c in contracts),
+            "any_small_volumes": any(v == SUPPRESSED for c in contracts for *_, v in c.volumes),
             "any_suppressed": any(p.suppressed for p in performance) or any(
                 v == SUPPRESSED for c in contracts for *_, v in c.volumes),
             "threshold": threshold,
