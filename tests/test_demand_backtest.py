@@ -337,3 +337,24 @@ def test_bad_backtest_parameters_are_named(params: ParameterSet) -> None:
         "candidates": ["damped_trend", "tea_leaves"]}}})
     with pytest.raises(DemandError, match="tea_leaves"):
         prison_backtest(bad.at(ROUND_DATE))
+
+
+def test_a_stricter_test_level_lists_the_cells_it_rejects(params: ParameterSet) -> None:
+    # At level 0.5 the cells with p below 0.5 are rejected (the real series: some, not all).
+    strict = params.with_overrides({"demand.prison_intervals": {"1990-01-01": {
+        **params.value("demand.prison_intervals", ROUND_DATE), "coverage_test_alpha": 0.5}}})
+    bt = prison_backtest(strict.at(ROUND_DATE))
+    table = bt.table()
+    expected = {(int(r["horizon_years"]), lv) for r in table.to_dict("records")
+                for lv in bt.settings.levels if r[f"coverage_{round(lv * 100)}_p_value"] < 0.5}
+    rejected = bt.coverage_rejections()
+    assert {(h, lv) for h, lv, *_ in rejected} == expected
+    assert 0 < len(expected) < 10
+    for h, lv, cov, p in rejected:
+        assert p < 0.5 and cov == round(bt.coverage(lv, h), 1)
+    sentence = bt.coverage_test_sentence()
+    assert f"rejects nominal coverage in {len(expected)} of 10 cells at the 0.5 level" in sentence
+    bad = params.with_overrides({"demand.prison_intervals": {"1990-01-01": {
+        **params.value("demand.prison_intervals", ROUND_DATE), "coverage_test_alpha": 1.5}}})
+    with pytest.raises(DemandError, match="coverage_test_alpha"):
+        prison_backtest(bad.at(ROUND_DATE))

@@ -288,29 +288,28 @@ class PrisonBacktest:
                 out.append((h, best, self.mape(best, h), self.mape(None, h)))
         return out
 
-    def coverage_misses(self) -> list[tuple[int, float, float, int]]:
-        """Horizons and levels whose coverage is outside the tolerance: (h, level, coverage %,
-        intervals scored)."""
+    def _coverage_cells(self, flag: str, extra: str) -> list[tuple[int, float, float, Any]]:
+        """(h, level, coverage %, the cell's ``coverage_<level>_<extra>``) for every horizon and
+        level whose ``coverage_<level>_<flag>`` column of :meth:`table` is false."""
         out = []
         for r in self.table().to_dict("records"):
             for level in self.settings.levels:
-                tag = f"{round(level * 100)}"
-                if not r[f"coverage_{tag}_within_tolerance"]:
-                    out.append((int(r["horizon_years"]), level, float(r[f"coverage_{tag}_pct"]),
-                                int(r[f"coverage_{tag}_n"])))
+                tag = f"coverage_{round(level * 100)}"
+                if not r[f"{tag}_{flag}"]:
+                    out.append((int(r["horizon_years"]), level, float(r[f"{tag}_pct"]),
+                                r[f"{tag}_{extra}"]))
         return out
+
+    def coverage_misses(self) -> list[tuple[int, float, float, int]]:
+        """Horizons and levels whose coverage is outside the tolerance: (h, level, coverage %,
+        intervals scored)."""
+        return [(h, lv, c, int(n)) for h, lv, c, n in self._coverage_cells("within_tolerance", "n")]
 
     def coverage_rejections(self) -> list[tuple[int, float, float, float]]:
         """Horizons and levels whose coverage the exact binomial test rejects at
         ``coverage_test_alpha``: (h, level, coverage %, p)."""
-        out = []
-        for r in self.table().to_dict("records"):
-            for level in self.settings.levels:
-                tag = f"{round(level * 100)}"
-                if not r[f"coverage_{tag}_consistent"]:
-                    out.append((int(r["horizon_years"]), level, float(r[f"coverage_{tag}_pct"]),
-                                float(r[f"coverage_{tag}_p_value"])))
-        return out
+        return [(h, lv, c, float(p))
+                for h, lv, c, p in self._coverage_cells("consistent", "p_value")]
 
     def coverage_test_sentence(self) -> str:
         """What the tests of coverage say, and how often a perfectly calibrated interval would
