@@ -178,6 +178,12 @@ def test_the_transparency_page_shows_variations_and_withholds_what_ocds_withhold
     assert "Mentoring: *" in text and "Thinking skills" in text
     assert "Mentoring: 3" not in text
     assert "* withheld: a volume of fewer than 5 places" in text
+    # the CSV download says how often and when each contract was varied
+    rows = Client().get("/transparency/contracts.csv").content.decode("utf-8-sig").splitlines()
+    header = rows[1].split(",")
+    assert header[-2:] == ["variations", "last_varied"]
+    (varied,) = [r for r in rows[2:] if ",SLA-A," in r]
+    assert varied.endswith(",1,2012-03-20")
     assert "is shown as <strong>*</strong>" in page
     assert "Some figures below are withheld" in text
 

@@ -42,7 +42,7 @@ COLUMNS: dict[str, str] = {
         "reoffences", "reconviction_events", "avoided_reoffences", "reoffences_avoided",
         "establishments", "months_over", "months_tight", "origins", "backtest_origins",
         "calibration_errors", "studies", "what_works_known", "previous_sanctions",
-        "known_errors",
+        "known_errors", "variations",
     ), COUNT),
     # volumes: starts of a service in the planning year
     **dict.fromkeys((

@@ -301,6 +301,10 @@ def contracts_table(package: dict[str, Any]) -> pd.DataFrame:
                 "end": c.get("period", {}).get("endDate", "")[:10],
                 "annual_value_gbp": c.get("value", {}).get("amount"),
                 "date_signed": (c.get("dateSigned") or "")[:10],
+                "variations": len(c.get("amendments", [])),
+                "last_varied": max((a["date"] for a in c.get("amendments", [])),
+                                   default="")[:10],
             })
     return pd.DataFrame(rows, columns=["ocid", "contract_id", "title", "supplier", "start", "end",
-                                       "annual_value_gbp", "date_signed"])
+                                       "annual_value_gbp", "date_signed", "variations",
+                                       "last_varied"])
