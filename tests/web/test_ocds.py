@@ -308,6 +308,33 @@ def test_a_variation_is_published_as_a_contract_amendment(db: None) -> None:
     assert world.users["commissioner"].username not in json.dumps(amendment)
 
 
+def test_a_varied_agreement_outside_a_round_is_dated_by_its_variation(db: None) -> None:
+    from commissioning.web import services
+
+    world = build_world()
+    contract = world.contracts["a_published"]
+    assert contract.round is None
+    contract.versions.get(number=2).delete()  # the world's open draft
+    first = contract.versions.get(number=1)
+    first.agreed_at = dt.datetime(2012, 2, 28, 17, 0, tzinfo=dt.UTC)
+    first.save()
+    m.ScheduleLine.objects.create(version=first, service_id="mentoring", setting="community",
+                                  offence_group="acquisitive", risk_tier="low", volume=30,
+                                  price=Decimal("9000"))
+    draft, _ = services.draft_variation(contract)
+    services.agree_version(draft, world.users["contracts"], "Price review",
+                           at=dt.datetime(2012, 9, 1, 9, 0, tzinfo=dt.UTC))
+    data = package("https://example.org/transparency/ocds.json")
+    check_structure(data)
+    (rel,) = [r for r in data["releases"] if r["ocid"].endswith("-agreement-SLA-A")]
+    assert rel["date"] == "2012-09-01T09:00:00Z"
+    assert rel["tag"] == ["tender", "award", "contract", "contractAmendment"]
+    (c,) = rel["contracts"]
+    assert c["dateSigned"] == "2012-02-28T17:00:00Z"
+    # nothing changed but the version: the description says only that
+    assert c["amendments"][0]["description"] == "Variation: version 1 to version 2"
+
+
 def test_libcoveocds_finds_no_validation_error(db: None, tmp_path: Path) -> None:
     """The official OCDS validator, with every additional check (on a package with a
     contract amendment too)."""

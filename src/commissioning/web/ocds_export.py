@@ -155,9 +155,8 @@ def rounds() -> list[ocds.Round]:
                 year=f"agreement-{c.reference}", title=c.title,
                 summary="Agreement outside a commissioning round", status="awarded",
                 opens=None, closes=None,
-                updated=max([record.signed, *(a.date for a in record.amendments)],
-                            key=lambda d: d.timestamp()) if record.signed
-                else dt.datetime.combine(c.starts, dt.time(), tzinfo=dt.UTC),
+                updated=max([record.signed, *(a.date for a in record.amendments)])
+                if record.signed else dt.datetime.combine(c.starts, dt.time(), tzinfo=dt.UTC),
                 method="direct", contracts=(record,)))
     return out
 
