@@ -142,6 +142,7 @@ def transparency(request: HttpRequest) -> HttpResponse:
         )
 
     ratings = walls.visible(public, m.Rating).select_related("organisation")
+    small_volumes = any(v == SUPPRESSED for c in contracts for *_, v in c.volumes)
     return render(
         request,
         "web/public/transparency.html",
@@ -151,9 +152,8 @@ def transparency(request: HttpRequest) -> HttpResponse:
             "contracts": contracts,
             "performance": performance,
             "any_variations": any(c.variations for c in contracts),
-            "any_small_volumes": any(v == SUPPRESSED for c in contracts for *_, v in c.volumes),
-            "any_suppressed": any(p.suppressed for p in performance) or any(
-                v == SUPPRESSED for c in contracts for *_, v in c.volumes),
+            "any_small_volumes": small_volumes,
+            "any_suppressed": small_volumes or any(p.suppressed for p in performance),
             "threshold": threshold,
             "ratings": ratings,
         },
